@@ -1,0 +1,12 @@
+/** A customer number reduced to its last four digits. */
+export const maskNumber = (n: string | null): string => {
+  const digits = n?.replace(/\D/g, '') ?? '';
+  return digits.length ? `••• ${digits.slice(-4)}` : '—';
+};
+
+/** Elapsed time since `startedAt` as m:ss (h:mm:ss past an hour). */
+export function formatDuration(startedAt: string, now = Date.now()): string {
+  const s = Math.max(0, Math.floor((now - Date.parse(startedAt)) / 1000));
+  const mmss = `${Math.floor((s % 3600) / 60)}:${String(s % 60).padStart(2, '0')}`;
+  return s >= 3600 ? `${Math.floor(s / 3600)}:${mmss.padStart(5, '0')}` : mmss;
+}

@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CallRepository } from './calls/CallRepository.ts';
+import { CallService } from './calls/CallService.ts';
+import type { Config } from './config/config.ts';
+import type { Database } from './db/Database.ts';
+import { SqliteDatabase } from './db/SqliteDatabase.ts';
+import { createHttpApp } from './http/createHttpApp.ts';
+import { PortAllocator } from './ingest/PortAllocator.ts';
+import type { Logger } from './log/logger.ts';
+import { WorkerPool } from './media/WorkerPool.ts';
+import { createMetrics } from './metrics/Metrics.ts';
+import { OrgRepository } from './org/OrgRepository.ts';
+import { RealtimeServer } from './realtime/RealtimeServer.ts';
+
+const DEFAULT_CLIENT_DIST = fileURLToPath(new URL('../../client/dist', import.meta.url));
+
+/** The ingest token: configured, or generated once and kept in the data dir. */
+function resolveIngestToken(config: Config, log: Logger): string {
+  if (config.ingestToken) return config.ingestToken;
+  const file = join(config.dataDir, 'ingest-token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(config.dataDir, { recursive: true });
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  log.warn(
+    { file },
+    'EARSHOT_INGEST_TOKEN is not set: generated an ingest token into the data dir',
+  );
+  return token;
+}
+
+/** A running Earshot server: everything main.ts and the tests need. */
+export interface Earshot {
+  url: string;
+  httpServer: Server;
+  calls: CallService;
+  pool: WorkerPool;
+  org: OrgRepository;
+  realtime: RealtimeServer;
+  ingestToken: string;
+  db: Database;
+  /** Ends calls cleanly, closes sockets, workers and the database. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Builds and starts the server described by `config`. */
+export async function startEarshot(
+  config: Config,
+  logger: Logger,
+  options: { clientDist?: string } = {},
+): Promise<Earshot> {
+  const db = SqliteDatabase.open(join(config.dataDir, 'earshot.sqlite'));
+  const org = new OrgRepository(db);
+  const pool = await WorkerPool.create({
+    count: config.mediasoup.workers,
+    workerBin: config.mediasoup.workerBin,
+    logger: logger.child({ module: 'media' }),
+  }).catch(async (error: unknown) => {
+    await db.close();
+    throw error;
+  });
+  const calls = new CallService({
+    pool,
+    ports: new PortAllocator(config.ingest.listenIp, config.ingest.minPort, config.ingest.maxPort),
+    org,
+    calls: new CallRepository(db),
+    logger: logger.child({ module: 'calls' }),
+    ingestAnnouncedIp: config.ingest.announcedIp ?? config.ingest.listenIp,
+    mediasoupListenIp: '127.0.0.1',
+    idleTimeoutMs: config.ingest.idleTimeoutMs,
+  });
+  await calls.recover();
+  const ingestToken = resolveIngestToken(config, logger);
+
+  const httpServer = createServer();
+  const realtime = new RealtimeServer(httpServer, calls, logger.child({ module: 'realtime' }));
+  const metrics = createMetrics({ pool, calls, boardViewers: () => realtime.boardViewers });
+  httpServer.on(
+    'request',
+    createHttpApp({
+      calls,
+      org,
+      pool,
+      metrics,
+      ingestToken,
+      clientDist: options.clientDist ?? DEFAULT_CLIENT_DIST,
+      logger,
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.http.port, config.http.host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  }).catch(async (error: unknown) => {
+    await calls.close();
+    pool.close();
+    await db.close();
+    throw error;
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    httpServer,
+    calls,
+    pool,
+    org,
+    realtime,
+    ingestToken,
+    db,
+    close() {
+      closing ??= (async () => {
+        await calls.close();
+        await realtime.close();
+        pool.close();
+        await db.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import type { Call, CallState, EndReason, LegStats } from '@earshot/shared';
+import type { Database } from '../db/Database.ts';
+
+interface CallRow {
+  id: string;
+  external_id: string | null;
+  center_id: string;
+  region_id: string;
+  team_id: string;
+  agent_id: string;
+  agent_name: string;
+  customer_number: string | null;
+  customer_name: string | null;
+  codec: Call['codec'];
+  payload_type: number;
+  state: CallState;
+  started_at: string;
+  ended_at: string | null;
+  end_reason: EndReason | null;
+  legs_json: string | null;
+}
+
+const emptyLeg = (): LegStats => ({
+  ip: '',
+  port: 0,
+  packets: 0,
+  bytes: 0,
+  dropped: 0,
+  lost: 0,
+  level: 0,
+  lastPacketAt: null,
+});
+
+function fromRow(row: CallRow): Call {
+  const legs = row.legs_json
+    ? (JSON.parse(row.legs_json) as Call['legs'])
+    : { agent: emptyLeg(), customer: emptyLeg() };
+  return {
+    id: row.id,
+    externalId: row.external_id,
+    center: row.center_id,
+    region: row.region_id,
+    team: row.team_id,
+    agent: { id: row.agent_id, name: row.agent_name },
+    customer: { number: row.customer_number, name: row.customer_name },
+    codec: row.codec,
+    payloadType: row.payload_type,
+    state: row.state,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    endReason: row.end_reason,
+    legs,
+  };
+}
+
+/** Calls and their metadata, live and ended. */
+export class CallRepository {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  async insert(call: Call): Promise<void> {
+    await this.#db.run(
+      `INSERT INTO calls (id, external_id, center_id, region_id, team_id, agent_id, agent_name,
+         customer_number, customer_name, codec, payload_type, state, started_at, ended_at, end_reason, legs_json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        call.id,
+        call.externalId,
+        call.center,
+        call.region,
+        call.team,
+        call.agent.id,
+        call.agent.name,
+        call.customer.number,
+        call.customer.name,
+        call.codec,
+        call.payloadType,
+        call.state,
+        call.startedAt,
+        call.endedAt,
+        call.endReason,
+        JSON.stringify(call.legs),
+      ],
+    );
+  }
+
+  /** Records the final state of a call. */
+  async finish(call: Call): Promise<void> {
+    await this.#db.run(
+      'UPDATE calls SET state = ?, ended_at = ?, end_reason = ?, legs_json = ? WHERE id = ?',
+      [call.state, call.endedAt, call.endReason, JSON.stringify(call.legs), call.id],
+    );
+  }
+
+  async updateState(id: string, state: CallState): Promise<void> {
+    await this.#db.run('UPDATE calls SET state = ? WHERE id = ?', [state, id]);
+  }
+
+  async find(id: string): Promise<Call | undefined> {
+    const row = await this.#db.get<CallRow>('SELECT * FROM calls WHERE id = ?', [id]);
+    return row ? fromRow(row) : undefined;
+  }
+
+  /**
+   * Calls left live by a process that stopped without ending them: they are over now.
+   * Returns how many were closed.
+   */
+  async endOrphans(at: string): Promise<number> {
+    const { changes } = await this.#db.run(
+      "UPDATE calls SET state = 'ended', ended_at = ?, end_reason = 'server-restart' WHERE ended_at IS NULL",
+      [at],
+    );
+    return changes;
+  }
+}

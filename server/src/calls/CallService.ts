@@ -1,0 +1,345 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import {
+  DEFAULT_PAYLOAD_TYPE,
+  LEGS,
+  type Call,
+  type CreateCallRequest,
+  type CreateCallResponse,
+  type EndReason,
+  type LegName,
+} from '@earshot/shared';
+import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors.ts';
+import { LegIngest } from '../ingest/LegIngest.ts';
+import type { PortAllocator } from '../ingest/PortAllocator.ts';
+import type { Logger } from '../log/logger.ts';
+import { CallTap } from '../media/CallTap.ts';
+import type { WorkerPool } from '../media/WorkerPool.ts';
+import type { OrgRepository } from '../org/OrgRepository.ts';
+import { KeyedQueue } from '../util/KeyedQueue.ts';
+import type { CallRepository } from './CallRepository.ts';
+import { LiveCall } from './LiveCall.ts';
+
+export interface CallServiceOptions {
+  pool: WorkerPool;
+  ports: PortAllocator;
+  org: OrgRepository;
+  calls: CallRepository;
+  logger: Logger;
+  ingestAnnouncedIp: string;
+  mediasoupListenIp: string;
+  idleTimeoutMs: number;
+  /** How often levels are measured and idle calls looked for. */
+  tickMs?: number;
+}
+
+/** Totals over calls that have ended, so counters survive their calls. */
+interface EndedTotals {
+  calls: Record<EndReason, number>;
+  packets: number;
+  bytes: number;
+  dropped: number;
+  lost: number;
+}
+
+const RETAP_ATTEMPTS = 10;
+const RETAP_DELAY_MS = 300;
+
+/** Live calls: creating, tapping, metering, re-tapping after worker loss, and ending them. */
+export class CallService extends EventEmitter<{
+  started: [call: Call];
+  updated: [call: Call];
+  ended: [call: Call];
+  /** Levels of every live call, measured each tick. */
+  levels: [levels: Map<string, [number, number]>];
+  /** The call's media moved to another worker; consumers must be made again. */
+  retapped: [callId: string, tap: CallTap];
+}> {
+  readonly #o: CallServiceOptions;
+  readonly #live = new Map<string, LiveCall>();
+  readonly #byExternalId = new Map<string, string>();
+  readonly #creating = new KeyedQueue();
+  readonly #timer: NodeJS.Timeout;
+  readonly #totals: EndedTotals = {
+    calls: { hangup: 0, idle: 0, 'media-lost': 0, shutdown: 0, 'server-restart': 0 },
+    packets: 0,
+    bytes: 0,
+    dropped: 0,
+    lost: 0,
+  };
+  #pendingWrites = new Set<Promise<unknown>>();
+  #closed = false;
+
+  constructor(options: CallServiceOptions) {
+    super();
+    this.#o = options;
+    this.#timer = setInterval(() => this.#tick(), options.tickMs ?? 250);
+  }
+
+  /** Ends calls a previous process left live (it stopped before ending them). */
+  async recover(): Promise<void> {
+    const orphans = await this.#o.calls.endOrphans(new Date().toISOString());
+    if (orphans > 0) this.#o.logger.warn({ orphans }, 'ended calls left live by the previous run');
+  }
+
+  /** Announces a call: opens its two leg ports and taps it into mediasoup. */
+  async create(request: CreateCallRequest): Promise<CreateCallResponse> {
+    if (this.#closed) throw new UnavailableError('the server is shutting down');
+    await this.#checkOrg(request);
+    const key = request.externalId ?? randomUUID();
+    return this.#creating.run(key, async () => {
+      if (request.externalId !== undefined) {
+        const existing = this.#byExternalId.get(request.externalId);
+        if (existing)
+          throw new ConflictError(
+            `a live call with externalId "${request.externalId}" exists: ${existing}`,
+          );
+      }
+      return this.#open(request);
+    });
+  }
+
+  async #checkOrg(request: CreateCallRequest): Promise<void> {
+    const org = await this.#o.org.get();
+    if (org.centers.length === 0) {
+      throw new ValidationError('no organisation is declared yet: PUT /api/v1/org first', [
+        { path: 'center', message: 'unknown center (the organisation is empty)' },
+      ]);
+    }
+    const issues = [];
+    const center = org.centers.find((c) => c.id === request.center);
+    const team = org.teams.find((t) => t.id === request.team);
+    if (!center) issues.push({ path: 'center', message: `unknown center "${request.center}"` });
+    if (!org.regions.some((r) => r.id === request.region)) {
+      issues.push({ path: 'region', message: `unknown region "${request.region}"` });
+    } else if (center && center.regionId !== request.region) {
+      issues.push({
+        path: 'region',
+        message: `center "${center.id}" is in region "${center.regionId}"`,
+      });
+    }
+    if (!team) issues.push({ path: 'team', message: `unknown team "${request.team}"` });
+    else if (center && team.centerId !== center.id) {
+      issues.push({
+        path: 'team',
+        message: `team "${team.id}" belongs to center "${team.centerId}"`,
+      });
+    }
+    if (issues.length)
+      throw new ValidationError('the call does not fit the declared organisation', issues);
+  }
+
+  async #open(request: CreateCallRequest): Promise<CreateCallResponse> {
+    const id = randomUUID();
+    const log = this.#o.logger.child({ callId: id });
+    const payloadType = request.payloadType ?? DEFAULT_PAYLOAD_TYPE[request.codec];
+    const legs = new Map<LegName, LegIngest>();
+    let call: LiveCall | undefined;
+    try {
+      for (const leg of LEGS) {
+        legs.set(
+          leg,
+          await LegIngest.open({
+            leg,
+            ports: this.#o.ports,
+            announcedIp: this.#o.ingestAnnouncedIp,
+            codec: request.codec,
+            payloadType,
+            logger: log,
+          }),
+        );
+      }
+      call = new LiveCall({ id, request, payloadType, legs, logger: log });
+      call.attach(await this.#tap(call));
+    } catch (error) {
+      if (call) call.close('media-lost');
+      else for (const leg of legs.values()) leg.close();
+      log.error({ err: error }, 'could not tap the call');
+      throw new UnavailableError('the call could not be tapped (no media capacity); try again');
+    }
+    const live = call;
+    this.#live.set(id, live);
+    if (request.externalId !== undefined) this.#byExternalId.set(request.externalId, id);
+    for (const leg of legs.values()) {
+      leg.onFirstPacket(() => {
+        if (live.state === 'ringing') {
+          live.state = 'talking';
+          this.#persist(this.#o.calls.updateState(id, 'talking'));
+          this.emit('updated', live.toJSON());
+        }
+      });
+    }
+    live.once('closed', () => this.#onClosed(live));
+    const snapshot = live.toJSON();
+    await this.#o.calls.insert(snapshot);
+    log.info({ team: request.team, codec: request.codec }, 'call started');
+    this.emit('started', snapshot);
+    return {
+      callId: id,
+      legs: { agent: snapshot.legs.agent, customer: snapshot.legs.customer },
+    };
+  }
+
+  async #tap(call: LiveCall): Promise<CallTap> {
+    const tap = await CallTap.create({
+      worker: this.#o.pool.pick(),
+      callId: call.id,
+      codec: call.request.codec,
+      payloadType: call.payloadType,
+      ssrcs: { agent: call.legs.get('agent')!.ssrc, customer: call.legs.get('customer')!.ssrc },
+      listenIp: this.#o.mediasoupListenIp,
+      logger: call.log,
+    });
+    tap.once('closed', (reason) => {
+      if (reason === 'worker-died' && !call.closed) void this.#retap(call);
+    });
+    return tap;
+  }
+
+  async #retap(call: LiveCall): Promise<void> {
+    call.attach(undefined);
+    for (let attempt = 1; attempt <= RETAP_ATTEMPTS && !call.closed; attempt++) {
+      try {
+        const tap = await this.#tap(call);
+        if (call.closed) {
+          tap.close();
+          return;
+        }
+        call.attach(tap);
+        call.log.warn({ workerPid: tap.workerPid, attempt }, 'call re-tapped on another worker');
+        this.emit('retapped', call.id, tap);
+        return;
+      } catch (error) {
+        call.log.warn({ err: error, attempt }, 're-tap failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, RETAP_DELAY_MS));
+      }
+    }
+    if (!call.closed) {
+      call.log.error('call lost: its mediasoup worker died and no other worker could take it');
+      call.close('media-lost');
+    }
+  }
+
+  #onClosed(call: LiveCall): void {
+    this.#live.delete(call.id);
+    if (call.request.externalId !== undefined) this.#byExternalId.delete(call.request.externalId);
+    const snapshot = call.toJSON();
+    const reason = call.endReason ?? 'hangup';
+    this.#totals.calls[reason] += 1;
+    for (const leg of LEGS) {
+      const s = snapshot.legs[leg];
+      this.#totals.packets += s.packets;
+      this.#totals.bytes += s.bytes;
+      this.#totals.dropped += s.dropped;
+      this.#totals.lost += s.lost;
+    }
+    this.#persist(this.#o.calls.finish(snapshot));
+    call.log.info(
+      {
+        reason,
+        agentPackets: snapshot.legs.agent.packets,
+        customerPackets: snapshot.legs.customer.packets,
+      },
+      'call ended',
+    );
+    this.emit('ended', snapshot);
+  }
+
+  #persist(write: Promise<unknown>): void {
+    const tracked = write.catch((error: unknown) =>
+      this.#o.logger.error({ err: error }, 'could not store call state'),
+    );
+    this.#pendingWrites.add(tracked);
+    void tracked.finally(() => this.#pendingWrites.delete(tracked));
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    const levels = new Map<string, [number, number]>();
+    for (const call of this.#live.values()) {
+      call.levels.agent = call.legs.get('agent')!.takeLevel();
+      call.levels.customer = call.legs.get('customer')!.takeLevel();
+      levels.set(call.id, [call.levels.agent, call.levels.customer]);
+      if (now - call.lastActivity() > this.#o.idleTimeoutMs) {
+        call.log.info(
+          { idleMs: now - call.lastActivity() },
+          'no RTP on either leg; ending the call',
+        );
+        call.close('idle');
+      }
+    }
+    this.emit('levels', levels);
+  }
+
+  /** Live calls, oldest first. */
+  list(): Call[] {
+    return [...this.#live.values()].map((c) => c.toJSON());
+  }
+
+  /** A live call's object, for the media layer (listeners, recorders). */
+  live(id: string): LiveCall | undefined {
+    return this.#live.get(id);
+  }
+
+  /** A call, live or ended. */
+  async get(id: string): Promise<Call> {
+    const live = this.#live.get(id);
+    if (live) return live.toJSON();
+    const stored = await this.#o.calls.find(id);
+    if (!stored) throw new NotFoundError(`no call with id "${id}"`);
+    return stored;
+  }
+
+  /** Ends a live call (the telephony side hung up). */
+  async end(id: string): Promise<Call> {
+    const live = this.#live.get(id);
+    if (!live) {
+      const stored = await this.#o.calls.find(id);
+      if (!stored) throw new NotFoundError(`no call with id "${id}"`);
+      throw new ConflictError(`call "${id}" has already ended`);
+    }
+    live.close('hangup');
+    await this.flush();
+    return live.toJSON();
+  }
+
+  /** Figures for /metrics. */
+  stats() {
+    let packets = this.#totals.packets;
+    let bytes = this.#totals.bytes;
+    let dropped = this.#totals.dropped;
+    let lost = this.#totals.lost;
+    for (const call of this.#live.values()) {
+      for (const leg of call.legs.values()) {
+        const c = leg.snapshot();
+        packets += c.packets;
+        bytes += c.bytes;
+        dropped += c.dropped;
+        lost += c.lost;
+      }
+    }
+    return {
+      live: this.#live.size,
+      legs: this.#live.size * LEGS.length,
+      ended: { ...this.#totals.calls },
+      packets,
+      bytes,
+      dropped,
+      lost,
+    };
+  }
+
+  /** Waits for pending database writes. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.#pendingWrites]);
+  }
+
+  /** Ends every live call cleanly ('shutdown') and stops the timers. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    for (const call of [...this.#live.values()]) call.close('shutdown');
+    await this.flush();
+  }
+}

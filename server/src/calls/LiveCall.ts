@@ -1,0 +1,120 @@
+import { EventEmitter } from 'node:events';
+import {
+  LEGS,
+  type Call,
+  type CallState,
+  type CreateCallRequest,
+  type EndReason,
+  type LegName,
+  type LegStats,
+} from '@earshot/shared';
+import type { LegIngest } from '../ingest/LegIngest.ts';
+import type { Logger } from '../log/logger.ts';
+import type { CallTap } from '../media/CallTap.ts';
+
+/**
+ * A call being tapped: its metadata, the two leg fronts that receive its RTP, and the
+ * mediasoup tap they feed (replaced when a worker dies). Owns the legs and the tap.
+ */
+export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
+  readonly id: string;
+  readonly request: CreateCallRequest;
+  readonly payloadType: number;
+  readonly startedAt: Date;
+  readonly legs: ReadonlyMap<LegName, LegIngest>;
+  readonly log: Logger;
+  state: CallState = 'ringing';
+  endedAt: Date | undefined;
+  endReason: EndReason | undefined;
+  readonly levels: Record<LegName, number> = { agent: 0, customer: 0 };
+  #tap: CallTap | undefined;
+  #closed = false;
+
+  constructor(options: {
+    id: string;
+    request: CreateCallRequest;
+    payloadType: number;
+    legs: Map<LegName, LegIngest>;
+    logger: Logger;
+  }) {
+    super();
+    this.id = options.id;
+    this.request = options.request;
+    this.payloadType = options.payloadType;
+    this.startedAt = new Date();
+    this.legs = options.legs;
+    this.log = options.logger;
+  }
+
+  get tap(): CallTap | undefined {
+    return this.#tap;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Points both legs at `tap` (or at nothing while a new tap is being made). */
+  attach(tap: CallTap | undefined): void {
+    this.#tap = tap;
+    for (const leg of LEGS) this.legs.get(leg)?.setTarget(tap?.target(leg));
+  }
+
+  /** Time of the latest accepted packet on either leg, or the start. */
+  lastActivity(): number {
+    let last = this.startedAt.getTime();
+    for (const leg of this.legs.values()) last = Math.max(last, leg.snapshot().lastPacketAt ?? 0);
+    return last;
+  }
+
+  #legStats(leg: LegName): LegStats {
+    const ingest = this.legs.get(leg);
+    if (!ingest) throw new Error(`call ${this.id} has no ${leg} leg`);
+    const c = ingest.snapshot();
+    return {
+      ip: ingest.endpoint.ip,
+      port: ingest.endpoint.port,
+      packets: c.packets,
+      bytes: c.bytes,
+      dropped: c.dropped,
+      lost: c.lost,
+      level: this.levels[leg],
+      lastPacketAt: c.lastPacketAt === null ? null : new Date(c.lastPacketAt).toISOString(),
+    };
+  }
+
+  /** The call as the API shows it. */
+  toJSON(): Call {
+    const r = this.request;
+    return {
+      id: this.id,
+      externalId: r.externalId ?? null,
+      center: r.center,
+      region: r.region,
+      team: r.team,
+      agent: { id: r.agent.id, name: r.agent.name },
+      customer: { number: r.customer.number ?? null, name: r.customer.name ?? null },
+      codec: r.codec,
+      payloadType: this.payloadType,
+      state: this.state,
+      startedAt: this.startedAt.toISOString(),
+      endedAt: this.endedAt?.toISOString() ?? null,
+      endReason: this.endReason ?? null,
+      legs: { agent: this.#legStats('agent'), customer: this.#legStats('customer') },
+    };
+  }
+
+  /** Ends the call: closes the tap and both leg ports. Idempotent; emits 'closed' once. */
+  close(reason: EndReason): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.state = 'ended';
+    this.endedAt = new Date();
+    this.endReason = reason;
+    this.levels.agent = 0;
+    this.levels.customer = 0;
+    this.#tap?.close();
+    for (const leg of this.legs.values()) leg.close();
+    this.emit('closed', reason);
+  }
+}

@@ -1,0 +1,145 @@
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = (name: string, min = 1) =>
+  z.coerce
+    .number({ error: `${name} must be a port number` })
+    .int(`${name} must be a whole port number`)
+    .min(min, `${name} must be at least ${min}`)
+    .max(65535, `${name} must be at most 65535`);
+
+const onOff = z.enum(['on', 'off'], { error: 'must be "on" or "off"' });
+
+const ipv4 = z.string().regex(/^(\d{1,3})(\.\d{1,3}){3}$/, 'must be an IPv4 address');
+
+/** Every environment variable Earshot reads, with its default. */
+const EnvSchema = z
+  .object({
+    // NOTE: PORT=0 asks the OS for a free port (tests, side-by-side instances).
+    PORT: port('PORT', 0).default(8080),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    EARSHOT_DATA_DIR: z.string().min(1).default('data'),
+    EARSHOT_INGEST_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    EARSHOT_SIMULATOR: onOff.default('off'),
+    EARSHOT_SIM_SEED: z.coerce.number().int().min(0).default(1),
+    EARSHOT_SIM_CONCURRENT_CALLS: z.coerce.number().int().min(1).max(500).default(24),
+    EARSHOT_MEDIASOUP_WORKERS: z.coerce.number().int().min(1).max(64).default(cpus().length),
+    MEDIASOUP_WORKER_BIN: z.string().min(1).optional(),
+    EARSHOT_RTC_LISTEN_IP: ipv4.default('127.0.0.1'),
+    EARSHOT_RTC_ANNOUNCED_IP: z.string().min(1).optional(),
+    EARSHOT_RTC_MIN_PORT: port('EARSHOT_RTC_MIN_PORT').default(40000),
+    EARSHOT_RTC_MAX_PORT: port('EARSHOT_RTC_MAX_PORT').default(44999),
+    EARSHOT_RTP_LISTEN_IP: ipv4.default('127.0.0.1'),
+    EARSHOT_RTP_ANNOUNCED_IP: z.string().min(1).optional(),
+    EARSHOT_RTP_MIN_PORT: port('EARSHOT_RTP_MIN_PORT').default(45000),
+    EARSHOT_RTP_MAX_PORT: port('EARSHOT_RTP_MAX_PORT').default(49999),
+    EARSHOT_CALL_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+    EARSHOT_LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.EARSHOT_RTC_MIN_PORT >= env.EARSHOT_RTC_MAX_PORT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EARSHOT_RTC_MIN_PORT'],
+        message: 'must be below EARSHOT_RTC_MAX_PORT',
+      });
+    }
+    if (env.EARSHOT_RTP_MIN_PORT >= env.EARSHOT_RTP_MAX_PORT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EARSHOT_RTP_MIN_PORT'],
+        message: 'must be below EARSHOT_RTP_MAX_PORT',
+      });
+    }
+    const overlap =
+      env.EARSHOT_RTC_MIN_PORT <= env.EARSHOT_RTP_MAX_PORT &&
+      env.EARSHOT_RTP_MIN_PORT <= env.EARSHOT_RTC_MAX_PORT;
+    if (overlap && env.EARSHOT_RTC_LISTEN_IP === env.EARSHOT_RTP_LISTEN_IP) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EARSHOT_RTP_MIN_PORT'],
+        message: 'the RTP ingest port range must not overlap the WebRTC (EARSHOT_RTC_*) range',
+      });
+    }
+  });
+
+export interface Config {
+  http: { port: number; host: string };
+  dataDir: string;
+  /** Bearer token for ingest routes; when absent one is generated into the data dir. */
+  ingestToken: string | undefined;
+  simulator: { enabled: boolean; seed: number; concurrentCalls: number };
+  mediasoup: {
+    workers: number;
+    workerBin: string | undefined;
+    listenIp: string;
+    announcedIp: string | undefined;
+    minPort: number;
+    maxPort: number;
+  };
+  ingest: {
+    listenIp: string;
+    announcedIp: string | undefined;
+    minPort: number;
+    maxPort: number;
+    idleTimeoutMs: number;
+  };
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** A configuration that failed validation; the message names every bad variable. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Parses the environment into a Config, or throws a ConfigError listing every problem. */
+export function loadConfig(env: Record<string, string | undefined>, cwd = process.cwd()): Config {
+  // NOTE: an empty variable counts as unset, as shells and .env files commonly leave them.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? '(environment)');
+        return `${name}=${JSON.stringify(present[name] ?? '')}: ${issue.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  return {
+    http: { port: e.PORT, host: e.HOST },
+    dataDir: resolve(cwd, e.EARSHOT_DATA_DIR),
+    ingestToken: e.EARSHOT_INGEST_TOKEN,
+    simulator: {
+      enabled: e.EARSHOT_SIMULATOR === 'on',
+      seed: e.EARSHOT_SIM_SEED,
+      concurrentCalls: e.EARSHOT_SIM_CONCURRENT_CALLS,
+    },
+    mediasoup: {
+      workers: e.EARSHOT_MEDIASOUP_WORKERS,
+      workerBin: e.MEDIASOUP_WORKER_BIN,
+      listenIp: e.EARSHOT_RTC_LISTEN_IP,
+      announcedIp: e.EARSHOT_RTC_ANNOUNCED_IP,
+      minPort: e.EARSHOT_RTC_MIN_PORT,
+      maxPort: e.EARSHOT_RTC_MAX_PORT,
+    },
+    ingest: {
+      listenIp: e.EARSHOT_RTP_LISTEN_IP,
+      announcedIp: e.EARSHOT_RTP_ANNOUNCED_IP,
+      minPort: e.EARSHOT_RTP_MIN_PORT,
+      maxPort: e.EARSHOT_RTP_MAX_PORT,
+      idleTimeoutMs: e.EARSHOT_CALL_IDLE_TIMEOUT_MS,
+    },
+    logLevel: e.EARSHOT_LOG_LEVEL,
+  };
+}

@@ -1,0 +1,89 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import type { Database, SqlValue } from './Database.ts';
+import { MIGRATIONS } from './migrations.ts';
+
+/** The embedded default: one SQLite file (node:sqlite), migrated on open. */
+export class SqliteDatabase implements Database {
+  readonly #db: DatabaseSync;
+  #queue: Promise<unknown> = Promise.resolve();
+  #inTransaction = false;
+
+  private constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  /** Opens (creating if needed) the database file and applies pending migrations. */
+  static open(file: string): SqliteDatabase {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const db = new DatabaseSync(file);
+    db.exec(
+      'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
+    );
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+    );
+    const applied = new Set(
+      (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+        (r) => r.version,
+      ),
+    );
+    for (const [index, sql] of MIGRATIONS.entries()) {
+      const version = index + 1;
+      if (applied.has(version)) continue;
+      db.exec('BEGIN');
+      try {
+        db.exec(sql);
+        db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+          version,
+          new Date().toISOString(),
+        );
+        db.exec('COMMIT');
+      } catch (error) {
+        db.exec('ROLLBACK');
+        throw error;
+      }
+    }
+    return new SqliteDatabase(db);
+  }
+
+  async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    return this.#db.prepare(sql).all(...(params as SQLInputValue[])) as T[];
+  }
+
+  async get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
+    return this.#db.prepare(sql).get(...(params as SQLInputValue[])) as T | undefined;
+  }
+
+  async run(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
+    const result = this.#db.prepare(sql).run(...(params as SQLInputValue[]));
+    return { changes: Number(result.changes) };
+  }
+
+  transaction<T>(work: (db: Database) => Promise<T>): Promise<T> {
+    // NOTE: one connection, so transactions are queued; a nested call joins the open one.
+    if (this.#inTransaction) return work(this);
+    const next = this.#queue.then(async () => {
+      this.#inTransaction = true;
+      this.#db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await work(this);
+        this.#db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        this.#db.exec('ROLLBACK');
+        throw error;
+      } finally {
+        this.#inTransaction = false;
+      }
+    });
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async close(): Promise<void> {
+    await this.#queue;
+    if (this.#db.isOpen) this.#db.close();
+  }
+}

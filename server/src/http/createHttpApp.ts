@@ -1,0 +1,55 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { type Express } from 'express';
+import type { Registry } from 'prom-client';
+import type { CallService } from '../calls/CallService.ts';
+import type { Logger } from '../log/logger.ts';
+import type { WorkerPool } from '../media/WorkerPool.ts';
+import type { OrgRepository } from '../org/OrgRepository.ts';
+import { errorHandler } from './errorHandler.ts';
+import { apiRouter } from './routes.ts';
+
+export interface HttpDeps {
+  calls: CallService;
+  org: OrgRepository;
+  pool: WorkerPool;
+  metrics: Registry;
+  ingestToken: string;
+  clientDist: string;
+  logger: Logger;
+}
+
+/** The Express app: health, metrics, the REST API and the console bundle. */
+export function createHttpApp(deps: HttpDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.get('/healthz', (_req, res) => {
+    const workers = deps.pool.size;
+    res
+      .status(workers > 0 ? 200 : 503)
+      .json({ status: workers > 0 ? 'ok' : 'degraded', workers, calls: deps.calls.stats().live });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
+  });
+
+  app.use('/api/v1', apiRouter(deps));
+
+  const index = join(deps.clientDist, 'index.html');
+  if (existsSync(index)) {
+    app.use(express.static(deps.clientDist, { index: false, maxAge: '1h' }));
+    app.get(/^\/(?!api\/|socket\.io\/).*/, (_req, res) => res.sendFile(index, { maxAge: 0 }));
+  } else {
+    app.get('/', (_req, res) => {
+      res
+        .type('text')
+        .send('The Earshot console is not built. `npm start` builds it; the API is at /api/v1.');
+    });
+  }
+
+  app.use(errorHandler(deps.logger.child({ module: 'http' })));
+  return app;
+}

@@ -1,0 +1,94 @@
+import { EventEmitter } from 'node:events';
+import { LEGS, type Codec, type LegName } from '@earshot/shared';
+import type { types as ms } from 'mediasoup';
+import type { Logger } from '../log/logger.ts';
+import { producerRtpParameters, ROUTER_CODECS } from './codecs.ts';
+
+export interface TapLeg {
+  transport: ms.PlainTransport;
+  producer: ms.Producer;
+}
+
+export type TapCloseReason = 'closed' | 'worker-died';
+
+/**
+ * One call's media inside mediasoup: a router on one worker, and per leg a PlainTransport
+ * (comedia: it learns the leg's ingest socket from the first packet) producing one audio
+ * producer. Consumers of the legs (listeners, recorders) hang off `router`.
+ */
+export class CallTap extends EventEmitter<{ closed: [reason: TapCloseReason] }> {
+  readonly callId: string;
+  readonly router: ms.Router;
+  readonly workerPid: number;
+  readonly legs = new Map<LegName, TapLeg>();
+  #closed = false;
+
+  private constructor(callId: string, router: ms.Router, workerPid: number) {
+    super();
+    this.callId = callId;
+    this.router = router;
+    this.workerPid = workerPid;
+  }
+
+  static async create(options: {
+    worker: ms.Worker;
+    callId: string;
+    codec: Codec;
+    payloadType: number;
+    ssrcs: Record<LegName, number>;
+    listenIp: string;
+    logger: Logger;
+  }): Promise<CallTap> {
+    const router = await options.worker.createRouter({
+      mediaCodecs: ROUTER_CODECS,
+      appData: { callId: options.callId },
+    });
+    const tap = new CallTap(options.callId, router, options.worker.pid);
+    router.observer.once('close', () => tap.close(options.worker.died ? 'worker-died' : 'closed'));
+    try {
+      for (const leg of LEGS) {
+        const transport = await router.createPlainTransport({
+          listenInfo: { protocol: 'udp', ip: options.listenIp },
+          rtcpMux: true,
+          comedia: true,
+          appData: { leg },
+        });
+        const producer = await transport.produce({
+          kind: 'audio',
+          rtpParameters: producerRtpParameters(
+            options.codec,
+            options.payloadType,
+            options.ssrcs[leg],
+          ),
+          appData: { callId: options.callId, leg },
+        });
+        tap.legs.set(leg, { transport, producer });
+        transport.observer.once('close', () => tap.legs.delete(leg));
+      }
+    } catch (error) {
+      tap.close();
+      throw error;
+    }
+    options.logger.debug({ callId: options.callId, workerPid: tap.workerPid }, 'call tapped');
+    return tap;
+  }
+
+  /** The address a leg's ingest front sends its packets to. */
+  target(leg: LegName): { ip: string; port: number } | undefined {
+    const tuple = this.legs.get(leg)?.transport.tuple;
+    return tuple ? { ip: tuple.localAddress, port: tuple.localPort } : undefined;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Closes the router (and with it every transport, producer and consumer). Idempotent. */
+  close(reason: TapCloseReason = 'closed'): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.router.closed) this.router.close();
+    this.legs.clear();
+    this.emit('closed', reason);
+  }
+}

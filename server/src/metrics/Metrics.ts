@@ -1,0 +1,89 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { CallService } from '../calls/CallService.ts';
+import type { WorkerPool } from '../media/WorkerPool.ts';
+
+/** Prometheus metrics, read from the live objects at scrape time (nothing on the hot path). */
+export function createMetrics(deps: {
+  pool: WorkerPool;
+  calls: CallService;
+  boardViewers: () => number;
+}): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'earshot_process_' });
+  const stats = () => deps.calls.stats();
+
+  new Gauge({
+    name: 'earshot_mediasoup_workers',
+    help: 'Live mediasoup workers',
+    registers: [registry],
+    collect() {
+      this.set(deps.pool.size);
+    },
+  });
+  new Counter({
+    name: 'earshot_mediasoup_worker_deaths_total',
+    help: 'mediasoup workers that died',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(deps.pool.deaths);
+    },
+  });
+  new Gauge({
+    name: 'earshot_calls_live',
+    help: 'Calls being tapped now',
+    registers: [registry],
+    collect() {
+      this.set(stats().live);
+    },
+  });
+  new Gauge({
+    name: 'earshot_legs_live',
+    help: 'Call legs being received now',
+    registers: [registry],
+    collect() {
+      this.set(stats().legs);
+    },
+  });
+  new Counter({
+    name: 'earshot_calls_ended_total',
+    help: 'Calls ended, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(stats().ended)) this.inc({ reason }, n);
+    },
+  });
+  const counter = (name: string, help: string, pick: (s: ReturnType<typeof stats>) => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(pick(stats()));
+      },
+    });
+  counter('earshot_rtp_packets_total', 'RTP packets accepted on call legs', (s) => s.packets);
+  counter('earshot_rtp_bytes_total', 'Bytes of RTP packets accepted on call legs', (s) => s.bytes);
+  counter(
+    'earshot_rtp_dropped_total',
+    'Datagrams dropped on leg ports (not RTP, wrong payload type, other source)',
+    (s) => s.dropped,
+  );
+  counter(
+    'earshot_rtp_lost_total',
+    'RTP packets the sequence numbers say never arrived',
+    (s) => s.lost,
+  );
+  new Gauge({
+    name: 'earshot_board_viewers',
+    help: 'Consoles subscribed to the live board',
+    registers: [registry],
+    collect() {
+      this.set(deps.boardViewers());
+    },
+  });
+  return registry;
+}

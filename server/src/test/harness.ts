@@ -1,0 +1,219 @@
+// Test helpers: a real Earshot (HTTP, Socket.IO, mediasoup worker, SQLite) on port 0 with
+// a throwaway data dir, and real RTP senders on loopback.
+import { createSocket, type Socket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildRtp, linearToAlaw, linearToUlaw, type Codec, type Org } from '@earshot/shared';
+import OpusScript from 'opusscript';
+import { loadConfig } from '../config/config.ts';
+import { startEarshot, type Earshot } from '../Earshot.ts';
+import { createRootLogger } from '../log/logger.ts';
+
+export const TEST_TOKEN = 'test-ingest-token-0123456789';
+
+export const TEST_ORG: Org = {
+  regions: [
+    { id: 'upper-midwest', name: 'Upper Midwest' },
+    { id: 'new-york-city', name: 'New York City' },
+  ],
+  centers: [
+    {
+      id: 'mn-minneapolis',
+      name: 'Minneapolis',
+      regionId: 'upper-midwest',
+      timeZone: 'America/Chicago',
+    },
+    {
+      id: 'ny-brooklyn',
+      name: 'Brooklyn',
+      regionId: 'new-york-city',
+      timeZone: 'America/New_York',
+    },
+  ],
+  teams: [
+    {
+      id: 'mpls-care-1',
+      name: 'Minneapolis Care 1',
+      centerId: 'mn-minneapolis',
+      specialty: false,
+      hours: { kind: 'always' },
+    },
+    {
+      id: 'bk-billing',
+      name: 'Brooklyn Billing',
+      centerId: 'ny-brooklyn',
+      specialty: true,
+      hours: { kind: 'daily', open: '07:00', close: '21:00' },
+    },
+  ],
+  agents: [
+    { id: 'a-olsen', name: 'Kari Olsen', teamId: 'mpls-care-1' },
+    { id: 'a-rivera', name: 'Luis Rivera', teamId: 'bk-billing' },
+  ],
+};
+
+export interface TestServer {
+  earshot: Earshot;
+  dataDir: string;
+  /** Calls the API; `token: null` sends no Authorization header. */
+  api<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options?: { token?: string | null; raw?: string },
+  ): Promise<{ status: number; body: T }>;
+  /** Announces a call on the test org and returns its id and leg ports. */
+  createCall(
+    codec?: Codec,
+    extra?: Record<string, unknown>,
+  ): Promise<{
+    callId: string;
+    legs: { agent: { ip: string; port: number }; customer: { ip: string; port: number } };
+  }>;
+  close(): Promise<void>;
+}
+
+/** Starts a real Earshot for one test file. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'earshot-test-'));
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    EARSHOT_DATA_DIR: dataDir,
+    EARSHOT_INGEST_TOKEN: TEST_TOKEN,
+    EARSHOT_MEDIASOUP_WORKERS: '1',
+    MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN,
+    EARSHOT_LOG_LEVEL: process.env.EARSHOT_TEST_LOG_LEVEL ?? 'silent',
+    ...env,
+  });
+  const earshot = await startEarshot(config, createRootLogger(config.logLevel), {
+    clientDist: join(dataDir, 'no-client'),
+  });
+  const api: TestServer['api'] = async (method, path, body, options = {}) => {
+    const headers: Record<string, string> = {};
+    const token = options.token === undefined ? TEST_TOKEN : options.token;
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    const payload = options.raw ?? (body === undefined ? undefined : JSON.stringify(body));
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${earshot.url}${path}`, {
+      method,
+      headers,
+      ...(payload === undefined ? {} : { body: payload }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as never };
+  };
+  const put = await api('PUT', '/api/v1/org', TEST_ORG);
+  if (put.status !== 200) throw new Error(`test org rejected: ${JSON.stringify(put.body)}`);
+  return {
+    earshot,
+    dataDir,
+    api,
+    async createCall(codec = 'PCMU', extra = {}) {
+      const res = await api<{
+        callId: string;
+        legs: { agent: { ip: string; port: number }; customer: { ip: string; port: number } };
+      }>('POST', '/api/v1/calls', {
+        center: 'mn-minneapolis',
+        region: 'upper-midwest',
+        team: 'mpls-care-1',
+        agent: { id: 'a-olsen', name: 'Kari Olsen' },
+        customer: { number: '+16125550142' },
+        codec,
+        ...extra,
+      });
+      if (res.status !== 201)
+        throw new Error(`call rejected: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
+    },
+    async close() {
+      await earshot.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A UDP socket on loopback, closed by `close()`. */
+export async function udpSocket(): Promise<Socket> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return socket;
+}
+
+export interface ToneOptions {
+  codec: Codec;
+  payloadType?: number;
+  /** Hz. */
+  frequency: number;
+  /** Peak amplitude, 0..1 of full scale. */
+  amplitude: number;
+  packets: number;
+  ssrc?: number;
+  firstSequence?: number;
+}
+
+/** Encodes 20 ms frames of a sine tone as RTP payloads of `codec`. */
+export function tonePayloads(options: ToneOptions): Uint8Array[] {
+  const rate = options.codec === 'opus' ? 48000 : 8000;
+  const frame = rate / 50;
+  const opus =
+    options.codec === 'opus' ? new OpusScript(48000, 1, OpusScript.Application.VOIP) : undefined;
+  const payloads: Uint8Array[] = [];
+  for (let p = 0; p < options.packets; p++) {
+    const pcm = new Int16Array(frame);
+    for (let i = 0; i < frame; i++) {
+      pcm[i] = Math.round(
+        32767 *
+          options.amplitude *
+          Math.sin((2 * Math.PI * options.frequency * (p * frame + i)) / rate),
+      );
+    }
+    if (opus) payloads.push(new Uint8Array(opus.encode(Buffer.from(pcm.buffer), frame)));
+    else
+      payloads.push(Uint8Array.from(pcm, options.codec === 'PCMU' ? linearToUlaw : linearToAlaw));
+  }
+  opus?.delete();
+  return payloads;
+}
+
+/** Sends a tone as paced RTP (one packet per 20 ms) to `port` on loopback. */
+export async function sendTone(socket: Socket, port: number, options: ToneOptions): Promise<void> {
+  const payloads = tonePayloads(options);
+  const pt = options.payloadType ?? { PCMU: 0, PCMA: 8, opus: 111 }[options.codec];
+  const step = options.codec === 'opus' ? 960 : 160;
+  const ssrc = options.ssrc ?? 0x1234;
+  const start = Date.now();
+  for (const [n, payload] of payloads.entries()) {
+    const wait = start + n * 20 - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const packet = buildRtp(
+      {
+        payloadType: pt,
+        sequenceNumber: ((options.firstSequence ?? 1000) + n) & 0xffff,
+        timestamp: n * step,
+        ssrc,
+      },
+      payload,
+    );
+    await new Promise<void>((resolve, reject) =>
+      socket.send(packet, port, '127.0.0.1', (error) => (error ? reject(error) : resolve())),
+    );
+  }
+}
+
+/** Polls `probe` until it returns a value (not undefined) or `timeoutMs` passes. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

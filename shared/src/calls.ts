@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { Id, Name } from './ids.ts';
+
+export const Codec = z.enum(['PCMU', 'PCMA', 'opus']);
+export type Codec = z.infer<typeof Codec>;
+
+export const LegName = z.enum(['agent', 'customer']);
+export type LegName = z.infer<typeof LegName>;
+export const LEGS: readonly LegName[] = ['agent', 'customer'];
+
+/** RTP payload types a call may use: static G.711 ones or the dynamic range. */
+export const PayloadType = z
+  .number()
+  .int()
+  .refine(
+    (pt) => pt === 0 || pt === 8 || (pt >= 96 && pt <= 127),
+    'must be 0 (PCMU), 8 (PCMA) or 96-127 (dynamic)',
+  );
+
+export const DEFAULT_PAYLOAD_TYPE: Record<Codec, number> = { PCMU: 0, PCMA: 8, opus: 111 };
+
+/** `POST /api/v1/calls`: a telephony integration announces a call whose legs it will fork. */
+export const CreateCallRequest = z
+  .strictObject({
+    externalId: z.string().min(1).max(128).optional(),
+    center: Id,
+    region: Id,
+    team: Id,
+    agent: z.strictObject({ id: Id, name: Name }),
+    customer: z.strictObject({
+      number: z
+        .string()
+        .regex(/^\+?[0-9][0-9 ()-]{1,30}$/, 'must be a phone number such as +16125550100')
+        .optional(),
+      name: Name.optional(),
+    }),
+    codec: Codec,
+    payloadType: PayloadType.optional(),
+  })
+  .superRefine((body, ctx) => {
+    const pt = body.payloadType;
+    if (pt === undefined) return;
+    const staticPt = body.codec === 'PCMU' ? 0 : body.codec === 'PCMA' ? 8 : undefined;
+    if (staticPt !== undefined && pt !== staticPt && pt < 96) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['payloadType'],
+        message: `${body.codec} uses payload type ${staticPt} or a dynamic one (96-127)`,
+      });
+    }
+    if (body.codec === 'opus' && pt < 96) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['payloadType'],
+        message: 'opus needs a dynamic payload type (96-127)',
+      });
+    }
+  });
+export type CreateCallRequest = z.infer<typeof CreateCallRequest>;
+
+export const Endpoint = z.object({ ip: z.string(), port: z.number().int() });
+export type Endpoint = z.infer<typeof Endpoint>;
+
+export const CreateCallResponse = z.object({
+  callId: z.string(),
+  legs: z.object({ agent: Endpoint, customer: Endpoint }),
+});
+export type CreateCallResponse = z.infer<typeof CreateCallResponse>;
+
+export const CallState = z.enum(['ringing', 'talking', 'held', 'transferred', 'ended']);
+export type CallState = z.infer<typeof CallState>;
+
+export const EndReason = z.enum(['hangup', 'idle', 'media-lost', 'shutdown', 'server-restart']);
+export type EndReason = z.infer<typeof EndReason>;
+
+export const LegStats = z.object({
+  ip: z.string(),
+  port: z.number().int(),
+  /** RTP packets accepted on this leg. */
+  packets: z.number().int(),
+  /** Bytes of accepted RTP packets (headers included). */
+  bytes: z.number().int(),
+  /** Datagrams dropped: not RTP, wrong payload type, a second source or stream. */
+  dropped: z.number().int(),
+  /** Packets the sequence numbers say never arrived. */
+  lost: z.number().int(),
+  /** Loudness of the decoded audio, 0 (silence, <= -60 dBFS) to 1 (full scale). */
+  level: z.number().min(0).max(1),
+  lastPacketAt: z.string().nullable(),
+});
+export type LegStats = z.infer<typeof LegStats>;
+
+export const Call = z.object({
+  id: z.string(),
+  externalId: z.string().nullable(),
+  center: z.string(),
+  region: z.string(),
+  team: z.string(),
+  agent: z.object({ id: z.string(), name: z.string() }),
+  customer: z.object({ number: z.string().nullable(), name: z.string().nullable() }),
+  codec: Codec,
+  payloadType: z.number().int(),
+  state: CallState,
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  endReason: EndReason.nullable(),
+  legs: z.object({ agent: LegStats, customer: LegStats }),
+});
+export type Call = z.infer<typeof Call>;
