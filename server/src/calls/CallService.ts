@@ -174,10 +174,11 @@ export class CallService extends EventEmitter<{
     await this.#o.calls.insert(snapshot);
     log.info({ team: request.team, codec: request.codec }, 'call started');
     this.emit('started', snapshot);
-    return {
-      callId: id,
-      legs: { agent: snapshot.legs.agent, customer: snapshot.legs.customer },
-    };
+    const endpoint = (leg: LegName) => ({
+      ip: snapshot.legs[leg].ip,
+      port: snapshot.legs[leg].port,
+    });
+    return { callId: id, legs: { agent: endpoint('agent'), customer: endpoint('customer') } };
   }
 
   async #tap(call: LiveCall): Promise<CallTap> {

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('configuration', () => {
+  it('has working defaults', () => {
+    const config = loadConfig({}, '/srv/earshot');
+    expect(config.http).toEqual({ port: 8080, host: '127.0.0.1' });
+    expect(config.dataDir).toBe('/srv/earshot/data');
+    expect(config.simulator.enabled).toBe(false);
+    expect(config.ingest.minPort).toBeLessThan(config.ingest.maxPort);
+  });
+
+  it('names every bad variable with its expected form', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        EARSHOT_SIMULATOR: 'maybe',
+        EARSHOT_INGEST_TOKEN: 'short',
+        EARSHOT_RTP_MIN_PORT: '70000',
+        EARSHOT_RTP_LISTEN_IP: 'localhost',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of [
+      'PORT="eighty"',
+      'EARSHOT_SIMULATOR="maybe"',
+      'EARSHOT_INGEST_TOKEN',
+      'EARSHOT_RTP_LISTEN_IP="localhost"',
+    ]) {
+      expect(problems).toContain(name);
+    }
+    expect(problems).toMatch(/EARSHOT_RTP_MIN_PORT="70000": .*at most 65535/);
+  });
+
+  it('checks that each port range runs upwards', () => {
+    expect(() =>
+      loadConfig({ EARSHOT_RTP_MIN_PORT: '49000', EARSHOT_RTP_MAX_PORT: '48000' }),
+    ).toThrow(/EARSHOT_RTP_MIN_PORT="49000": must be below EARSHOT_RTP_MAX_PORT/);
+  });
+
+  it('refuses overlapping RTP and WebRTC port ranges on one address', () => {
+    expect(() =>
+      loadConfig({ EARSHOT_RTP_MIN_PORT: '44000', EARSHOT_RTP_MAX_PORT: '46000' }),
+    ).toThrow(/must not overlap/);
+  });
+
+  it('lets a value set in the environment win and treats empty as unset', () => {
+    expect(loadConfig({ EARSHOT_SIMULATOR: 'on', PORT: '' }).simulator.enabled).toBe(true);
+    expect(loadConfig({ PORT: '' }).http.port).toBe(8080);
+  });
+});
