@@ -79,6 +79,7 @@ async function installDependencies(node, pnpm, env) {
     'server/package.json',
     'client/package.json',
     'tests/package.json',
+    'scripts/package.json',
   ].map((f) => join(root, f));
   const wanted = treeHash(manifests);
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return;
@@ -146,11 +147,12 @@ async function main() {
       { EARSHOT_SIMULATOR: env.EARSHOT_SIMULATOR ?? 'on' },
     ],
     test: () => [node, [pnpm, 'run', 'check', ...args], {}],
-    bench: () => [
-      node,
-      [join(root, 'scripts', 'bench', `${args[0] ?? 'ingest'}.ts`), ...args.slice(1)],
-      {},
-    ],
+    bench: () => {
+      const named = args[0] && !args[0].startsWith('-');
+      const file = join(root, 'scripts', 'bench', `${named ? args[0] : 'ingest'}.ts`);
+      if (!existsSync(file)) throw new SetupError(`no benchmark "${args[0]}" in scripts/bench/`);
+      return [node, [file, ...(named ? args.slice(1) : args)], {}];
+    },
     simulate: () => [node, [join(root, 'scripts', 'simulate.ts'), ...args], {}],
     exec: () => [args[0], args.slice(1), {}],
   };

@@ -121,7 +121,12 @@ export class Simulator extends EventEmitter<{ event: [SimEvent] }> {
     const socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
     const sim = new Simulator(options, org, voices, random, socket);
-    await sim.#request('PUT', '/api/v1/org', org);
+    try {
+      await sim.#request('PUT', '/api/v1/org', org);
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
     options.logger.info(
       {
         centers: org.centers.length,

@@ -1,0 +1,269 @@
+// Ingest capacity benchmark: how many concurrent calls (two PCMU legs each, 50 packets/s
+// per leg) one Earshot server holds on this machine with no packet lost and levels still
+// published, and the CPU that costs. The server runs as its own process (with its
+// mediasoup workers); this process is the SBC sending real RTP on loopback.
+//
+//   npm run bench -- ingest [--calls 50,100,200] [--runs 3] [--seconds 8]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildRtp, linearToUlaw, type BoardUpdate, type Call } from '@earshot/shared';
+import { io } from 'socket.io-client';
+
+const { values } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '50,100,200,300,400' },
+    runs: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '8' },
+  },
+});
+const steps = values.calls
+  .split(',')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
+const runs = Number(values.runs);
+const seconds = Number(values.seconds);
+if (!steps.length || !(runs >= 1) || !(seconds >= 2)) {
+  console.error('usage: bench ingest [--calls 50,100,200] [--runs N>=1] [--seconds S>=2]');
+  process.exit(2);
+}
+
+const TOKEN = 'bench-ingest-token-0123456789';
+const CLK_TCK = 100;
+const root = new URL('../../', import.meta.url).pathname;
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+/** CPU seconds used so far by a process and its children that are still alive. */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process is gone
+    }
+  }
+  return ticks / CLK_TCK;
+}
+
+function childPids(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((p) => {
+      try {
+        return (
+          readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(pid)
+        );
+      } catch {
+        return false;
+      }
+    });
+}
+
+async function startServer(): Promise<{ url: string; child: ChildProcess; dataDir: string }> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'earshot-bench-'));
+  const child = spawn(process.execPath, [join(root, 'server/src/main.ts')], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      EARSHOT_DATA_DIR: dataDir,
+      EARSHOT_INGEST_TOKEN: TOKEN,
+      EARSHOT_SIMULATOR: 'off',
+      EARSHOT_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return { url, child, dataDir };
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error('the server did not start within 20 s');
+}
+
+async function api<T>(url: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+const TONE = Array.from({ length: 8 }, (_, f) =>
+  Uint8Array.from({ length: 160 }, (_, i) =>
+    linearToUlaw(8000 * Math.sin((2 * Math.PI * 440 * (f * 160 + i)) / 8000)),
+  ),
+);
+
+interface RunResult {
+  calls: number;
+  sent: number;
+  received: number;
+  lostPct: number;
+  levelsOk: boolean;
+  updatesPerSecond: number;
+  serverCpuPct: number;
+  workersCpuPct: number;
+}
+
+async function runOnce(url: string, serverPid: number, calls: number): Promise<RunResult> {
+  const created: {
+    callId: string;
+    legs: Record<'agent' | 'customer', { ip: string; port: number }>;
+  }[] = [];
+  for (let i = 0; i < calls; i++) {
+    created.push(
+      await api(url, 'POST', '/api/v1/calls', {
+        center: 'bench-center',
+        region: 'bench-region',
+        team: 'bench-team',
+        agent: { id: `agent-${i}`, name: `Agent ${i}` },
+        customer: {},
+        codec: 'PCMU',
+      }),
+    );
+  }
+  const socket = createSocket({ type: 'udp4', sendBufferSize: 4 << 20 });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const board = io(url, { transports: ['websocket'] });
+  const updates: { at: number; update: BoardUpdate }[] = [];
+  board.on('board:update', (update) => updates.push({ at: Date.now(), update }));
+  await new Promise((resolve) => board.emit('board:subscribe', {}, resolve));
+
+  const frames = seconds * 50;
+  const workers = childPids(serverPid);
+  const start = Date.now();
+  const cpu0 = { server: cpuSeconds([serverPid]), workers: cpuSeconds(workers) };
+  let sent = 0;
+  for (let n = 0; n < frames; n++) {
+    const wait = start + n * 20 - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    for (const [i, call] of created.entries()) {
+      for (const leg of ['agent', 'customer'] as const) {
+        const packet = buildRtp(
+          { payloadType: 0, sequenceNumber: n, timestamp: n * 160, ssrc: i + 1 },
+          TONE[n % 8]!,
+        );
+        socket.send(packet, call.legs[leg].port, call.legs[leg].ip);
+        sent++;
+      }
+    }
+  }
+  const elapsed = (Date.now() - start) / 1000;
+  const cpu1 = { server: cpuSeconds([serverPid]), workers: cpuSeconds(workers) };
+  await new Promise((resolve) => setTimeout(resolve, 500));
+
+  const { calls: live } = await api<{ calls: Call[] }>(url, 'GET', '/api/v1/calls');
+  const received = live.reduce((sum, c) => sum + c.legs.agent.packets + c.legs.customer.packets, 0);
+  // Levels: in the steady second before the end, every call had a level reading above 0.
+  const window = updates.filter(
+    (u) => u.at > start + (elapsed - 2) * 1000 && u.at <= start + elapsed * 1000,
+  );
+  const levelsOk =
+    window.length > 0 &&
+    created.every((c) =>
+      window.some(
+        (u) =>
+          (u.update.levels[c.callId]?.[0] ?? 0) > 0.5 &&
+          (u.update.levels[c.callId]?.[1] ?? 0) > 0.5,
+      ),
+    );
+  const steady = updates.filter((u) => u.at > start + 1000 && u.at <= start + elapsed * 1000);
+  board.close();
+  socket.close();
+  for (const c of created) await api(url, 'DELETE', `/api/v1/calls/${c.callId}`);
+  return {
+    calls,
+    sent,
+    received,
+    lostPct: (100 * (sent - received)) / sent,
+    levelsOk,
+    updatesPerSecond: steady.length / (elapsed - 1),
+    serverCpuPct: (100 * (cpu1.server - cpu0.server)) / elapsed,
+    workersCpuPct: (100 * (cpu1.workers - cpu0.workers)) / elapsed,
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const { url, child, dataDir } = await startServer();
+try {
+  await api(url, 'PUT', '/api/v1/org', {
+    regions: [{ id: 'bench-region', name: 'Bench' }],
+    centers: [
+      { id: 'bench-center', name: 'Bench', regionId: 'bench-region', timeZone: 'America/Chicago' },
+    ],
+    teams: [
+      {
+        id: 'bench-team',
+        name: 'Bench',
+        centerId: 'bench-center',
+        specialty: false,
+        hours: { kind: 'always' },
+      },
+    ],
+    agents: [],
+  });
+  const rows: RunResult[] = [];
+  for (const calls of steps) {
+    const results: RunResult[] = [];
+    for (let r = 0; r < runs; r++) results.push(await runOnce(url, child.pid!, calls));
+    const row: RunResult = {
+      calls,
+      sent: median(results.map((x) => x.sent)),
+      received: median(results.map((x) => x.received)),
+      lostPct: median(results.map((x) => x.lostPct)),
+      levelsOk: results.filter((x) => x.levelsOk).length > runs / 2,
+      updatesPerSecond: median(results.map((x) => x.updatesPerSecond)),
+      serverCpuPct: median(results.map((x) => x.serverCpuPct)),
+      workersCpuPct: median(results.map((x) => x.workersCpuPct)),
+    };
+    rows.push(row);
+    console.error(
+      `  ${calls} calls: lost ${row.lostPct.toFixed(3)}%, levels ${row.levelsOk ? 'ok' : 'MISSING'}`,
+    );
+  }
+  console.log(
+    `\nIngest capacity (median of ${runs} runs of ${seconds} s; PCMU, 2 legs x 50 packets/s per call)\n`,
+  );
+  console.log(
+    '| calls | packets/s in | lost % | levels published | board updates/s | server CPU % | workers CPU % |',
+  );
+  console.log(
+    '|------:|-------------:|-------:|:----------------:|----------------:|-------------:|--------------:|',
+  );
+  for (const r of rows) {
+    console.log(
+      `| ${r.calls} | ${r.calls * 100} | ${r.lostPct.toFixed(3)} | ${r.levelsOk ? 'yes' : 'no'} | ${r.updatesPerSecond.toFixed(1)} | ${r.serverCpuPct.toFixed(0)} | ${r.workersCpuPct.toFixed(0)} |`,
+    );
+  }
+  const held = rows.filter((r) => r.lostPct === 0 && r.levelsOk).map((r) => r.calls);
+  console.log(
+    `\nHeld with no loss and levels published: ${held.length ? Math.max(...held) : 0} calls (of those tried).`,
+  );
+} finally {
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+  rmSync(dataDir, { recursive: true, force: true });
+}
