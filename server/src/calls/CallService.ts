@@ -43,6 +43,7 @@ interface EndedTotals {
 }
 
 const RETAP_ATTEMPTS = 10;
+const round2 = (x: number) => Math.round(x * 100) / 100;
 const RETAP_DELAY_MS = 300;
 
 /** Live calls: creating, tapping, metering, re-tapping after worker loss, and ending them. */
@@ -260,7 +261,8 @@ export class CallService extends EventEmitter<{
     for (const call of this.#live.values()) {
       call.levels.agent = call.legs.get('agent')!.takeLevel();
       call.levels.customer = call.legs.get('customer')!.takeLevel();
-      levels.set(call.id, [call.levels.agent, call.levels.customer]);
+      // NOTE: two decimals are all a meter shows, and they keep board messages small.
+      levels.set(call.id, [round2(call.levels.agent), round2(call.levels.customer)]);
       if (now - call.lastActivity() > this.#o.idleTimeoutMs) {
         call.log.info(
           { idleMs: now - call.lastActivity() },

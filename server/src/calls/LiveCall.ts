@@ -63,7 +63,7 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
   /** Time of the latest accepted packet on either leg, or the start. */
   lastActivity(): number {
     let last = this.startedAt.getTime();
-    for (const leg of this.legs.values()) last = Math.max(last, leg.snapshot().lastPacketAt ?? 0);
+    for (const leg of this.legs.values()) last = Math.max(last, leg.lastPacketAt ?? 0);
     return last;
   }
 

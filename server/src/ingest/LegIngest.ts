@@ -212,6 +212,11 @@ export class LegIngest {
     this.#streamPackets = 0;
   }
 
+  /** When the latest packet was accepted (ms since the epoch), or null before any. */
+  get lastPacketAt(): number | null {
+    return this.#counters.lastPacketAt;
+  }
+
   /** Counters with the current stream's losses included. */
   snapshot(): LegCounters {
     return {

@@ -37,6 +37,10 @@ export interface SimulatorOptions {
   seed: number;
   /** Calls in progress on average; arrivals are scaled to it. */
   concurrentCalls: number;
+  /** The first calls arrive within this long of the start (default 8 s). */
+  rampUpMs?: number;
+  /** Ringing and IVR time before an agent can pick up, [min, max] (default 2-9 s). */
+  ringMs?: [number, number];
   logger: Logger;
 }
 
@@ -138,7 +142,7 @@ export class Simulator extends EventEmitter<{ event: [SimEvent] }> {
     );
     // Start with a floor already busy: the first calls arrive within the first seconds.
     for (let i = 0; i < options.concurrentCalls; i++)
-      sim.#after(random.between(0, 8000), () => sim.#offer());
+      sim.#after(random.between(0, options.rampUpMs ?? 8000), () => sim.#offer());
     sim.#scheduleArrival();
     sim.#pump = setInterval(() => sim.#sendDueFrames(), FRAME_MS);
     return sim;
@@ -235,7 +239,8 @@ export class Simulator extends EventEmitter<{ event: [SimEvent] }> {
       }
     };
     // Ring and IVR before an agent picks up.
-    this.#after(this.#random.between(2000, 9000), tryAnswer);
+    const [ringMin, ringMax] = this.#o.ringMs ?? [2000, 9000];
+    this.#after(this.#random.between(ringMin, ringMax), tryAnswer);
   }
 
   async #answer(callId: string, team: Team, agentId: string): Promise<void> {

@@ -1,0 +1,131 @@
+import { Org, type Call } from '@earshot/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRootLogger } from '../log/logger.ts';
+import { eventually, startTestServer, TEST_TOKEN, type TestServer } from '../test/harness.ts';
+import { Conversation } from './Conversation.ts';
+import { demoOrg } from './demoOrg.ts';
+import { Random } from './random.ts';
+import { Simulator } from './Simulator.ts';
+import { renderVoices } from './voices.ts';
+
+const rms = (frame: Int16Array) => Math.sqrt(frame.reduce((s, x) => s + x * x, 0) / frame.length);
+const LOUD = 300; // about -40 dBFS
+
+describe('demo organisation', () => {
+  it('has 17 centers, teams of 30-40 agents, specialty teams open 7 am-9 pm, and depends only on the seed', () => {
+    const org = Org.parse(demoOrg(new Random(7)));
+    expect(org.centers).toHaveLength(17);
+    expect(
+      org.centers
+        .filter((c) => c.regionId === 'upper-midwest')
+        .every((c) => c.id.startsWith('mn-')),
+    ).toBe(true);
+    for (const team of org.teams) {
+      const size = org.agents.filter((a) => a.teamId === team.id).length;
+      expect(size).toBeGreaterThanOrEqual(30);
+      expect(size).toBeLessThanOrEqual(40);
+      expect(team.hours).toEqual(
+        team.specialty ? { kind: 'daily', open: '07:00', close: '21:00' } : { kind: 'always' },
+      );
+    }
+    expect(demoOrg(new Random(7))).toEqual(org);
+    expect(demoOrg(new Random(8))).not.toEqual(org);
+  });
+});
+
+describe('simulated conversation', () => {
+  const voices = renderVoices(new Random(1));
+  const talk = 40;
+  const hold: [number, number] = [15, 10];
+  const frames = (seed: number) => {
+    const conversation = new Conversation(voices, new Random(seed), talk, [hold]);
+    const n = Math.ceil(conversation.length / 160);
+    return {
+      agent: Array.from({ length: n }, (_, i) => conversation.frame('agent', i)),
+      customer: Array.from({ length: n }, (_, i) => conversation.frame('customer', i)),
+    };
+  };
+
+  it('takes turns: the agent greets first, mostly one side talks at a time, both sides talk', () => {
+    const { agent, customer } = frames(3);
+    const loudA = agent.map((f) => rms(f) > LOUD);
+    const loudC = customer.map((f) => rms(f) > LOUD);
+    const firstA = loudA.indexOf(true);
+    const firstC = loudC.indexOf(true);
+    expect(firstA).toBeGreaterThanOrEqual(0);
+    expect(firstA).toBeLessThan(firstC);
+    const outsideHold = (i: number) => i < hold[0] * 50 || i >= (hold[0] + hold[1]) * 50;
+    const talkFrames = loudA.map((_, i) => i).filter(outsideHold);
+    const share = (pred: (i: number) => boolean) =>
+      talkFrames.filter(pred).length / talkFrames.length;
+    expect(share((i) => loudA[i]!)).toBeGreaterThan(0.15);
+    expect(share((i) => loudC[i]!)).toBeGreaterThan(0.15);
+    expect(share((i) => loudA[i]! && loudC[i]!)).toBeLessThan(0.2);
+    expect(share((i) => !loudA[i]! && !loudC[i]!)).toBeGreaterThan(0.05); // pauses
+  });
+
+  it('plays hold music on the agent leg while the customer leg stays quiet', () => {
+    const { agent, customer } = frames(3);
+    const during = (legFrames: Int16Array[]) =>
+      legFrames.slice(hold[0] * 50 + 5, (hold[0] + hold[1]) * 50 - 5);
+    expect(
+      during(agent).filter((f) => rms(f) > LOUD).length / during(agent).length,
+    ).toBeGreaterThan(0.9);
+    expect(during(customer).filter((f) => rms(f) > LOUD).length).toBe(0);
+  });
+
+  it('is the same for the same seed', () => {
+    const a = frames(5);
+    const b = frames(5);
+    expect(a.agent.map(rms)).toEqual(b.agent.map(rms));
+    expect(frames(6).agent.map(rms)).not.toEqual(a.agent.map(rms));
+  });
+});
+
+describe('simulator against a real server', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('declares the organisation through the API and streams both legs of each answered call', async () => {
+    const simulator = await Simulator.start({
+      baseUrl: server.earshot.url,
+      ingestToken: TEST_TOKEN,
+      seed: 11,
+      concurrentCalls: 3,
+      rampUpMs: 200,
+      ringMs: [50, 100],
+      logger: createRootLogger('silent'),
+    });
+    try {
+      const org = (await server.api<Org>('GET', '/api/v1/org')).body;
+      expect(org.centers).toHaveLength(17);
+      const calls = await eventually(
+        async () => {
+          const live = (await server.api<{ calls: Call[] }>('GET', '/api/v1/calls')).body.calls;
+          return live.length >= 1 &&
+            live.every((c) => c.legs.agent.packets > 25 && c.legs.customer.packets > 25)
+            ? live
+            : undefined;
+        },
+        8000,
+        'simulated calls with RTP on both legs',
+      );
+      for (const call of calls) {
+        expect(call.codec).toBe('PCMU');
+        expect(call.state).toBe('talking');
+        expect(call.legs.agent.dropped + call.legs.customer.dropped).toBe(0);
+        const events = simulator
+          .recentEvents()
+          .filter((e) => 'callId' in e && e.callId === call.externalId);
+        expect(events.map((e) => e.type).slice(0, 2)).toEqual(['call.offered', 'call.answered']);
+      }
+    } finally {
+      await simulator.stop();
+    }
+  });
+});
