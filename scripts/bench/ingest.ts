@@ -119,6 +119,8 @@ const TONE = Array.from({ length: 8 }, (_, f) =>
 interface RunResult {
   calls: number;
   sent: number;
+  /** Packets per second the sender achieved (the target is calls x 100). */
+  sentPerSecond: number;
   received: number;
   lostPct: number;
   levelsOk: boolean;
@@ -200,6 +202,7 @@ async function runOnce(url: string, serverPid: number, calls: number): Promise<R
     lostPct: (100 * (sent - received)) / sent,
     levelsOk,
     updatesPerSecond: steady.length / (elapsed - 1),
+    sentPerSecond: sent / elapsed,
     serverCpuPct: (100 * (cpu1.server - cpu0.server)) / elapsed,
     workersCpuPct: (100 * (cpu1.workers - cpu0.workers)) / elapsed,
   };
@@ -232,6 +235,7 @@ try {
     const row: RunResult = {
       calls,
       sent: median(results.map((x) => x.sent)),
+      sentPerSecond: median(results.map((x) => x.sentPerSecond)),
       received: median(results.map((x) => x.received)),
       lostPct: median(results.map((x) => x.lostPct)),
       levelsOk: results.filter((x) => x.levelsOk).length > runs / 2,
@@ -248,14 +252,14 @@ try {
     `\nIngest capacity (median of ${runs} runs of ${seconds} s; PCMU, 2 legs x 50 packets/s per call)\n`,
   );
   console.log(
-    '| calls | packets/s in | lost % | levels published | board updates/s | server CPU % | workers CPU % |',
+    '| calls | packets/s target | packets/s sent | lost % | levels published | board updates/s | server CPU % | workers CPU % |',
   );
   console.log(
-    '|------:|-------------:|-------:|:----------------:|----------------:|-------------:|--------------:|',
+    '|------:|-----------------:|---------------:|-------:|:----------------:|----------------:|-------------:|--------------:|',
   );
   for (const r of rows) {
     console.log(
-      `| ${r.calls} | ${r.calls * 100} | ${r.lostPct.toFixed(3)} | ${r.levelsOk ? 'yes' : 'no'} | ${r.updatesPerSecond.toFixed(1)} | ${r.serverCpuPct.toFixed(0)} | ${r.workersCpuPct.toFixed(0)} |`,
+      `| ${r.calls} | ${r.calls * 100} | ${r.sentPerSecond.toFixed(0)} | ${r.lostPct.toFixed(3)} | ${r.levelsOk ? 'yes' : 'no'} | ${r.updatesPerSecond.toFixed(1)} | ${r.serverCpuPct.toFixed(0)} | ${r.workersCpuPct.toFixed(0)} |`,
     );
   }
   const held = rows.filter((r) => r.lostPct === 0 && r.levelsOk).map((r) => r.calls);
