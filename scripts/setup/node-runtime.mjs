@@ -1,9 +1,9 @@
 // Makes sure a Node.js >= 22 runs the project: the machine's own when it is new enough,
 // otherwise Node 24 fetched once from the npm registry package node-linux-<arch>.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, SetupError, step } from './log.mjs';
+import { unpackNpmPackage } from './npm-package.mjs';
 
 export const MIN_NODE_MAJOR = 22;
 const FETCHED_MAJOR = 24;
@@ -29,21 +29,7 @@ export async function ensureNode(toolsDir) {
   step(
     `Node ${process.versions.node} is older than ${MIN_NODE_MAJOR}: fetching ${pkg} from the npm registry into ${home}`,
   );
-  const scratch = mkdtempSync(join(tmpdir(), 'earshot-node-'));
-  try {
-    await run('npm', ['pack', pkg, '--pack-destination', scratch, '--silent'], {
-      quiet: true,
-      cwd: scratch,
-    });
-    const tarball = readdirSync(scratch).find((f) => f.endsWith('.tgz'));
-    if (!tarball) throw new SetupError(`npm pack ${pkg} produced no tarball`);
-    await run('tar', ['xzf', join(scratch, tarball), '-C', scratch], { quiet: true });
-    mkdirSync(toolsDir, { recursive: true });
-    rmSync(home, { recursive: true, force: true });
-    renameSync(join(scratch, 'package'), home);
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  await unpackNpmPackage(pkg, home);
   const version = (await run(bin, ['--version'], { quiet: true })).trim();
   step(`using Node ${version} from ${home}`);
   return { node: bin, home };

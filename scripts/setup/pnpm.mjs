@@ -1,17 +1,9 @@
 // pnpm, pinned by the root package.json's packageManager field, unpacked from the npm
 // registry into the project's tools folder and run with the project's Node.
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, SetupError, step } from './log.mjs';
+import { SetupError, step } from './log.mjs';
+import { unpackNpmPackage } from './npm-package.mjs';
 
 /** Returns the path of pnpm's CLI script (run it with the project's Node). */
 export async function ensurePnpm(root, toolsDir) {
@@ -23,20 +15,6 @@ export async function ensurePnpm(root, toolsDir) {
   const cli = join(home, 'bin', 'pnpm.cjs');
   if (existsSync(cli)) return cli;
   step(`fetching pnpm ${version} from the npm registry into ${home}`);
-  const scratch = mkdtempSync(join(tmpdir(), 'earshot-pnpm-'));
-  try {
-    await run('npm', ['pack', `pnpm@${version}`, '--pack-destination', scratch, '--silent'], {
-      quiet: true,
-      cwd: scratch,
-    });
-    const tarball = readdirSync(scratch).find((f) => f.endsWith('.tgz'));
-    if (!tarball) throw new SetupError(`npm pack pnpm@${version} produced no tarball`);
-    await run('tar', ['xzf', join(scratch, tarball), '-C', scratch], { quiet: true });
-    mkdirSync(toolsDir, { recursive: true });
-    rmSync(home, { recursive: true, force: true });
-    renameSync(join(scratch, 'package'), home);
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  await unpackNpmPackage(`pnpm@${version}`, home);
   return cli;
 }

@@ -1,33 +1,15 @@
-import type { Socket } from 'node:dgram';
 import type { Call, Codec } from '@earshot/shared';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  eventually,
-  sendTone,
-  startTestServer,
-  udpSocket,
-  type TestServer,
-} from '../test/harness.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sendTone, udpSocket, useTestServer } from '../test/harness.ts';
 
-let server: TestServer;
-let sender: Socket;
-
-beforeAll(async () => {
-  server = await startTestServer({ EARSHOT_CALL_IDLE_TIMEOUT_MS: '1500' });
-  sender = await udpSocket();
-});
-
-afterAll(async () => {
-  sender?.close();
-  await server?.close();
-});
+const t = useTestServer({ EARSHOT_CALL_IDLE_TIMEOUT_MS: '1500' });
 
 afterEach(async () => {
-  for (const call of server.earshot.calls.list())
-    await server.api('DELETE', `/api/v1/calls/${call.id}`);
+  for (const call of t.server.earshot.calls.list())
+    await t.server.api('DELETE', `/api/v1/calls/${call.id}`);
 });
 
-const getCall = async (id: string) => (await server.api<Call>('GET', `/api/v1/calls/${id}`)).body;
+const getCall = async (id: string) => (await t.server.api<Call>('GET', `/api/v1/calls/${id}`)).body;
 
 describe('plain-RTP ingest', () => {
   it.each<[Codec, number]>([
@@ -35,7 +17,7 @@ describe('plain-RTP ingest', () => {
     ['PCMA', 172],
     ['opus', 0],
   ])('%s on both legs shows up in per-leg counters and levels', async (codec, packetBytes) => {
-    const { callId, legs } = await server.createCall(codec);
+    const { callId, legs } = await t.server.createCall(codec);
     expect((await getCall(callId)).state).toBe('ringing');
     const peaks = { agent: 0, customer: 0 };
     let sending = true;
@@ -49,14 +31,14 @@ describe('plain-RTP ingest', () => {
     })();
     // A loud agent (-6 dBFS peak, -9 dBFS RMS) and a quiet customer (-30 dBFS peak).
     await Promise.all([
-      sendTone(sender, legs.agent.port, {
+      sendTone(t.sender, legs.agent.port, {
         codec,
         frequency: 440,
         amplitude: 0.5,
         packets: 75,
         ssrc: 0xa1,
       }),
-      sendTone(sender, legs.customer.port, {
+      sendTone(t.sender, legs.customer.port, {
         codec,
         frequency: 660,
         amplitude: 0.0316,
@@ -67,13 +49,11 @@ describe('plain-RTP ingest', () => {
     sending = false;
     await watch;
 
-    const call = await eventually(
-      async () => {
-        const c = await getCall(callId);
-        return c.legs.agent.packets === 75 && c.legs.customer.packets === 75 ? c : undefined;
-      },
-      3000,
+    const call = await t.server.waitForCall(
+      callId,
+      (c) => c.legs.agent.packets === 75 && c.legs.customer.packets === 75,
       'both legs counted',
+      3000,
     );
     expect(call.state).toBe('talking');
     for (const leg of ['agent', 'customer'] as const) {
@@ -89,7 +69,7 @@ describe('plain-RTP ingest', () => {
     expect(peaks.customer).toBeLessThan(0.53);
 
     // The audio reached mediasoup: each leg's producer counted it.
-    const tap = server.earshot.calls.live(callId)!.tap!;
+    const tap = t.server.earshot.calls.live(callId)!.tap!;
     for (const leg of ['agent', 'customer'] as const) {
       const stats = await tap.legs.get(leg)!.producer.getStats();
       expect(stats[0]?.packetCount).toBe(75);
@@ -97,10 +77,10 @@ describe('plain-RTP ingest', () => {
   });
 
   it('drops and counts garbage, RTCP, wrong payload types and a second source, and keeps working', async () => {
-    const { callId, legs } = await server.createCall('PCMU');
+    const { callId, legs } = await t.server.createCall('PCMU');
     const intruder = await udpSocket();
     try {
-      await sendTone(sender, legs.agent.port, {
+      await sendTone(t.sender, legs.agent.port, {
         codec: 'PCMU',
         frequency: 300,
         amplitude: 0.3,
@@ -111,7 +91,7 @@ describe('plain-RTP ingest', () => {
         Buffer.alloc(0),
         Buffer.alloc(3, 0x80),
         Buffer.alloc(1400, 0xff),
-        Buffer.from([0x80, 200, 0, 6, ...new Array(24).fill(0)]), // RTCP sender report
+        Buffer.from([0x80, 200, 0, 6, ...new Array(24).fill(0)]), // RTCP t.sender report
         Buffer.from([0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3]), // payload type 96 on a PCMU call
         Buffer.from([0x90, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]), // extension bit, no extension
       ];
@@ -121,8 +101,8 @@ describe('plain-RTP ingest', () => {
             Array.from({ length: 1 + ((i * 37) % 300) }, (_, j) => (i * 31 + j * 7) & 0xff),
           ),
         );
-      for (const g of garbage) sender.send(g, legs.agent.port, '127.0.0.1');
-      // A second sender of valid RTP while the first is live.
+      for (const g of garbage) t.sender.send(g, legs.agent.port, '127.0.0.1');
+      // A second t.sender of valid RTP while the first is live.
       await sendTone(intruder, legs.agent.port, {
         codec: 'PCMU',
         frequency: 900,
@@ -130,7 +110,7 @@ describe('plain-RTP ingest', () => {
         packets: 5,
         ssrc: 0x99,
       });
-      await sendTone(sender, legs.agent.port, {
+      await sendTone(t.sender, legs.agent.port, {
         codec: 'PCMU',
         frequency: 300,
         amplitude: 0.3,
@@ -139,21 +119,17 @@ describe('plain-RTP ingest', () => {
       });
       const notRtp = garbage.filter((g) => g.length < 12 || g[0]! >> 6 !== 2).length;
       const expectedDropped = garbage.length + 5;
-      const call = await eventually(
-        async () => {
-          const c = await getCall(callId);
-          return c.legs.agent.packets === 20 && c.legs.agent.dropped === expectedDropped
-            ? c
-            : undefined;
-        },
-        3000,
+      const call = await t.server.waitForCall(
+        callId,
+        (c) => c.legs.agent.packets === 20 && c.legs.agent.dropped === expectedDropped,
         `20 packets and ${expectedDropped} drops`,
+        3000,
       );
       expect(notRtp).toBeGreaterThan(30);
       expect(call.legs.agent.lost).toBe(0);
       expect(call.legs.customer.dropped).toBe(0);
-      expect(server.earshot.pool.size).toBe(1);
-      const health = await server.api<{ status: string }>('GET', '/healthz');
+      expect(t.server.earshot.pool.size).toBe(1);
+      const health = await t.server.api<{ status: string }>('GET', '/healthz');
       expect(health.body.status).toBe('ok');
     } finally {
       intruder.close();
@@ -161,8 +137,8 @@ describe('plain-RTP ingest', () => {
   });
 
   it('counts lost packets from sequence gaps and follows an SSRC change', async () => {
-    const { callId, legs } = await server.createCall('PCMU');
-    await sendTone(sender, legs.agent.port, {
+    const { callId, legs } = await t.server.createCall('PCMU');
+    await sendTone(t.sender, legs.agent.port, {
       codec: 'PCMU',
       frequency: 300,
       amplitude: 0.3,
@@ -170,14 +146,14 @@ describe('plain-RTP ingest', () => {
       firstSequence: 65530,
     });
     // Skip 3 sequence numbers across the wrap, then a new SSRC (a transfer on the SBC).
-    await sendTone(sender, legs.agent.port, {
+    await sendTone(t.sender, legs.agent.port, {
       codec: 'PCMU',
       frequency: 300,
       amplitude: 0.3,
       packets: 10,
       firstSequence: 7,
     });
-    await sendTone(sender, legs.agent.port, {
+    await sendTone(t.sender, legs.agent.port, {
       codec: 'PCMU',
       frequency: 300,
       amplitude: 0.3,
@@ -185,16 +161,14 @@ describe('plain-RTP ingest', () => {
       ssrc: 0x5151,
       firstSequence: 40000,
     });
-    const call = await eventually(
-      async () => {
-        const c = await getCall(callId);
-        return c.legs.agent.packets === 30 ? c : undefined;
-      },
-      3000,
+    const call = await t.server.waitForCall(
+      callId,
+      (c) => c.legs.agent.packets === 30,
       '30 packets',
+      3000,
     );
     expect(call.legs.agent.lost).toBe(3);
-    const stats = await server.earshot.calls
+    const stats = await t.server.earshot.calls
       .live(callId)!
       .tap!.legs.get('agent')!
       .producer.getStats();
@@ -202,44 +176,42 @@ describe('plain-RTP ingest', () => {
   });
 
   it('ending a call closes its router, transports and producers', async () => {
-    const { callId, legs } = await server.createCall('PCMA');
-    await sendTone(sender, legs.customer.port, {
+    const { callId, legs } = await t.server.createCall('PCMA');
+    await sendTone(t.sender, legs.customer.port, {
       codec: 'PCMA',
       frequency: 500,
       amplitude: 0.2,
       packets: 5,
     });
-    const [worker] = server.earshot.pool.workers();
+    const [worker] = t.server.earshot.pool.workers();
     expect((await worker!.dump()).routerIds).toHaveLength(1);
-    const ended = await server.api<Call>('DELETE', `/api/v1/calls/${callId}`);
+    const ended = await t.server.api<Call>('DELETE', `/api/v1/calls/${callId}`);
     expect(ended.status).toBe(200);
     expect(ended.body).toMatchObject({ state: 'ended', endReason: 'hangup' });
     expect(ended.body.legs.customer.packets).toBe(5);
     expect((await worker!.dump()).routerIds).toHaveLength(0);
-    expect((await server.api<{ calls: Call[] }>('GET', '/api/v1/calls')).body.calls).toHaveLength(
+    expect((await t.server.api<{ calls: Call[] }>('GET', '/api/v1/calls')).body.calls).toHaveLength(
       0,
     );
     // The ended call is still there to look up, with its final counters.
     expect(await getCall(callId)).toMatchObject({ state: 'ended', endReason: 'hangup' });
-    expect((await server.api('DELETE', `/api/v1/calls/${callId}`)).status).toBe(409);
+    expect((await t.server.api('DELETE', `/api/v1/calls/${callId}`)).status).toBe(409);
   });
 
   it('a call with no RTP on either leg ends by itself after the idle timeout', async () => {
-    const { callId, legs } = await server.createCall('PCMU');
-    await sendTone(sender, legs.agent.port, {
+    const { callId, legs } = await t.server.createCall('PCMU');
+    await sendTone(t.sender, legs.agent.port, {
       codec: 'PCMU',
       frequency: 300,
       amplitude: 0.3,
       packets: 10,
     });
     expect((await getCall(callId)).state).toBe('talking');
-    const ended = await eventually(
-      async () => {
-        const c = await getCall(callId);
-        return c.state === 'ended' ? c : undefined;
-      },
-      4000,
+    const ended = await t.server.waitForCall(
+      callId,
+      (c) => c.state === 'ended',
       'the idle call to end',
+      4000,
     );
     expect(ended.endReason).toBe('idle');
     const idleMs = Date.parse(ended.endedAt!) - Date.parse(ended.legs.agent.lastPacketAt!);

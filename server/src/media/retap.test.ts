@@ -1,40 +1,22 @@
-import type { Socket } from 'node:dgram';
 import type { Call } from '@earshot/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  eventually,
-  sendTone,
-  startTestServer,
-  udpSocket,
-  type TestServer,
-} from '../test/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { eventually, sendTone, useTestServer } from '../test/harness.ts';
 
-let server: TestServer;
-let sender: Socket;
-
-beforeAll(async () => {
-  server = await startTestServer({ EARSHOT_MEDIASOUP_WORKERS: '2' });
-  sender = await udpSocket();
-});
-
-afterAll(async () => {
-  sender?.close();
-  await server?.close();
-});
+const t = useTestServer({ EARSHOT_MEDIASOUP_WORKERS: '2' });
 
 describe('mediasoup worker death', () => {
   it('re-taps a call on another worker without the SBC changing ports, and replaces the worker', async () => {
-    const { callId, legs } = await server.createCall('PCMU');
-    await sendTone(sender, legs.agent.port, {
+    const { callId, legs } = await t.server.createCall('PCMU');
+    await sendTone(t.sender, legs.agent.port, {
       codec: 'PCMU',
       frequency: 400,
       amplitude: 0.3,
       packets: 10,
     });
-    const call = server.earshot.calls.live(callId)!;
+    const call = t.server.earshot.calls.live(callId)!;
     const before = call.tap!;
     const retapped = new Promise<string>((resolve) =>
-      server.earshot.calls.once('retapped', resolve),
+      t.server.earshot.calls.once('retapped', resolve),
     );
 
     process.kill(before.workerPid, 'SIGKILL');
@@ -44,7 +26,7 @@ describe('mediasoup worker death', () => {
     expect(before.closed).toBe(true);
 
     // The same leg ports keep working: packets now reach the new worker's producers.
-    await sendTone(sender, legs.agent.port, {
+    await sendTone(t.sender, legs.agent.port, {
       codec: 'PCMU',
       frequency: 400,
       amplitude: 0.3,
@@ -59,14 +41,14 @@ describe('mediasoup worker death', () => {
       3000,
       'the new producer to receive the packets',
     );
-    const state = (await server.api<Call>('GET', `/api/v1/calls/${callId}`)).body;
+    const state = (await t.server.api<Call>('GET', `/api/v1/calls/${callId}`)).body;
     expect(state).toMatchObject({ state: 'talking', endReason: null });
     expect(state.legs.agent.packets).toBe(20);
     await eventually(
-      () => (server.earshot.pool.size === 2 ? true : undefined),
+      () => (t.server.earshot.pool.size === 2 ? true : undefined),
       5000,
       'a replacement worker',
     );
-    expect(server.earshot.pool.deaths).toBe(1);
+    expect(t.server.earshot.pool.deaths).toBe(1);
   });
 });

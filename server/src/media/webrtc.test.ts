@@ -1,28 +1,10 @@
-import type { Socket } from 'node:dgram';
 import { LEGS, ULAW_TO_LINEAR, type LegName } from '@earshot/shared';
 import type { types as ms } from 'mediasoup';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  eventually,
-  sendTone,
-  startTestServer,
-  udpSocket,
-  type TestServer,
-} from '../test/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { eventually, sendTone, useTestServer } from '../test/harness.ts';
 
-let server: TestServer;
-let sender: Socket;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  sender = await udpSocket();
-});
-
-afterAll(async () => {
-  sender?.close();
-  await server?.close();
-});
+const t = useTestServer();
 
 /** mediasoup's side of a receive-only session as an SDP offer (what mediasoup-client builds in a browser). */
 function offerSdp(transport: ms.WebRtcTransport, consumers: Map<LegName, ms.Consumer>): string {
@@ -69,11 +51,11 @@ function frequencyOf(payloads: Buffer[]): number {
 
 describe('WebRTC consumers of a tapped call', () => {
   it('a WebRtcTransport consumer of each leg delivers that leg, and only that leg, to a WebRTC peer', async () => {
-    const { callId, legs } = await server.createCall('PCMU');
+    const { callId, legs } = await t.server.createCall('PCMU');
     // Start the legs so that both producers exist with traffic.
     await Promise.all(
       LEGS.map((leg) =>
-        sendTone(sender, legs[leg].port, {
+        sendTone(t.sender, legs[leg].port, {
           codec: 'PCMU',
           frequency: 440,
           amplitude: 0.3,
@@ -82,7 +64,7 @@ describe('WebRTC consumers of a tapped call', () => {
         }),
       ),
     );
-    const tap = server.earshot.calls.live(callId)!.tap!;
+    const tap = t.server.earshot.calls.live(callId)!.tap!;
     const transport = await tap.router.createWebRtcTransport({
       listenInfos: [{ protocol: 'udp', ip: '127.0.0.1', portRange: { min: 40000, max: 44999 } }],
     });
@@ -134,7 +116,7 @@ describe('WebRTC consumers of a tapped call', () => {
 
       // Distinguishable legs: 440 Hz from the agent, 1000 Hz from the customer.
       await Promise.all([
-        sendTone(sender, legs.agent.port, {
+        sendTone(t.sender, legs.agent.port, {
           codec: 'PCMU',
           frequency: 440,
           amplitude: 0.4,
@@ -142,7 +124,7 @@ describe('WebRTC consumers of a tapped call', () => {
           ssrc: 0x10,
           firstSequence: 2000,
         }),
-        sendTone(sender, legs.customer.port, {
+        sendTone(t.sender, legs.customer.port, {
           codec: 'PCMU',
           frequency: 1000,
           amplitude: 0.4,

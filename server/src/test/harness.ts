@@ -4,8 +4,16 @@ import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildRtp, linearToAlaw, linearToUlaw, type Codec, type Org } from '@earshot/shared';
+import {
+  buildRtp,
+  type Call,
+  linearToAlaw,
+  linearToUlaw,
+  type Codec,
+  type Org,
+} from '@earshot/shared';
 import OpusScript from 'opusscript';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../config/config.ts';
 import { startEarshot, type Earshot } from '../Earshot.ts';
 import { createRootLogger } from '../log/logger.ts';
@@ -71,6 +79,13 @@ export interface TestServer {
     callId: string;
     legs: { agent: { ip: string; port: number }; customer: { ip: string; port: number } };
   }>;
+  /** Polls `GET /api/v1/calls/:id` until `done` holds for it. */
+  waitForCall(
+    id: string,
+    done: (call: Call) => boolean,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<Call>;
   close(): Promise<void>;
 }
 
@@ -126,6 +141,16 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       if (res.status !== 201)
         throw new Error(`call rejected: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body;
+    },
+    waitForCall(id, done, what, timeoutMs = 3000) {
+      return eventually(
+        async () => {
+          const call = (await api<Call>('GET', `/api/v1/calls/${id}`)).body;
+          return done(call) ? call : undefined;
+        },
+        timeoutMs,
+        what,
+      );
     },
     async close() {
       await earshot.close();
@@ -216,4 +241,24 @@ export async function eventually<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+export interface TestContext {
+  server: TestServer;
+  /** A loopback UDP socket playing the SBC. */
+  sender: Socket;
+}
+
+/** Starts a test server and an RTP sender before a file's tests and closes both after. */
+export function useTestServer(env: Record<string, string> = {}): TestContext {
+  const context = {} as TestContext;
+  beforeAll(async () => {
+    context.server = await startTestServer(env);
+    context.sender = await udpSocket();
+  });
+  afterAll(async () => {
+    context.sender?.close();
+    await context.server?.close();
+  });
+  return context;
 }
