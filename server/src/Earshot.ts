@@ -13,6 +13,7 @@ import { createHttpApp } from './http/createHttpApp.ts';
 import { PortAllocator } from './ingest/PortAllocator.ts';
 import type { Logger } from './log/logger.ts';
 import { WorkerPool } from './media/WorkerPool.ts';
+import { ListenService } from './listen/ListenService.ts';
 import { createMetrics } from './metrics/Metrics.ts';
 import { OrgRepository } from './org/OrgRepository.ts';
 import { RealtimeServer } from './realtime/RealtimeServer.ts';
@@ -42,6 +43,7 @@ export interface Earshot {
   pool: WorkerPool;
   org: OrgRepository;
   realtime: RealtimeServer;
+  listen: ListenService;
   ingestToken: string;
   db: Database;
   /** Ends calls cleanly, closes sockets, workers and the database. Idempotent. */
@@ -77,9 +79,24 @@ export async function startEarshot(
   await calls.recover();
   const ingestToken = resolveIngestToken(config, logger);
 
+  const listen = new ListenService(
+    calls,
+    {
+      listenIp: config.mediasoup.listenIp,
+      announcedIp: config.mediasoup.announcedIp,
+      minPort: config.mediasoup.minPort,
+      maxPort: config.mediasoup.maxPort,
+    },
+    logger.child({ module: 'listen' }),
+  );
   const httpServer = createServer();
-  const realtime = new RealtimeServer(httpServer, calls, logger.child({ module: 'realtime' }));
-  const metrics = createMetrics({ pool, calls, boardViewers: () => realtime.boardViewers });
+  const realtime = new RealtimeServer(
+    httpServer,
+    calls,
+    listen,
+    logger.child({ module: 'realtime' }),
+  );
+  const metrics = createMetrics({ pool, calls, listen, boardViewers: () => realtime.boardViewers });
   httpServer.on(
     'request',
     createHttpApp({
@@ -115,10 +132,12 @@ export async function startEarshot(
     pool,
     org,
     realtime,
+    listen,
     ingestToken,
     db,
     close() {
       closing ??= (async () => {
+        listen.close();
         await calls.close();
         await realtime.close();
         pool.close();

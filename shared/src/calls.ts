@@ -105,5 +105,7 @@ export const Call = z.object({
   endedAt: z.string().nullable(),
   endReason: EndReason.nullable(),
   legs: z.object({ agent: LegStats, customer: LegStats }),
+  /** People listening to the call now. */
+  listeners: z.number().int().min(0),
 });
 export type Call = z.infer<typeof Call>;

@@ -1,6 +1,7 @@
 export * from './api.ts';
 export * from './calls.ts';
 export * from './ids.ts';
+export * from './listen.ts';
 export * from './media/g711.ts';
 export * from './media/level.ts';
 export * from './media/rtp.ts';

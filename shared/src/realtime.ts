@@ -1,5 +1,6 @@
 import type { Ack } from './api.ts';
 import type { Call } from './calls.ts';
+import type { ListenEndReason, ListenOffer, Presence } from './listen.ts';
 
 /** One board tick: calls that started or changed, calls that ended, every live leg level. */
 export interface BoardUpdate {
@@ -17,10 +18,31 @@ export interface ClientToServerEvents {
   'board:subscribe': (payload: unknown, ack: (result: Ack<{ calls: Call[] }>) => void) => void;
   /** Leaves the live board. */
   'board:unsubscribe': (payload: unknown, ack: (result: Ack<null>) => void) => void;
+  /** Names this console (`{ name }`) so other listeners see who is there. */
+  'session:hello': (payload: unknown, ack: (result: Ack<Presence>) => void) => void;
+  /** The router's RTP capabilities, to load the mediasoup-client Device. */
+  'media:capabilities': (
+    payload: unknown,
+    ack: (result: Ack<{ routerRtpCapabilities: unknown }>) => void,
+  ) => void;
+  /** Starts receiving a call (`{ callId, rtpCapabilities }`): a transport and paused consumers. */
+  'listen:start': (payload: unknown, ack: (result: Ack<ListenOffer>) => void) => void;
+  /** Connects the call's receive transport (`{ callId, dtlsParameters }`). */
+  'listen:connect': (payload: unknown, ack: (result: Ack<null>) => void) => void;
+  /** The console is ready: resumes the call's consumers (`{ callId }`). */
+  'listen:resume': (payload: unknown, ack: (result: Ack<null>) => void) => void;
+  /** Stops receiving a call (`{ callId }`); frees its transport and consumers at once. */
+  'listen:stop': (payload: unknown, ack: (result: Ack<null>) => void) => void;
 }
 
 /** Events the server sends. */
 export interface ServerToClientEvents {
   /** Board changes, batched at a steady cadence (4 per second). */
   'board:update': (update: BoardUpdate) => void;
+  /** Who is listening to a call this console listens to, whenever it changes. */
+  'listeners:update': (update: { callId: string; listeners: Presence[] }) => void;
+  /** A call this console listened to ended, or its media was lost. */
+  'listen:ended': (event: { callId: string; reason: ListenEndReason }) => void;
+  /** The call's media moved to another worker: start listening again to re-attach. */
+  'listen:restart': (event: { callId: string }) => void;
 }

@@ -34,6 +34,7 @@ const call: Call = {
   endedAt: null,
   endReason: null,
   legs: { agent: leg, customer: { ...leg, port: 45001 } },
+  listeners: 0,
 };
 
 describe('call storage', () => {

@@ -50,6 +50,8 @@ function fromRow(row: CallRow): Call {
     endedAt: row.ended_at,
     endReason: row.end_reason,
     legs,
+    // Stored calls are over: nobody listens to them.
+    listeners: 0,
   };
 }
 

@@ -284,6 +284,14 @@ export class CallService extends EventEmitter<{
     return this.#live.get(id);
   }
 
+  /** Records how many people listen to a live call; the board hears of it. */
+  setAudience(id: string, count: number): void {
+    const live = this.#live.get(id);
+    if (!live || live.audience === count) return;
+    live.audience = count;
+    this.emit('updated', live.toJSON());
+  }
+
   /** A call, live or ended. */
   async get(id: string): Promise<Call> {
     const live = this.#live.get(id);

@@ -27,6 +27,8 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
   endedAt: Date | undefined;
   endReason: EndReason | undefined;
   readonly levels: Record<LegName, number> = { agent: 0, customer: 0 };
+  /** People listening now (kept by the listening service). */
+  audience = 0;
   #tap: CallTap | undefined;
   #closed = false;
 
@@ -101,6 +103,7 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
       endedAt: this.endedAt?.toISOString() ?? null,
       endReason: this.endReason ?? null,
       legs: { agent: this.#legStats('agent'), customer: this.#legStats('customer') },
+      listeners: this.audience,
     };
   }
 

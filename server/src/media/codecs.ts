@@ -1,5 +1,6 @@
 import type { Codec } from '@earshot/shared';
 import type { types as ms } from 'mediasoup';
+import { generateRouterRtpCapabilities } from 'mediasoup/ortc';
 
 /** Every codec a call may carry; each call's router offers all of them. */
 export const ROUTER_CODECS: ms.RouterRtpCodecCapability[] = [
@@ -23,3 +24,8 @@ export function producerRtpParameters(
       : { ...base, mimeType: `audio/${codec}` };
   return { codecs: [codecParameters], encodings: [{ ssrc }] };
 }
+
+/** The RTP capabilities of every call's router (the same codecs, so the same capabilities). */
+export const ROUTER_RTP_CAPABILITIES: ms.RtpCapabilities = generateRouterRtpCapabilities(
+  structuredClone(ROUTER_CODECS),
+);

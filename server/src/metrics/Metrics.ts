@@ -1,11 +1,13 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CallService } from '../calls/CallService.ts';
+import type { ListenService } from '../listen/ListenService.ts';
 import type { WorkerPool } from '../media/WorkerPool.ts';
 
 /** Prometheus metrics, read from the live objects at scrape time (nothing on the hot path). */
 export function createMetrics(deps: {
   pool: WorkerPool;
   calls: CallService;
+  listen: ListenService;
   boardViewers: () => number;
 }): Registry {
   const registry = new Registry();
@@ -77,6 +79,22 @@ export function createMetrics(deps: {
     'RTP packets the sequence numbers say never arrived',
     (s) => s.lost,
   );
+  new Gauge({
+    name: 'earshot_listeners',
+    help: 'People listening to live calls (one per console and call)',
+    registers: [registry],
+    collect() {
+      this.set(deps.listen.listening);
+    },
+  });
+  new Gauge({
+    name: 'earshot_listen_sessions',
+    help: 'WebRTC receive transports open for listeners',
+    registers: [registry],
+    collect() {
+      this.set(deps.listen.sessions);
+    },
+  });
   new Gauge({
     name: 'earshot_board_viewers',
     help: 'Consoles subscribed to the live board',

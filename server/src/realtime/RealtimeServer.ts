@@ -1,29 +1,52 @@
 import type { Server as HttpServer } from 'node:http';
-import type {
-  Ack,
-  BoardUpdate,
-  Call,
-  ClientToServerEvents,
-  ServerToClientEvents,
+import {
+  fieldIssues,
+  HelloRequest,
+  ListenCallRequest,
+  ListenConnectRequest,
+  ListenStartRequest,
+  type Ack,
+  type BoardUpdate,
+  type Call,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
 } from '@earshot/shared';
-import { Server } from 'socket.io';
+import type { types as ms } from 'mediasoup';
+import { Server, type Socket } from 'socket.io';
+import { z } from 'zod';
 import type { CallService } from '../calls/CallService.ts';
+import { AppError } from '../errors.ts';
+import type { ListenService } from '../listen/ListenService.ts';
 import type { Logger } from '../log/logger.ts';
+import { ROUTER_RTP_CAPABILITIES } from '../media/codecs.ts';
 
 const BOARD_ROOM = 'board';
+/** Events that carry no data accept any object (or none). */
+const NoPayload = z.looseObject({});
+const callRoom = (callId: string) => `call:${callId}`;
+
+type EarshotSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+type Handler<S extends z.ZodType, T> = (
+  socket: EarshotSocket,
+  payload: z.infer<S>,
+) => Promise<T> | T;
 
 /**
- * Socket.IO: translates socket events into domain calls and fans call changes out to
- * the board room, batched once per CallService tick.
+ * Socket.IO: translates socket events into domain calls, and fans changes out through
+ * rooms: the board (batched once per CallService tick) and one room per call for presence.
  */
 export class RealtimeServer {
   readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
   readonly #calls: CallService;
+  readonly #listen: ListenService;
+  readonly #log: Logger;
   #upserts = new Map<string, Call>();
   #ended = new Set<string>();
 
-  constructor(httpServer: HttpServer, calls: CallService, log: Logger) {
+  constructor(httpServer: HttpServer, calls: CallService, listen: ListenService, log: Logger) {
     this.#calls = calls;
+    this.#listen = listen;
+    this.#log = log;
     this.io = new Server(httpServer, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
     calls.on('started', (call) => this.#upserts.set(call.id, call));
     calls.on('updated', (call) => this.#upserts.set(call.id, call));
@@ -32,19 +55,85 @@ export class RealtimeServer {
       this.#ended.add(call.id);
     });
     calls.on('levels', (levels) => this.#flush(levels));
-    this.io.on('connection', (socket) => {
-      const ackOf = <T>(ack: unknown): ((result: Ack<T>) => void) =>
-        typeof ack === 'function' ? (ack as (result: Ack<T>) => void) : () => undefined;
-      socket.on('board:subscribe', (_payload, ack) => {
-        void socket.join(BOARD_ROOM);
-        ackOf<{ calls: Call[] }>(ack)({ ok: true, data: { calls: this.#calls.list() } });
-      });
-      socket.on('board:unsubscribe', (_payload, ack) => {
-        void socket.leave(BOARD_ROOM);
-        ackOf<null>(ack)({ ok: true, data: null });
-      });
-      socket.on('error', (error) => log.debug({ err: error }, 'socket error'));
+    listen.on('presence', (callId, listeners) =>
+      this.io.to(callRoom(callId)).emit('listeners:update', { callId, listeners }),
+    );
+    listen.on('ended', (listenerId, callId, reason) => {
+      this.io.in(listenerId).socketsLeave(callRoom(callId));
+      this.io.to(listenerId).emit('listen:ended', { callId, reason });
     });
+    listen.on('restart', (listenerId, callId) =>
+      this.io.to(listenerId).emit('listen:restart', { callId }),
+    );
+    this.io.on('connection', (socket) => this.#connect(socket));
+  }
+
+  #connect(socket: EarshotSocket): void {
+    const on = <S extends z.ZodType, T>(
+      event: keyof ClientToServerEvents,
+      schema: S,
+      handler: Handler<S, T>,
+    ) => {
+      socket.on(event, async (payload: unknown, ack: unknown) => {
+        const reply =
+          typeof ack === 'function' ? (ack as (result: Ack<T>) => void) : () => undefined;
+        const parsed = schema.safeParse(payload ?? {});
+        if (!parsed.success) {
+          reply({
+            ok: false,
+            error: {
+              code: 'validation_failed',
+              message: `invalid ${event} payload`,
+              issues: fieldIssues(parsed.error),
+            },
+          });
+          return;
+        }
+        try {
+          reply({ ok: true, data: await handler(socket, parsed.data) });
+        } catch (error) {
+          if (error instanceof AppError) {
+            reply({ ok: false, error: { code: error.code, message: error.message } });
+          } else {
+            this.#log.error({ err: error, event }, 'socket handler failed');
+            reply({ ok: false, error: { code: 'internal', message: 'internal error' } });
+          }
+        }
+      });
+    };
+
+    on('board:subscribe', NoPayload, (s) => {
+      void s.join(BOARD_ROOM);
+      return { calls: this.#calls.list() };
+    });
+    on('board:unsubscribe', NoPayload, (s) => {
+      void s.leave(BOARD_ROOM);
+      return null;
+    });
+    on('session:hello', HelloRequest, (s, { name }) => this.#listen.hello(s.id, name));
+    on('media:capabilities', NoPayload, () => ({ routerRtpCapabilities: ROUTER_RTP_CAPABILITIES }));
+    on('listen:start', ListenStartRequest, async (s, { callId, rtpCapabilities }) => {
+      const offer = await this.#listen.start(s.id, callId, rtpCapabilities as ms.RtpCapabilities);
+      await s.join(callRoom(callId));
+      // The newcomer learns who else is there; the others heard of it from the service.
+      s.emit('listeners:update', { callId, listeners: this.#listen.listenersOf(callId) });
+      return offer;
+    });
+    on('listen:connect', ListenConnectRequest, async (s, { callId, dtlsParameters }) => {
+      await this.#listen.connect(s.id, callId, dtlsParameters as ms.DtlsParameters);
+      return null;
+    });
+    on('listen:resume', ListenCallRequest, async (s, { callId }) => {
+      await this.#listen.resume(s.id, callId);
+      return null;
+    });
+    on('listen:stop', ListenCallRequest, async (s, { callId }) => {
+      await s.leave(callRoom(callId));
+      this.#listen.stop(s.id, callId);
+      return null;
+    });
+    socket.on('disconnect', () => this.#listen.disconnect(socket.id));
+    socket.on('error', (error) => this.#log.debug({ err: error }, 'socket error'));
   }
 
   /** Consoles on the live board now. */

@@ -1,0 +1,187 @@
+import { EventEmitter } from 'node:events';
+import type { ListenEndReason, ListenOffer, Presence } from '@earshot/shared';
+import type { types as ms } from 'mediasoup';
+import type { CallService } from '../calls/CallService.ts';
+import { AppError, ConflictError, NotFoundError } from '../errors.ts';
+import type { Logger } from '../log/logger.ts';
+import { KeyedQueue } from '../util/KeyedQueue.ts';
+import { Listener } from './Listener.ts';
+import { ListenSession, type WebRtcListenConfig } from './ListenSession.ts';
+
+/** How many calls one console may hear at once. */
+export const MAX_CALLS_PER_LISTENER = 4;
+
+/**
+ * Who listens to which call, and the media sessions that let them: starting and stopping
+ * listening, presence per call, and what happens to listeners when a call ends or moves.
+ */
+export class ListenService extends EventEmitter<{
+  /** The people listening to a call changed. */
+  presence: [callId: string, listeners: Presence[]];
+  /** A listener's call ended or was lost. */
+  ended: [listenerId: string, callId: string, reason: ListenEndReason];
+  /** A listener's call moved to another worker: it must listen again. */
+  restart: [listenerId: string, callId: string];
+}> {
+  readonly #calls: CallService;
+  readonly #webRtc: WebRtcListenConfig;
+  readonly #log: Logger;
+  readonly #listeners = new Map<string, Listener>();
+  readonly #queue = new KeyedQueue();
+
+  constructor(calls: CallService, webRtc: WebRtcListenConfig, log: Logger) {
+    super();
+    this.#calls = calls;
+    this.#webRtc = webRtc;
+    this.#log = log;
+    calls.on('ended', (call) => {
+      const reason: ListenEndReason = call.endReason === 'media-lost' ? 'media-lost' : 'call-ended';
+      for (const listener of this.#listeners.values()) {
+        if (!listener.calls.has(call.id)) continue;
+        this.#drop(listener, call.id);
+        this.emit('ended', listener.id, call.id, reason);
+      }
+    });
+    calls.on('retapped', (callId) => {
+      for (const listener of this.#listeners.values()) {
+        if (!listener.calls.has(callId)) continue;
+        listener.calls.set(callId, undefined);
+        this.emit('restart', listener.id, callId);
+      }
+    });
+  }
+
+  #listener(id: string): Listener {
+    let listener = this.#listeners.get(id);
+    if (!listener) {
+      listener = new Listener(id);
+      this.#listeners.set(id, listener);
+    }
+    return listener;
+  }
+
+  /** Names a console. */
+  hello(listenerId: string, name: string): Presence {
+    const listener = this.#listener(listenerId);
+    listener.name = name;
+    for (const callId of listener.calls.keys()) this.#announce(callId);
+    return listener.presence();
+  }
+
+  /** Starts (or restarts) receiving a call: a transport and two paused consumers. */
+  start(
+    listenerId: string,
+    callId: string,
+    rtpCapabilities: ms.RtpCapabilities,
+  ): Promise<ListenOffer> {
+    return this.#queue.run(`${listenerId}:${callId}`, async () => {
+      const listener = this.#listener(listenerId);
+      if (!listener.name)
+        throw new AppError('bad_request', 400, 'name yourself first (session:hello)');
+      const call = this.#calls.live(callId);
+      if (!call) throw new NotFoundError(`no live call with id "${callId}"`);
+      if (!listener.calls.has(callId) && listener.calls.size >= MAX_CALLS_PER_LISTENER) {
+        throw new ConflictError(
+          `you already listen to ${MAX_CALLS_PER_LISTENER} calls; stop one first`,
+        );
+      }
+      const tap = call.tap;
+      if (!tap) throw new AppError('unavailable', 503, 'the call is being re-tapped; try again');
+      listener.calls.get(callId)?.close();
+      const session = await ListenSession.create({
+        tap,
+        rtpCapabilities,
+        webRtc: this.#webRtc,
+        listenerId,
+      });
+      if (call.closed || !this.#listeners.has(listenerId)) {
+        session.close();
+        throw new NotFoundError(`call "${callId}" ended`);
+      }
+      const isNew = !listener.calls.has(callId);
+      listener.calls.set(callId, session);
+      session.once('closed', () => {
+        if (listener.calls.get(callId) === session) listener.calls.set(callId, undefined);
+      });
+      if (isNew) {
+        this.#announce(callId);
+        this.#log.info({ listenerId, name: listener.name, callId }, 'listening started');
+      }
+      return session.offer();
+    });
+  }
+
+  #session(listenerId: string, callId: string): ListenSession {
+    const session = this.#listeners.get(listenerId)?.calls.get(callId);
+    if (!session || session.closed)
+      throw new NotFoundError(`you are not listening to call "${callId}"`);
+    return session;
+  }
+
+  async connect(
+    listenerId: string,
+    callId: string,
+    dtlsParameters: ms.DtlsParameters,
+  ): Promise<void> {
+    await this.#session(listenerId, callId).connect(dtlsParameters);
+  }
+
+  async resume(listenerId: string, callId: string): Promise<void> {
+    await this.#session(listenerId, callId).resume();
+  }
+
+  /** Stops receiving a call; its transport and consumers are freed at once. */
+  stop(listenerId: string, callId: string): void {
+    const listener = this.#listeners.get(listenerId);
+    if (!listener?.calls.has(callId))
+      throw new NotFoundError(`you are not listening to call "${callId}"`);
+    this.#drop(listener, callId);
+    this.#log.info({ listenerId, name: listener.name, callId }, 'listening stopped');
+  }
+
+  #drop(listener: Listener, callId: string): void {
+    listener.calls.get(callId)?.close();
+    listener.calls.delete(callId);
+    this.#announce(callId);
+  }
+
+  /** A console went away: everything it listened to is released. */
+  disconnect(listenerId: string): void {
+    const listener = this.#listeners.get(listenerId);
+    if (!listener) return;
+    this.#listeners.delete(listenerId);
+    for (const callId of [...listener.calls.keys()]) this.#drop(listener, callId);
+  }
+
+  /** People listening to a call now. */
+  listenersOf(callId: string): Presence[] {
+    return [...this.#listeners.values()]
+      .filter((l) => l.calls.has(callId))
+      .map((l) => l.presence());
+  }
+
+  /** Listen sessions with media now (for metrics and leak checks). */
+  get sessions(): number {
+    let n = 0;
+    for (const l of this.#listeners.values())
+      for (const s of l.calls.values()) if (s && !s.closed) n++;
+    return n;
+  }
+
+  /** People-call pairs: how many are listening, summed over calls. */
+  get listening(): number {
+    let n = 0;
+    for (const l of this.#listeners.values()) n += l.calls.size;
+    return n;
+  }
+
+  #announce(callId: string): void {
+    const listeners = this.listenersOf(callId);
+    this.#calls.setAudience(callId, listeners.length);
+    this.emit('presence', callId, listeners);
+  }
+
+  close(): void {
+    for (const id of [...this.#listeners.keys()]) this.disconnect(id);
+  }
+}

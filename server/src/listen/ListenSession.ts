@@ -1,0 +1,130 @@
+import { EventEmitter } from 'node:events';
+import { LEGS, type LegName, type ListenOffer } from '@earshot/shared';
+import type { types as ms } from 'mediasoup';
+import { AppError } from '../errors.ts';
+import type { CallTap } from '../media/CallTap.ts';
+
+export interface WebRtcListenConfig {
+  listenIp: string;
+  announcedIp: string | undefined;
+  minPort: number;
+  maxPort: number;
+}
+
+/**
+ * One console receiving one call: a WebRTC receive transport on the call's router and a
+ * consumer per leg, created paused and resumed when the console says it is ready.
+ * Nothing is ever produced on it: the console can hear the call, never speak into it.
+ */
+export class ListenSession extends EventEmitter<{ closed: [] }> {
+  readonly callId: string;
+  readonly transport: ms.WebRtcTransport;
+  readonly consumers = new Map<LegName, ms.Consumer>();
+  #closed = false;
+
+  private constructor(callId: string, transport: ms.WebRtcTransport) {
+    super();
+    this.callId = callId;
+    this.transport = transport;
+    transport.observer.once('close', () => this.close());
+  }
+
+  static async create(options: {
+    tap: CallTap;
+    rtpCapabilities: ms.RtpCapabilities;
+    webRtc: WebRtcListenConfig;
+    listenerId: string;
+  }): Promise<ListenSession> {
+    const { tap, rtpCapabilities, webRtc } = options;
+    for (const leg of LEGS) {
+      const producer = tap.legs.get(leg)?.producer;
+      if (!producer)
+        throw new AppError('unavailable', 503, 'the call is being re-tapped; try again');
+      if (!tap.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+        throw new AppError(
+          'bad_request',
+          400,
+          `this browser cannot decode the call's ${leg} leg codec`,
+        );
+      }
+    }
+    const listenInfo = {
+      ip: webRtc.listenIp,
+      ...(webRtc.announcedIp ? { announcedAddress: webRtc.announcedIp } : {}),
+      portRange: { min: webRtc.minPort, max: webRtc.maxPort },
+    };
+    const transport = await tap.router.createWebRtcTransport({
+      listenInfos: [
+        { protocol: 'udp', ...listenInfo },
+        { protocol: 'tcp', ...listenInfo },
+      ],
+      preferUdp: true,
+      appData: { callId: tap.callId, listenerId: options.listenerId },
+    });
+    const session = new ListenSession(tap.callId, transport);
+    try {
+      for (const leg of LEGS) {
+        const consumer = await transport.consume({
+          producerId: tap.legs.get(leg)!.producer.id,
+          rtpCapabilities,
+          paused: true,
+          appData: { leg },
+        });
+        session.consumers.set(leg, consumer);
+        consumer.observer.once('close', () => session.consumers.delete(leg));
+      }
+    } catch (error) {
+      session.close();
+      throw error;
+    }
+    return session;
+  }
+
+  /** What the console needs to build its receive transport and consumers. */
+  offer(): ListenOffer {
+    return {
+      callId: this.callId,
+      transport: {
+        id: this.transport.id,
+        iceParameters: this.transport.iceParameters,
+        iceCandidates: this.transport.iceCandidates,
+        dtlsParameters: this.transport.dtlsParameters,
+      },
+      consumers: [...this.consumers].map(([leg, c]) => ({
+        leg,
+        id: c.id,
+        producerId: c.producerId,
+        rtpParameters: c.rtpParameters,
+      })),
+    };
+  }
+
+  async connect(dtlsParameters: ms.DtlsParameters): Promise<void> {
+    try {
+      await this.transport.connect({ dtlsParameters });
+    } catch (error) {
+      throw new AppError(
+        'bad_request',
+        400,
+        `the transport could not be connected: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  async resume(): Promise<void> {
+    await Promise.all([...this.consumers.values()].map((c) => c.resume()));
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Closes the transport and its consumers. Idempotent; emits 'closed' once. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.transport.closed) this.transport.close();
+    this.consumers.clear();
+    this.emit('closed');
+  }
+}
