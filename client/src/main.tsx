@@ -1,7 +1,7 @@
 import { QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { CallsTable } from './features/live-board/components/calls-table';
+import { App } from './app/App';
 import { queryClient } from './lib/query-client';
 import './styles.css';
 
@@ -11,13 +11,7 @@ if (!root) throw new Error('no #root element');
 createRoot(root).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
-      <header>
-        <h1>Earshot</h1>
-        <span>Live calls</span>
-      </header>
-      <main>
-        <CallsTable />
-      </main>
+      <App />
     </QueryClientProvider>
   </StrictMode>,
 );

@@ -90,7 +90,10 @@ export interface TestServer {
 }
 
 /** Starts a real Earshot for one test file. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { clientDist?: string } = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'earshot-test-'));
   const config = loadConfig({
     PORT: '0',
@@ -103,7 +106,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...env,
   });
   const earshot = await startEarshot(config, createRootLogger(config.logLevel), {
-    clientDist: join(dataDir, 'no-client'),
+    clientDist: options.clientDist ?? join(dataDir, 'no-client'),
   });
   const api: TestServer['api'] = async (method, path, body, options = {}) => {
     const headers: Record<string, string> = {};
@@ -225,6 +228,46 @@ export async function sendTone(socket: Socket, port: number, options: ToneOption
       socket.send(packet, port, '127.0.0.1', (error) => (error ? reject(error) : resolve())),
     );
   }
+}
+
+/**
+ * Streams a tone as paced RTP until `stop()` or `maxSeconds` (a bound, so that a test
+ * that forgets to stop cannot send forever).
+ */
+export function streamTone(
+  socket: Socket,
+  port: number,
+  options: Omit<ToneOptions, 'packets'> & { maxSeconds?: number },
+): { stop(): void; done: Promise<void> } {
+  const step = options.codec === 'opus' ? 960 : 160;
+  const pt = options.payloadType ?? { PCMU: 0, PCMA: 8, opus: 111 }[options.codec];
+  // One second of tone, repeated: a whole number of cycles keeps it seamless.
+  const second = tonePayloads({ ...options, packets: 50 });
+  const total = Math.round((options.maxSeconds ?? 60) * 50);
+  let stopped = false;
+  const done = (async () => {
+    const start = Date.now();
+    for (let n = 0; n < total && !stopped; n++) {
+      const wait = start + n * 20 - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const packet = buildRtp(
+        {
+          payloadType: pt,
+          sequenceNumber: ((options.firstSequence ?? 0) + n) & 0xffff,
+          timestamp: n * step,
+          ssrc: options.ssrc ?? 0x1234,
+        },
+        second[n % 50]!,
+      );
+      socket.send(packet, port, '127.0.0.1');
+    }
+  })();
+  return {
+    stop() {
+      stopped = true;
+    },
+    done,
+  };
 }
 
 /** Polls `probe` until it returns a value (not undefined) or `timeoutMs` passes. */

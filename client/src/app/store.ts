@@ -1,0 +1,45 @@
+import { create, type StateCreator } from 'zustand';
+import { persist } from 'zustand/middleware';
+
+export type Theme = 'dark' | 'light';
+
+interface UiSlice {
+  theme: Theme;
+  toggleTheme(): void;
+  /** The board row the keyboard is on. */
+  selectedCallId: string | undefined;
+  select(callId: string | undefined): void;
+}
+
+interface IdentitySlice {
+  /** How this console is named to other listeners (until sign-in exists). */
+  name: string | undefined;
+  setName(name: string): void;
+  /** A call waiting for the name dialog before listening starts. */
+  pendingListen: string | undefined;
+  setPendingListen(callId: string | undefined): void;
+}
+
+export type AppState = UiSlice & IdentitySlice;
+
+const uiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => ({
+  theme: window.matchMedia?.('(prefers-color-scheme: light)').matches ? 'light' : 'dark',
+  toggleTheme: () => set((s) => ({ theme: s.theme === 'dark' ? 'light' : 'dark' })),
+  selectedCallId: undefined,
+  select: (selectedCallId) => set({ selectedCallId }),
+});
+
+const identitySlice: StateCreator<AppState, [], [], IdentitySlice> = (set) => ({
+  name: undefined,
+  setName: (name) => set({ name }),
+  pendingListen: undefined,
+  setPendingListen: (pendingListen) => set({ pendingListen }),
+});
+
+/** UI state: one store of slices; middleware only here, on the combined store. */
+export const useAppStore = create<AppState>()(
+  persist((...a) => ({ ...uiSlice(...a), ...identitySlice(...a) }), {
+    name: 'earshot.console',
+    partialize: (s) => ({ theme: s.theme, name: s.name }),
+  }),
+);

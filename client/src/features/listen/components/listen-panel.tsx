@@ -1,0 +1,68 @@
+import { useEffect } from 'react';
+import { Meter } from '../../../components/meter';
+import { listenEngine, MAX_STRIPS } from '../../../lib/media/listen-engine';
+import { useListen } from '../../../lib/media/use-listen';
+import { ListenStrip } from './listen-strip';
+
+/** The calls being heard, up to four, with the output meters and m / 1 / 2 shortcuts. */
+export function ListenPanel() {
+  const { strips, focused, notice } = useListen();
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      if (
+        e.ctrlKey ||
+        e.metaKey ||
+        e.altKey ||
+        target?.closest('input, select, textarea, [role="dialog"]')
+      )
+        return;
+      const state = listenEngine.getSnapshot();
+      const live = state.strips.filter((s) => s.status === 'live' || s.status === 'reconnecting');
+      const strip = live.find((s) => s.callId === state.focused) ?? live.at(-1);
+      if (!strip) return;
+      if (e.key === 'm') listenEngine.toggleMute(strip.callId);
+      else if (e.key === '1') listenEngine.toggleSolo(strip.callId, 'agent');
+      else if (e.key === '2') listenEngine.toggleSolo(strip.callId, 'customer');
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  return (
+    <aside className="listen-panel" aria-label="Listening">
+      <div className="panel-head">
+        <h2>Listening</h2>
+        <span className="muted">
+          {strips.length}/{MAX_STRIPS}
+        </span>
+        <span className="output" title="What you hear, left and right">
+          <Meter read={() => listenEngine.outputLevel('left')} label="Output left" />
+          <Meter read={() => listenEngine.outputLevel('right')} label="Output right" />
+        </span>
+      </div>
+      {notice && (
+        <p className="notice" role="alert" onClick={() => listenEngine.clearNotice()}>
+          {notice}
+        </p>
+      )}
+      {strips.length === 0 ? (
+        <p className="empty">
+          Pick a call and press <kbd>Listen</kbd> (or <kbd>j</kbd>/<kbd>k</kbd> then{' '}
+          <kbd>Enter</kbd>). You hear both sides; nobody on the call can hear you.
+        </p>
+      ) : (
+        strips.map((strip) => (
+          <ListenStrip key={strip.callId} strip={strip} focused={focused === strip.callId} />
+        ))
+      )}
+      <p className="shortcuts muted">
+        <kbd>m</kbd> mute · <kbd>1</kbd>/<kbd>2</kbd> solo agent/customer · <kbd>j</kbd>/
+        <kbd>k</kbd> move · <kbd>Enter</kbd> listen
+      </p>
+    </aside>
+  );
+}

@@ -1,0 +1,102 @@
+import type { Call, Org } from '@earshot/shared';
+import { memo } from 'react';
+import { Meter } from '../../../components/meter';
+import { formatDuration, maskNumber } from '../../../lib/format';
+import { boardLevel } from '../stores/levels';
+
+const STATE_LABEL: Record<Call['state'], string> = {
+  ringing: 'Ringing',
+  talking: 'Talking',
+  held: 'On hold',
+  transferred: 'Transferred',
+  ended: 'Ended',
+};
+
+interface Props {
+  call: Call;
+  org: Org | undefined;
+  now: number;
+  selected: boolean;
+  listening: boolean;
+  onSelect(): void;
+  onListen(): void;
+}
+
+/** One live call on the board. */
+export const BoardRow = memo(function BoardRow({
+  call,
+  org,
+  now,
+  selected,
+  listening,
+  onSelect,
+  onListen,
+}: Props) {
+  const center = org?.centers.find((c) => c.id === call.center)?.name ?? call.center;
+  const region = org?.regions.find((r) => r.id === call.region)?.name ?? call.region;
+  const team = org?.teams.find((t) => t.id === call.team)?.name ?? call.team;
+  return (
+    <div
+      className="row"
+      role="row"
+      aria-selected={selected}
+      data-call-id={call.id}
+      onClick={onSelect}
+    >
+      <span role="cell" className="col-region">
+        {region}
+      </span>
+      <span role="cell" className="col-center">
+        {center}
+      </span>
+      <span role="cell" className="col-team">
+        {team}
+      </span>
+      <span role="cell" className="col-agent">
+        {call.agent.name}
+      </span>
+      <span role="cell" className="col-customer mono">
+        {maskNumber(call.customer.number)}
+      </span>
+      <span role="cell" className="col-state">
+        <span className={`badge state-${call.state}`}>{STATE_LABEL[call.state]}</span>
+      </span>
+      <span role="cell" className="col-duration mono">
+        {formatDuration(call.startedAt, now)}
+      </span>
+      <span role="cell" className="col-levels">
+        <Meter
+          read={() => boardLevel(call.id, 'agent')}
+          label={`${call.agent.name} (agent) level`}
+          className="agent"
+        />
+        <Meter
+          read={() => boardLevel(call.id, 'customer')}
+          label="Customer level"
+          className="customer"
+        />
+      </span>
+      <span
+        role="cell"
+        className="col-listeners mono"
+        title={`${call.listeners} listening`}
+        aria-label={`${call.listeners} listening`}
+      >
+        {call.listeners > 0 ? `◉ ${call.listeners}` : ''}
+      </span>
+      <span role="cell" className="col-action">
+        <button
+          type="button"
+          className={listening ? 'listening' : 'primary'}
+          onClick={(e) => {
+            e.stopPropagation();
+            onListen();
+          }}
+          aria-label={listening ? 'Listening' : 'Listen'}
+        >
+          {listening ? 'Listening' : 'Listen'}
+        </button>
+      </span>
+    </div>
+  );
+});

@@ -1,0 +1,135 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { useNow } from '../../../components/use-now';
+import { useBoard } from '../api/get-board';
+import { useOrg } from '../api/get-org';
+import { EMPTY_FILTER, filterCalls, type BoardFilter } from '../filter';
+import { BoardRow } from './board-row';
+import { BoardToolbar } from './board-toolbar';
+
+interface Props {
+  /** Calls this console listens to. */
+  listening: ReadonlySet<string>;
+  selectedCallId: string | undefined;
+  onSelect(callId: string | undefined): void;
+  onListen(callId: string): void;
+}
+
+const ROW_HEIGHT = 40;
+
+/** Every live call, live: filters, search, sort, a virtualised list, j/k/Enter. */
+export function LiveBoard({ listening, selectedCallId, onSelect, onListen }: Props) {
+  const board = useBoard();
+  const org = useOrg();
+  const now = useNow();
+  const [filter, setFilter] = useState<BoardFilter>(EMPTY_FILTER);
+  const all = useMemo(() => [...(board.data?.values() ?? [])], [board.data]);
+  const shown = useMemo(() => filterCalls(all, filter), [all, filter]);
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: shown.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 8,
+    getItemKey: (i) => shown[i]!.id,
+  });
+
+  // Keyboard: j/k move the selection, Enter listens to it.
+  const latest = useRef({ shown, selectedCallId, onSelect, onListen });
+  useEffect(() => {
+    latest.current = { shown, selectedCallId, onSelect, onListen };
+  });
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      if (
+        e.ctrlKey ||
+        e.metaKey ||
+        e.altKey ||
+        target?.closest('input, select, textarea, [role="dialog"]')
+      )
+        return;
+      const {
+        shown: list,
+        selectedCallId: selected,
+        onSelect: select,
+        onListen: listen,
+      } = latest.current;
+      const index = list.findIndex((c) => c.id === selected);
+      if (e.key === 'j' || e.key === 'k') {
+        const next = e.key === 'j' ? Math.min(list.length - 1, index + 1) : Math.max(0, index - 1);
+        const call = list[next];
+        if (call) {
+          select(call.id);
+          virtualizer.scrollToIndex(next, { align: 'auto' });
+        }
+        e.preventDefault();
+      } else if (e.key === 'Enter' && selected && index >= 0 && !target?.closest('button')) {
+        listen(selected);
+        e.preventDefault();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [virtualizer]);
+
+  return (
+    <section className="board" aria-label="Live calls">
+      <BoardToolbar
+        filter={filter}
+        onChange={setFilter}
+        org={org.data}
+        calls={all}
+        shown={shown.length}
+      />
+      <div className="board-head" role="row">
+        <span className="col-region">Region</span>
+        <span className="col-center">Center</span>
+        <span className="col-team">Team</span>
+        <span className="col-agent">Agent</span>
+        <span className="col-customer">Customer</span>
+        <span className="col-state">State</span>
+        <span className="col-duration">Duration</span>
+        <span className="col-levels">Agent · Customer</span>
+        <span className="col-listeners">Ears</span>
+        <span className="col-action" />
+      </div>
+      <div className="board-body" ref={scroller} role="grid" aria-rowcount={shown.length}>
+        {board.isPending ? (
+          <p className="empty">Connecting to the live board…</p>
+        ) : board.isError ? (
+          <p className="empty error">The live board is unavailable: {board.error.message}</p>
+        ) : shown.length === 0 ? (
+          <p className="empty">
+            {all.length === 0
+              ? 'No live calls right now. Calls appear here the moment they are tapped.'
+              : 'No live call matches these filters.'}
+          </p>
+        ) : (
+          <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+            {virtualizer.getVirtualItems().map((item) => {
+              const call = shown[item.index]!;
+              return (
+                <div
+                  key={item.key}
+                  className="row-slot"
+                  style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
+                >
+                  <BoardRow
+                    call={call}
+                    org={org.data}
+                    now={now}
+                    selected={call.id === selectedCallId}
+                    listening={listening.has(call.id)}
+                    onSelect={() => onSelect(call.id)}
+                    onListen={() => onListen(call.id)}
+                  />
+                </div>
+              );
+            })}
+          </div>
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,55 @@
+import type { Ack, ClientToServerEvents, ServerToClientEvents } from '@earshot/shared';
+import { io, type Socket } from 'socket.io-client';
+
+export type ConsoleSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** The console's one Socket.IO connection (reconnects by itself). */
+export const socket: ConsoleSocket = io({ transports: ['websocket'], autoConnect: true });
+
+/** An error the server answered in an ack. */
+export class RequestError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** Emits `event` and resolves with the ack's data, or rejects with its error. */
+export function request<T>(
+  event: keyof ClientToServerEvents,
+  payload: unknown,
+  timeoutMs = 8000,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    // NOTE: the event maps type each ack precisely; this one helper serves them all.
+    const timed = socket.timeout(timeoutMs) as unknown as {
+      emit(e: string, p: unknown, cb: (err: Error | null, result: Ack<T>) => void): void;
+    };
+    timed.emit(event, payload, (err, result) => {
+      if (err) reject(new RequestError('timeout', `the server did not answer ${event}`));
+      else if (result.ok) resolve(result.data);
+      else reject(new RequestError(result.error.code, result.error.message));
+    });
+  });
+}
+
+type Status = 'connecting' | 'connected' | 'disconnected';
+let status: Status = socket.connected ? 'connected' : 'connecting';
+const statusListeners = new Set<() => void>();
+const setStatus = (next: Status) => {
+  status = next;
+  statusListeners.forEach((l) => l());
+};
+socket.on('connect', () => setStatus('connected'));
+socket.on('disconnect', () => setStatus('disconnected'));
+socket.io.on('reconnect_attempt', () => setStatus('connecting'));
+
+/** For useSyncExternalStore: the connection status. */
+export const connectionStatus = {
+  subscribe(listener: () => void) {
+    statusListeners.add(listener);
+    return () => statusListeners.delete(listener);
+  },
+  get: () => status,
+};
