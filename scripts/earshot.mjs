@@ -40,7 +40,7 @@ const BROWSER_PACKAGES = ['chromium'];
 const TASKS = {
   start: { browser: false, client: true },
   test: { browser: true, client: true },
-  bench: { browser: false, client: false },
+  bench: { browser: true, client: true },
   simulate: { browser: false, client: false },
   exec: { browser: false, client: false },
 };

@@ -1,6 +1,7 @@
 import type { Call, Codec } from '@earshot/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sendTone, udpSocket, useTestServer } from '../test/harness.ts';
+import { sendTone, udpSocket } from '../test/harness.ts';
+import { useTestServer } from '../test/fixtures.ts';
 
 const t = useTestServer({ EARSHOT_CALL_IDLE_TIMEOUT_MS: '1500' });
 

@@ -9,7 +9,8 @@ import {
 } from '@earshot/shared';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, sendTone, useTestServer } from '../test/harness.ts';
+import { eventually, sendTone } from '../test/harness.ts';
+import { useTestServer } from '../test/fixtures.ts';
 import { answerWithPeer, frequencyOf } from '../test/webrtcPeer.ts';
 
 const t = useTestServer({ EARSHOT_MEDIASOUP_WORKERS: '2' });

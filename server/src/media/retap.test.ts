@@ -1,6 +1,7 @@
 import type { Call } from '@earshot/shared';
 import { describe, expect, it } from 'vitest';
-import { eventually, sendTone, useTestServer } from '../test/harness.ts';
+import { eventually, sendTone } from '../test/harness.ts';
+import { useTestServer } from '../test/fixtures.ts';
 
 const t = useTestServer({ EARSHOT_MEDIASOUP_WORKERS: '2' });
 

@@ -1,7 +1,8 @@
 import { LEGS, type LegName } from '@earshot/shared';
 import type { types as ms } from 'mediasoup';
 import { describe, expect, it } from 'vitest';
-import { eventually, sendTone, useTestServer } from '../test/harness.ts';
+import { eventually, sendTone } from '../test/harness.ts';
+import { useTestServer } from '../test/fixtures.ts';
 import { answerWithPeer, frequencyOf } from '../test/webrtcPeer.ts';
 
 const t = useTestServer();

@@ -13,7 +13,6 @@ import {
   type Org,
 } from '@earshot/shared';
 import OpusScript from 'opusscript';
-import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../config/config.ts';
 import { startEarshot, type Earshot } from '../Earshot.ts';
 import { createRootLogger } from '../log/logger.ts';
@@ -259,7 +258,11 @@ export function streamTone(
         },
         second[n % 50]!,
       );
-      socket.send(packet, port, '127.0.0.1');
+      try {
+        socket.send(packet, port, '127.0.0.1');
+      } catch {
+        return; // the socket was closed under the stream: it is over
+      }
     }
   })();
   return {
@@ -284,24 +287,4 @@ export async function eventually<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-export interface TestContext {
-  server: TestServer;
-  /** A loopback UDP socket playing the SBC. */
-  sender: Socket;
-}
-
-/** Starts a test server and an RTP sender before a file's tests and closes both after. */
-export function useTestServer(env: Record<string, string> = {}): TestContext {
-  const context = {} as TestContext;
-  beforeAll(async () => {
-    context.server = await startTestServer(env);
-    context.sender = await udpSocket();
-  });
-  afterAll(async () => {
-    context.sender?.close();
-    await context.server?.close();
-  });
-  return context;
 }
