@@ -74,7 +74,8 @@ export class ListenService extends EventEmitter<{
     callId: string,
     rtpCapabilities: ms.RtpCapabilities,
   ): Promise<ListenOffer> {
-    return this.#queue.run(`${listenerId}:${callId}`, async () => {
+    // NOTE: one queue per console, so that the 4-call limit holds under concurrent starts.
+    return this.#queue.run(listenerId, async () => {
       const listener = this.#listener(listenerId);
       if (!listener.name)
         throw new AppError('bad_request', 400, 'name yourself first (session:hello)');
