@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BoardUpdate } from '@earshot/shared';
 import { startTestServer, streamTone, udpSocket } from '@earshot/server/testing';
-import { chromium, type Page } from 'playwright-core';
+import { consoleContext, launchBrowser } from '@earshot/tests/browser';
+import type { Page } from 'playwright-core';
 import { io } from 'socket.io-client';
 
 const { values } = parseArgs({
@@ -52,31 +53,11 @@ const median = (xs: number[]) => percentile(xs, 50);
 
 const server = await startTestServer({ EARSHOT_LOG_LEVEL: 'warn' }, { clientDist });
 const sender = await udpSocket();
-const browser = await chromium.launch({
-  executablePath: process.env.EARSHOT_CHROMIUM ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--autoplay-policy=no-user-gesture-required',
-  ],
-});
+const browser = await launchBrowser();
 const streams: { stop(): void }[] = [];
 
 async function openConsole(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  await context.addInitScript(() =>
-    localStorage.setItem(
-      'earshot.console',
-      JSON.stringify({ state: { name: 'Bench', theme: 'dark' }, version: 0 }),
-    ),
-  );
-  const page = await context.newPage();
+  const page = await (await consoleContext(browser, 'Bench')).newPage();
   await page.goto(server.earshot.url);
   return page;
 }

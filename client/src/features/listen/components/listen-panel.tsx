@@ -1,5 +1,5 @@
-import { useEffect } from 'react';
 import { Meter } from '../../../components/meter';
+import { useShortcuts } from '../../../components/use-shortcuts';
 import { listenEngine, MAX_STRIPS } from '../../../lib/media/listen-engine';
 import { useListen } from '../../../lib/media/use-listen';
 import { ListenStrip } from './listen-strip';
@@ -8,29 +8,17 @@ import { ListenStrip } from './listen-strip';
 export function ListenPanel() {
   const { strips, focused, notice } = useListen();
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      const target = e.target as HTMLElement | null;
-      if (
-        e.ctrlKey ||
-        e.metaKey ||
-        e.altKey ||
-        target?.closest('input, select, textarea, [role="dialog"]')
-      )
-        return;
-      const state = listenEngine.getSnapshot();
-      const live = state.strips.filter((s) => s.status === 'live' || s.status === 'reconnecting');
-      const strip = live.find((s) => s.callId === state.focused) ?? live.at(-1);
-      if (!strip) return;
-      if (e.key === 'm') listenEngine.toggleMute(strip.callId);
-      else if (e.key === '1') listenEngine.toggleSolo(strip.callId, 'agent');
-      else if (e.key === '2') listenEngine.toggleSolo(strip.callId, 'customer');
-      else return;
-      e.preventDefault();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
+  useShortcuts((e) => {
+    const state = listenEngine.getSnapshot();
+    const live = state.strips.filter((s) => s.status === 'live' || s.status === 'reconnecting');
+    const strip = live.find((s) => s.callId === state.focused) ?? live.at(-1);
+    if (!strip) return false;
+    if (e.key === 'm') listenEngine.toggleMute(strip.callId);
+    else if (e.key === '1') listenEngine.toggleSolo(strip.callId, 'agent');
+    else if (e.key === '2') listenEngine.toggleSolo(strip.callId, 'customer');
+    else return false;
+    return true;
+  });
 
   return (
     <aside className="listen-panel" aria-label="Listening">

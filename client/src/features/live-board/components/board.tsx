@@ -1,6 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { useNow } from '../../../components/use-now';
+import { useShortcuts } from '../../../components/use-shortcuts';
 import { useBoard } from '../api/get-board';
 import { useOrg } from '../api/get-org';
 import { EMPTY_FILTER, filterCalls, type BoardFilter } from '../filter';
@@ -35,43 +36,28 @@ export function LiveBoard({ listening, selectedCallId, onSelect, onListen }: Pro
   });
 
   // Keyboard: j/k move the selection, Enter listens to it.
-  const latest = useRef({ shown, selectedCallId, onSelect, onListen });
-  useEffect(() => {
-    latest.current = { shown, selectedCallId, onSelect, onListen };
-  });
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      const target = e.target as HTMLElement | null;
-      if (
-        e.ctrlKey ||
-        e.metaKey ||
-        e.altKey ||
-        target?.closest('input, select, textarea, [role="dialog"]')
-      )
-        return;
-      const {
-        shown: list,
-        selectedCallId: selected,
-        onSelect: select,
-        onListen: listen,
-      } = latest.current;
-      const index = list.findIndex((c) => c.id === selected);
-      if (e.key === 'j' || e.key === 'k') {
-        const next = e.key === 'j' ? Math.min(list.length - 1, index + 1) : Math.max(0, index - 1);
-        const call = list[next];
-        if (call) {
-          select(call.id);
-          virtualizer.scrollToIndex(next, { align: 'auto' });
-        }
-        e.preventDefault();
-      } else if (e.key === 'Enter' && selected && index >= 0 && !target?.closest('button')) {
-        listen(selected);
-        e.preventDefault();
+  useShortcuts((e) => {
+    const index = shown.findIndex((c) => c.id === selectedCallId);
+    if (e.key === 'j' || e.key === 'k') {
+      const next = e.key === 'j' ? Math.min(shown.length - 1, index + 1) : Math.max(0, index - 1);
+      const call = shown[next];
+      if (call) {
+        onSelect(call.id);
+        virtualizer.scrollToIndex(next, { align: 'auto' });
       }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [virtualizer]);
+      return true;
+    }
+    if (
+      e.key === 'Enter' &&
+      selectedCallId &&
+      index >= 0 &&
+      !(e.target as HTMLElement | null)?.closest('button')
+    ) {
+      onListen(selectedCallId);
+      return true;
+    }
+    return false;
+  });
 
   return (
     <section className="board" aria-label="Live calls">
