@@ -17,6 +17,7 @@ import { ListenService } from './listen/ListenService.ts';
 import { createMetrics } from './metrics/Metrics.ts';
 import { OrgRepository } from './org/OrgRepository.ts';
 import { RealtimeServer } from './realtime/RealtimeServer.ts';
+import { RecordingStore } from './recordings/RecordingStore.ts';
 
 const DEFAULT_CLIENT_DIST = fileURLToPath(new URL('../../client/dist', import.meta.url));
 
@@ -44,6 +45,7 @@ export interface Earshot {
   org: OrgRepository;
   realtime: RealtimeServer;
   listen: ListenService;
+  recordings: RecordingStore;
   ingestToken: string;
   db: Database;
   /** Ends calls cleanly, closes sockets, workers and the database. Idempotent. */
@@ -66,8 +68,13 @@ export async function startEarshot(
     await db.close();
     throw error;
   });
+  const recordings = new RecordingStore(
+    join(config.dataDir, 'recordings'),
+    logger.child({ module: 'recordings' }),
+  );
   const calls = new CallService({
     pool,
+    recordings,
     ports: new PortAllocator(config.ingest.listenIp, config.ingest.minPort, config.ingest.maxPort),
     org,
     calls: new CallRepository(db),
@@ -77,6 +84,16 @@ export async function startEarshot(
     idleTimeoutMs: config.ingest.idleTimeoutMs,
   });
   await calls.recover();
+  const sweep = () => {
+    if (config.recordings.retentionDays === 0) return;
+    recordings
+      .deleteOlderThan(config.recordings.retentionDays)
+      .then((n) => n > 0 && logger.info({ deleted: n }, 'deleted recordings past retention'))
+      .catch((error: unknown) => logger.error({ err: error }, 'recording retention sweep failed'));
+  };
+  sweep();
+  const retention = setInterval(sweep, 3_600_000);
+  retention.unref();
   const ingestToken = resolveIngestToken(config, logger);
 
   const listen = new ListenService(
@@ -102,6 +119,7 @@ export async function startEarshot(
     createHttpApp({
       calls,
       org,
+      recordings,
       pool,
       metrics,
       ingestToken,
@@ -133,12 +151,15 @@ export async function startEarshot(
     org,
     realtime,
     listen,
+    recordings,
     ingestToken,
     db,
     close() {
       closing ??= (async () => {
+        clearInterval(retention);
         listen.close();
         await calls.close();
+        await recordings.close();
         await realtime.close();
         pool.close();
         await db.close();

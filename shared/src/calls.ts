@@ -109,3 +109,28 @@ export const Call = z.object({
   listeners: z.number().int().min(0),
 });
 export type Call = z.infer<typeof Call>;
+
+const Millis = z.coerce
+  .number({ error: 'must be a number of milliseconds' })
+  .int('must be a whole number of milliseconds')
+  .min(0, 'must not be negative');
+
+/** `GET /api/v1/calls/:id/recording?from=&to=&download=`: the whole recording or a segment. */
+export const RecordingQuery = z
+  .object({
+    from: Millis.optional(),
+    to: Millis.optional(),
+    download: z.enum(['0', '1', 'false', 'true']).optional(),
+  })
+  .superRefine((q, ctx) => {
+    if ((q.from === undefined) !== (q.to === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [q.from === undefined ? 'from' : 'to'],
+        message: 'from and to go together',
+      });
+    } else if (q.from !== undefined && q.to !== undefined && q.from >= q.to) {
+      ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+    }
+  });
+export type RecordingQuery = z.infer<typeof RecordingQuery>;

@@ -16,6 +16,7 @@ import type { Logger } from '../log/logger.ts';
 import { CallTap } from '../media/CallTap.ts';
 import type { WorkerPool } from '../media/WorkerPool.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
+import type { RecordingStore } from '../recordings/RecordingStore.ts';
 import { KeyedQueue } from '../util/KeyedQueue.ts';
 import type { CallRepository } from './CallRepository.ts';
 import { LiveCall } from './LiveCall.ts';
@@ -25,6 +26,7 @@ export interface CallServiceOptions {
   ports: PortAllocator;
   org: OrgRepository;
   calls: CallRepository;
+  recordings: RecordingStore;
   logger: Logger;
   ingestAnnouncedIp: string;
   mediasoupListenIp: string;
@@ -81,6 +83,7 @@ export class CallService extends EventEmitter<{
   async recover(): Promise<void> {
     const orphans = await this.#o.calls.endOrphans(new Date().toISOString());
     if (orphans > 0) this.#o.logger.warn({ orphans }, 'ended calls left live by the previous run');
+    await this.#o.recordings.recover();
   }
 
   /** Announces a call: opens its two leg ports and taps it into mediasoup. */
@@ -151,10 +154,13 @@ export class CallService extends EventEmitter<{
         );
       }
       call = new LiveCall({ id, request, payloadType, legs, logger: log });
+      const recording = await this.#o.recordings.start(id, request.codec, call.startedAt);
+      for (const [leg, ingest] of legs) ingest.setRecorder(recording.legs.get(leg));
       call.attach(await this.#tap(call));
     } catch (error) {
       if (call) call.close('media-lost');
       else for (const leg of legs.values()) leg.close();
+      this.#persist(this.#o.recordings.finalize(id));
       log.error({ err: error }, 'could not tap the call');
       throw new UnavailableError('the call could not be tapped (no media capacity); try again');
     }
@@ -236,6 +242,8 @@ export class CallService extends EventEmitter<{
       this.#totals.lost += s.lost;
     }
     this.#persist(this.#o.calls.finish(snapshot));
+    const durationMs = (call.endedAt ?? new Date()).getTime() - call.startedAt.getTime();
+    this.#persist(this.#o.recordings.finalize(call.id, durationMs));
     call.log.info(
       {
         reason,

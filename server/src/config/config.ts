@@ -34,6 +34,7 @@ const EnvSchema = z
     EARSHOT_RTP_ANNOUNCED_IP: z.string().min(1).optional(),
     EARSHOT_RTP_MIN_PORT: port('EARSHOT_RTP_MIN_PORT').default(45000),
     EARSHOT_RTP_MAX_PORT: port('EARSHOT_RTP_MAX_PORT').default(49999),
+    EARSHOT_RECORDING_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).default(90),
     EARSHOT_CALL_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
     EARSHOT_LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -87,6 +88,8 @@ export interface Config {
     maxPort: number;
     idleTimeoutMs: number;
   };
+  /** Recordings older than this many days are deleted (0: kept forever). */
+  recordings: { retentionDays: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -140,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       maxPort: e.EARSHOT_RTP_MAX_PORT,
       idleTimeoutMs: e.EARSHOT_CALL_IDLE_TIMEOUT_MS,
     },
+    recordings: { retentionDays: e.EARSHOT_RECORDING_RETENTION_DAYS },
     logLevel: e.EARSHOT_LOG_LEVEL,
   };
 }

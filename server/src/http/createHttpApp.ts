@@ -6,12 +6,14 @@ import type { CallService } from '../calls/CallService.ts';
 import type { Logger } from '../log/logger.ts';
 import type { WorkerPool } from '../media/WorkerPool.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
+import type { RecordingStore } from '../recordings/RecordingStore.ts';
 import { errorHandler } from './errorHandler.ts';
 import { apiRouter } from './routes.ts';
 
 export interface HttpDeps {
   calls: CallService;
   org: OrgRepository;
+  recordings: RecordingStore;
   pool: WorkerPool;
   metrics: Registry;
   ingestToken: string;

@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.ts';
 import { CLOCK_RATE } from '../media/codecs.ts';
 import { LevelMeter } from './LevelMeter.ts';
 import type { PortAllocator } from './PortAllocator.ts';
+import type { LegRecorder } from '../recordings/LegRecorder.ts';
 
 /** Why a datagram on a leg port was dropped. */
 export type DropReason = 'not-rtp' | 'rtcp' | 'payload-type' | 'other-source' | 'undecodable';
@@ -57,6 +58,7 @@ export class LegIngest {
   #streamCycles = 0;
   #closed = false;
   #onFirstPacket: (() => void) | undefined;
+  #recorder: LegRecorder | undefined;
 
   private constructor(
     leg: LegName,
@@ -103,6 +105,11 @@ export class LegIngest {
     this.#target = target;
   }
 
+  /** Records every accepted packet from now on. */
+  setRecorder(recorder: LegRecorder | undefined): void {
+    this.#recorder = recorder;
+  }
+
   /** Calls `fn` once, at the first accepted packet. */
   onFirstPacket(fn: () => void): void {
     this.#onFirstPacket = fn;
@@ -145,14 +152,15 @@ export class LegIngest {
       if (this.#source) this.#log.info({ from: this.#source, to: source }, 'leg source changed');
       this.#source = source;
     }
-    if (
-      !this.#meter.add(
-        msg.subarray(header.payloadOffset, header.payloadOffset + header.payloadLength),
-      )
-    ) {
+    const payload = msg.subarray(header.payloadOffset, header.payloadOffset + header.payloadLength);
+    const decoded = this.#meter.add(payload);
+    if (decoded === false) {
       this.#drop('undecodable');
       return;
     }
+    // The recorder copies what it keeps: the packet's header is rewritten below.
+    if (decoded === true) this.#recorder?.addG711(header.ssrc, header.timestamp, now, payload);
+    else this.#recorder?.addPcm48k(header.ssrc, header.timestamp, now, decoded);
     if (header.ssrc !== this.#inSsrc)
       this.#startStream(header.ssrc, header.sequenceNumber, header.timestamp, now);
     else this.#trackSequence(header.sequenceNumber);

@@ -16,8 +16,11 @@ export class LevelMeter {
     if (codec === 'opus') this.#opus = new OpusScript(48000, 1, OpusScript.Application.VOIP);
   }
 
-  /** Adds one packet's payload. Returns false when the payload cannot be decoded. */
-  add(payload: Uint8Array): boolean {
+  /**
+   * Adds one packet's payload. Returns false when it cannot be decoded, the decoded
+   * 48 kHz samples for Opus, and true for G.711 (whose bytes are kept as they are).
+   */
+  add(payload: Uint8Array): Int16Array | boolean {
     const table = this.#table;
     if (table) {
       let sum = 0;
@@ -41,7 +44,7 @@ export class LevelMeter {
     for (let i = 0; i < samples.length; i++) sum += samples[i]! * samples[i]!;
     this.#sumSquares += sum;
     this.#samples += samples.length;
-    return true;
+    return samples;
   }
 
   /** The reading (0..1) for the audio added since the last call; 0 when none arrived. */

@@ -11,6 +11,8 @@ import {
   linearToUlaw,
   type Codec,
   type Org,
+  ALAW_TO_LINEAR,
+  ULAW_TO_LINEAR,
 } from '@earshot/shared';
 import OpusScript from 'opusscript';
 import { loadConfig } from '../config/config.ts';
@@ -287,4 +289,33 @@ export async function eventually<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** A decoded stereo G.711 WAV (as Earshot stores recordings). */
+export interface DecodedWav {
+  format: number;
+  channels: number;
+  sampleRate: number;
+  left: Int16Array;
+  right: Int16Array;
+}
+
+/** Decodes a µ-law/A-law stereo WAV into linear samples per channel. */
+export function decodeWav(wav: Buffer): DecodedWav {
+  if (wav.toString('ascii', 0, 4) !== 'RIFF' || wav.toString('ascii', 8, 12) !== 'WAVE')
+    throw new Error('not a WAV file');
+  const format = wav.readUInt16LE(20);
+  const channels = wav.readUInt16LE(22);
+  const sampleRate = wav.readUInt32LE(24);
+  const size = wav.readUInt32LE(40);
+  const data = wav.subarray(44, 44 + size);
+  const table = format === 7 ? ULAW_TO_LINEAR : ALAW_TO_LINEAR;
+  const frames = Math.floor(data.length / channels);
+  const left = new Int16Array(frames);
+  const right = new Int16Array(frames);
+  for (let i = 0; i < frames; i++) {
+    left[i] = table[data[i * channels]!]!;
+    right[i] = table[data[i * channels + channels - 1]!]!;
+  }
+  return { format, channels, sampleRate, left, right };
 }

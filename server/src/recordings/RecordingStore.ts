@@ -1,0 +1,227 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LEGS, type Codec, type LegName } from '@earshot/shared';
+import type { Logger } from '../log/logger.ts';
+import { CallRecording } from './CallRecording.ts';
+import { RECORD_HEADER_BYTES } from './LegRecorder.ts';
+import { SAMPLE_RATE, SILENCE, WAV_HEADER_BYTES, wavHeader, type G711Law } from './wav.ts';
+
+interface Meta {
+  callId: string;
+  law: G711Law;
+  startedAt: string;
+}
+
+export interface RecordingInfo {
+  law: G711Law;
+  /** Length of the recording in milliseconds of call time. */
+  durationMs: number;
+  /** True once the stereo WAV is written (the call is over). */
+  finalized: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Places a leg log's chunks into channel `channel` of an interleaved stereo buffer. */
+function overlay(log: Buffer, out: Buffer, channel: number): void {
+  const frames = out.length / 2;
+  for (let o = 0; o + RECORD_HEADER_BYTES <= log.length;) {
+    const position = log.readUInt32LE(o);
+    const length = log.readUInt16LE(o + 4);
+    const start = o + RECORD_HEADER_BYTES;
+    if (start + length > log.length) break; // a record cut short by a crash
+    for (let i = 0; i < length && position + i < frames; i++)
+      out[2 * (position + i) + channel] = log[start + i]!;
+    o = start + length;
+  }
+}
+
+/** Where a leg log's audio ends, in samples. */
+function logEnd(log: Buffer): number {
+  let end = 0;
+  for (let o = 0; o + RECORD_HEADER_BYTES <= log.length;) {
+    const length = log.readUInt16LE(o + 4);
+    if (o + RECORD_HEADER_BYTES + length > log.length) break;
+    end = Math.max(end, log.readUInt32LE(o) + length);
+    o += RECORD_HEADER_BYTES + length;
+  }
+  return end;
+}
+
+/**
+ * Recordings on disk, one folder per call: while the call runs, an append-only log per
+ * leg (G.711 as it arrived); when it ends, one stereo G.711 WAV (agent left, customer
+ * right) on the call clock, and the logs are removed. Nothing is transcoded on the hot
+ * path for G.711 calls.
+ */
+export class RecordingStore {
+  readonly #dir: string;
+  readonly #log: Logger;
+  readonly #live = new Map<string, CallRecording>();
+
+  constructor(dir: string, log: Logger) {
+    this.#dir = dir;
+    this.#log = log;
+  }
+
+  #folder(callId: string): string {
+    if (!UUID.test(callId)) throw new Error(`not a call id: ${callId}`);
+    return join(this.#dir, callId);
+  }
+
+  #logFile(callId: string, leg: LegName): string {
+    return join(this.#folder(callId), `${leg}.log`);
+  }
+
+  wavFile(callId: string): string {
+    return join(this.#folder(callId), 'recording.wav');
+  }
+
+  /** Starts recording a call. */
+  async start(callId: string, codec: Codec, startedAt: Date): Promise<CallRecording> {
+    const folder = this.#folder(callId);
+    await mkdir(folder, { recursive: true });
+    const meta: Meta = {
+      callId,
+      law: codec === 'PCMA' ? 'alaw' : 'mulaw',
+      startedAt: startedAt.toISOString(),
+    };
+    await writeFile(join(folder, 'meta.json'), JSON.stringify(meta));
+    const recording = new CallRecording({
+      callId,
+      codec,
+      startedAt: startedAt.getTime(),
+      logFile: (leg) => this.#logFile(callId, leg),
+      logger: this.#log,
+    });
+    this.#live.set(callId, recording);
+    return recording;
+  }
+
+  async #meta(callId: string): Promise<Meta | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.#folder(callId), 'meta.json'), 'utf8')) as Meta;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #logs(callId: string): Promise<Buffer[]> {
+    return Promise.all(
+      LEGS.map((leg) => readFile(this.#logFile(callId, leg)).catch(() => Buffer.alloc(0))),
+    );
+  }
+
+  /** Renders the stereo WAV from the leg logs, at least `minMs` long. */
+  async #render(callId: string, meta: Meta, minMs = 0): Promise<Buffer> {
+    const logs = await this.#logs(callId);
+    const frames = Math.max(Math.ceil((minMs * SAMPLE_RATE) / 1000), ...logs.map(logEnd));
+    const body = Buffer.alloc(frames * 2, SILENCE[meta.law]);
+    logs.forEach((log, channel) => overlay(log, body, channel));
+    return Buffer.concat([wavHeader(meta.law, 2, frames), body]);
+  }
+
+  /**
+   * Ends a call's recording: flushes it, writes the stereo WAV (at least `durationMs`
+   * long) and removes the logs. Also finishes recordings a crash left behind.
+   */
+  async finalize(callId: string, durationMs = 0): Promise<void> {
+    await this.#live.get(callId)?.close();
+    this.#live.delete(callId);
+    const meta = await this.#meta(callId);
+    if (!meta) return;
+    const logs = LEGS.map((leg) => this.#logFile(callId, leg));
+    if (!logs.some((f) => existsSync(f))) return;
+    const wav = await this.#render(callId, meta, durationMs);
+    const target = this.wavFile(callId);
+    await writeFile(`${target}.tmp`, wav);
+    await rename(`${target}.tmp`, target);
+    await Promise.all(logs.map((f) => rm(f, { force: true })));
+  }
+
+  /** Finishes every recording left unfinished by a previous run. Returns their ids. */
+  async recover(): Promise<string[]> {
+    const entries = await readdir(this.#dir).catch(() => [] as string[]);
+    const recovered: string[] = [];
+    for (const callId of entries) {
+      if (!UUID.test(callId) || this.#live.has(callId)) continue;
+      if (!LEGS.some((leg) => existsSync(this.#logFile(callId, leg)))) continue;
+      await this.finalize(callId);
+      recovered.push(callId);
+    }
+    if (recovered.length)
+      this.#log.warn(
+        { recordings: recovered.length },
+        'finished recordings left by the previous run',
+      );
+    return recovered;
+  }
+
+  /** What there is of a call's recording, or undefined. */
+  async info(callId: string): Promise<RecordingInfo | undefined> {
+    const meta = await this.#meta(callId);
+    if (!meta) return undefined;
+    const live = this.#live.get(callId);
+    if (live) {
+      const end = Math.max(...[...live.legs.values()].map((l) => l.end));
+      return { law: meta.law, durationMs: (end * 1000) / SAMPLE_RATE, finalized: false };
+    }
+    const size = await stat(this.wavFile(callId)).then(
+      (s) => s.size,
+      () => undefined,
+    );
+    if (size === undefined) return undefined;
+    return {
+      law: meta.law,
+      durationMs: ((size - WAV_HEADER_BYTES) / 2 / SAMPLE_RATE) * 1000,
+      finalized: true,
+    };
+  }
+
+  /** The whole recording as WAV bytes (rendered from the logs while the call runs). */
+  async read(callId: string): Promise<Buffer | undefined> {
+    const meta = await this.#meta(callId);
+    if (!meta) return undefined;
+    const live = this.#live.get(callId);
+    if (live) {
+      await live.flush();
+      return this.#render(callId, meta);
+    }
+    return readFile(this.wavFile(callId)).catch(() => undefined);
+  }
+
+  /** A segment [fromMs, toMs) as its own WAV. */
+  async segment(callId: string, fromMs: number, toMs: number): Promise<Buffer | undefined> {
+    const whole = await this.read(callId);
+    const meta = await this.#meta(callId);
+    if (!whole || !meta) return undefined;
+    const frames = (whole.length - WAV_HEADER_BYTES) / 2;
+    const from = Math.min(frames, Math.floor((fromMs * SAMPLE_RATE) / 1000));
+    const to = Math.min(frames, Math.ceil((toMs * SAMPLE_RATE) / 1000));
+    const body = whole.subarray(WAV_HEADER_BYTES + from * 2, WAV_HEADER_BYTES + to * 2);
+    return Buffer.concat([wavHeader(meta.law, 2, to - from), body]);
+  }
+
+  /** Deletes finished recordings whose WAV is older than `days` days. Returns how many. */
+  async deleteOlderThan(days: number, now = Date.now()): Promise<number> {
+    const entries = await readdir(this.#dir).catch(() => [] as string[]);
+    let deleted = 0;
+    for (const callId of entries) {
+      if (!UUID.test(callId) || this.#live.has(callId)) continue;
+      const modified = await stat(this.wavFile(callId)).then(
+        (s) => s.mtimeMs,
+        () => undefined,
+      );
+      if (modified === undefined || now - modified < days * 86_400_000) continue;
+      await rm(this.#folder(callId), { recursive: true, force: true });
+      deleted++;
+    }
+    return deleted;
+  }
+
+  /** Stops every live recording (flushing it) without finishing it. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#live.values()].map((r) => r.close()));
+  }
+}
