@@ -18,6 +18,8 @@ import { createMetrics } from './metrics/Metrics.ts';
 import { OrgRepository } from './org/OrgRepository.ts';
 import { RealtimeServer } from './realtime/RealtimeServer.ts';
 import { RecordingStore } from './recordings/RecordingStore.ts';
+import { TagRepository } from './tags/TagRepository.ts';
+import { TagService } from './tags/TagService.ts';
 
 const DEFAULT_CLIENT_DIST = fileURLToPath(new URL('../../client/dist', import.meta.url));
 
@@ -46,6 +48,7 @@ export interface Earshot {
   realtime: RealtimeServer;
   listen: ListenService;
   recordings: RecordingStore;
+  tags: TagService;
   ingestToken: string;
   db: Database;
   /** Ends calls cleanly, closes sockets, workers and the database. Idempotent. */
@@ -106,11 +109,13 @@ export async function startEarshot(
     },
     logger.child({ module: 'listen' }),
   );
+  const tags = new TagService(new TagRepository(db), calls);
   const httpServer = createServer();
   const realtime = new RealtimeServer(
     httpServer,
     calls,
     listen,
+    tags,
     logger.child({ module: 'realtime' }),
   );
   const metrics = createMetrics({ pool, calls, listen, boardViewers: () => realtime.boardViewers });
@@ -120,6 +125,7 @@ export async function startEarshot(
       calls,
       org,
       recordings,
+      tags,
       pool,
       metrics,
       ingestToken,
@@ -152,6 +158,7 @@ export async function startEarshot(
     realtime,
     listen,
     recordings,
+    tags,
     ingestToken,
     db,
     close() {

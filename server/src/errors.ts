@@ -38,6 +38,12 @@ export class UnauthorizedError extends AppError {
   }
 }
 
+export class ForbiddenError extends AppError {
+  constructor(message: string) {
+    super('forbidden', 403, message);
+  }
+}
+
 export class UnavailableError extends AppError {
   constructor(message: string) {
     super('unavailable', 503, message);

@@ -7,3 +7,4 @@ export * from './media/level.ts';
 export * from './media/rtp.ts';
 export * from './org.ts';
 export * from './realtime.ts';
+export * from './tags.ts';

@@ -4,6 +4,8 @@ import type { LegName } from './calls.ts';
 /** How a listener names itself until sign-in exists. */
 export const HelloRequest = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(60),
+  /** A console's lasting id (kept by the browser): tags it makes are its own. */
+  consoleId: z.string().uuid().optional(),
 });
 export type HelloRequest = z.infer<typeof HelloRequest>;
 

@@ -1,6 +1,7 @@
 import type { Ack } from './api.ts';
 import type { Call } from './calls.ts';
 import type { ListenEndReason, ListenOffer, Presence } from './listen.ts';
+import type { Tag } from './tags.ts';
 
 /** One board tick: calls that started or changed, calls that ended, every live leg level. */
 export interface BoardUpdate {
@@ -33,6 +34,8 @@ export interface ClientToServerEvents {
   'listen:resume': (payload: unknown, ack: (result: Ack<null>) => void) => void;
   /** Stops receiving a call (`{ callId }`); frees its transport and consumers at once. */
   'listen:stop': (payload: unknown, ack: (result: Ack<null>) => void) => void;
+  /** Tags a call this console listens to (`{ callId, tag }`), as its own. */
+  'tag:create': (payload: unknown, ack: (result: Ack<Tag>) => void) => void;
 }
 
 /** Events the server sends. */
@@ -45,4 +48,10 @@ export interface ServerToClientEvents {
   'listen:ended': (event: { callId: string; reason: ListenEndReason }) => void;
   /** The call's media moved to another worker: start listening again to re-attach. */
   'listen:restart': (event: { callId: string }) => void;
+  /** A tag was made on a call this console listens to. */
+  'tag:created': (tag: Tag) => void;
+  /** A tag on a call this console listens to changed. */
+  'tag:updated': (tag: Tag) => void;
+  /** A tag on a call this console listens to was deleted. */
+  'tag:deleted': (event: { id: string; callId: string }) => void;
 }

@@ -32,4 +32,26 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX calls_live ON calls (ended_at) WHERE ended_at IS NULL;
   CREATE INDEX calls_started ON calls (started_at);
   `,
+  `
+  CREATE TABLE labels (name TEXT PRIMARY KEY, team_id TEXT, created_at TEXT NOT NULL);
+  CREATE TABLE tags (
+    id TEXT PRIMARY KEY,
+    call_id TEXT NOT NULL,
+    offset_ms INTEGER NOT NULL,
+    end_ms INTEGER,
+    label TEXT NOT NULL,
+    note TEXT,
+    leg TEXT NOT NULL,
+    author_id TEXT NOT NULL,
+    author_name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    reviewed_at TEXT,
+    reviewed_by TEXT,
+    coached_at TEXT,
+    coached_by TEXT
+  );
+  CREATE INDEX tags_call ON tags (call_id);
+  CREATE INDEX tags_created ON tags (created_at);
+  `,
 ];

@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import type { WorkerPool } from '../media/WorkerPool.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
 import type { RecordingStore } from '../recordings/RecordingStore.ts';
+import type { TagService } from '../tags/TagService.ts';
 import { errorHandler } from './errorHandler.ts';
 import { apiRouter } from './routes.ts';
 
@@ -14,6 +15,7 @@ export interface HttpDeps {
   calls: CallService;
   org: OrgRepository;
   recordings: RecordingStore;
+  tags: TagService;
   pool: WorkerPool;
   metrics: Registry;
   ingestToken: string;

@@ -1,9 +1,21 @@
-import { CreateCallRequest, Org, RecordingQuery } from '@earshot/shared';
+import {
+  Author,
+  CreateCallRequest,
+  CreateLabelRequest,
+  CreateTagRequest,
+  fieldIssues,
+  Org,
+  RecordingQuery,
+  TagQuery,
+  UpdateTagRequest,
+} from '@earshot/shared';
+import type { Request } from 'express';
 import express, { Router } from 'express';
 import type { CallService } from '../calls/CallService.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
 import type { RecordingStore } from '../recordings/RecordingStore.ts';
+import type { TagService } from '../tags/TagService.ts';
 import { requireBearer } from './auth.ts';
 import { parseOrThrow } from './validate.ts';
 
@@ -15,11 +27,39 @@ function callId(raw: string | string[] | undefined): string {
   return id;
 }
 
+function tagId(raw: string | string[] | undefined): string {
+  const id = typeof raw === 'string' ? raw : '';
+  if (!CALL_ID.test(id)) throw new NotFoundError(`no tag with id "${id.slice(0, 64)}"`);
+  return id;
+}
+
+/**
+ * Who makes a change, until sign-in exists: the console's lasting id and name, sent as
+ * `X-Earshot-Author-Id` and `X-Earshot-Author-Name` (URI-encoded).
+ */
+function authorOf(req: Request): Author {
+  let name = req.get('x-earshot-author-name');
+  try {
+    name = name === undefined ? undefined : decodeURIComponent(name);
+  } catch {
+    // left as sent; the schema says what is wrong with it
+  }
+  const parsed = Author.safeParse({ id: req.get('x-earshot-author-id'), name });
+  if (!parsed.success) {
+    throw new ValidationError(
+      'say who you are with the X-Earshot-Author-Id and X-Earshot-Author-Name headers',
+      fieldIssues(parsed.error).map((i) => ({ ...i, path: `x-earshot-author-${i.path}` })),
+    );
+  }
+  return parsed.data;
+}
+
 /** `/api/v1`: translates HTTP into domain calls, nothing more. */
 export function apiRouter(deps: {
   calls: CallService;
   org: OrgRepository;
   recordings: RecordingStore;
+  tags: TagService;
   ingestToken: string;
 }): Router {
   const router = Router();
@@ -95,6 +135,41 @@ export function apiRouter(deps: {
 
   router.delete('/calls/:id', bearer, async (req, res) => {
     res.json(await deps.calls.end(callId(req.params.id)));
+  });
+
+  router.get('/labels', async (_req, res) => {
+    res.json({ labels: await deps.tags.labels() });
+  });
+
+  router.post('/labels', smallJson, async (req, res) => {
+    res
+      .status(201)
+      .json(await deps.tags.addLabel(parseOrThrow(CreateLabelRequest, req.body, 'label')));
+  });
+
+  router.get('/calls/:id/tags', async (req, res) => {
+    res.json({ tags: await deps.tags.forCall(callId(req.params.id)) });
+  });
+
+  router.post('/calls/:id/tags', smallJson, async (req, res) => {
+    const id = callId(req.params.id);
+    const author = authorOf(req);
+    const body = parseOrThrow(CreateTagRequest, req.body, 'tag');
+    res.status(201).json(await deps.tags.create(id, body, author));
+  });
+
+  router.get('/tags', async (req, res) => {
+    res.json({ tags: await deps.tags.search(parseOrThrow(TagQuery, req.query, 'tag query')) });
+  });
+
+  router.patch('/tags/:id', smallJson, async (req, res) => {
+    const author = authorOf(req);
+    const body = parseOrThrow(UpdateTagRequest, req.body, 'tag change');
+    res.json(await deps.tags.update(tagId(req.params.id), body, author));
+  });
+
+  router.delete('/tags/:id', async (req, res) => {
+    res.json(await deps.tags.delete(tagId(req.params.id), authorOf(req)));
   });
 
   router.use((req) => {

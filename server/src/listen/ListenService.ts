@@ -61,11 +61,20 @@ export class ListenService extends EventEmitter<{
   }
 
   /** Names a console. */
-  hello(listenerId: string, name: string): Presence {
+  hello(listenerId: string, name: string, consoleId?: string): Presence {
     const listener = this.#listener(listenerId);
     listener.name = name;
+    listener.consoleId = consoleId;
     for (const callId of listener.calls.keys()) this.#announce(callId);
     return listener.presence();
+  }
+
+  /** Who a named console is, to sign its tags; throws when it has not named itself. */
+  author(listenerId: string): { id: string; name: string } {
+    const listener = this.#listeners.get(listenerId);
+    if (!listener?.name)
+      throw new AppError('bad_request', 400, 'name yourself first (session:hello)');
+    return { id: listener.consoleId ?? listener.id, name: listener.name };
   }
 
   /** Starts (or restarts) receiving a call: a transport and two paused consumers. */

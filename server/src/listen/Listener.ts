@@ -5,6 +5,8 @@ import type { ListenSession } from './ListenSession.ts';
 export class Listener {
   readonly id: string;
   name: string | undefined;
+  /** The browser's lasting id, when it gave one: what its tags are signed with. */
+  consoleId: string | undefined;
   /** Calls it listens to, with their media sessions (absent while a call is re-tapped). */
   readonly calls = new Map<string, ListenSession | undefined>();
 

@@ -5,6 +5,7 @@ import {
   ListenCallRequest,
   ListenConnectRequest,
   ListenStartRequest,
+  SocketCreateTagRequest,
   type Ack,
   type BoardUpdate,
   type Call,
@@ -17,6 +18,7 @@ import { z } from 'zod';
 import type { CallService } from '../calls/CallService.ts';
 import { AppError } from '../errors.ts';
 import type { ListenService } from '../listen/ListenService.ts';
+import type { TagService } from '../tags/TagService.ts';
 import type { Logger } from '../log/logger.ts';
 import { ROUTER_RTP_CAPABILITIES } from '../media/codecs.ts';
 
@@ -39,13 +41,21 @@ export class RealtimeServer {
   readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
   readonly #calls: CallService;
   readonly #listen: ListenService;
+  readonly #tags: TagService;
   readonly #log: Logger;
   #upserts = new Map<string, Call>();
   #ended = new Set<string>();
 
-  constructor(httpServer: HttpServer, calls: CallService, listen: ListenService, log: Logger) {
+  constructor(
+    httpServer: HttpServer,
+    calls: CallService,
+    listen: ListenService,
+    tags: TagService,
+    log: Logger,
+  ) {
     this.#calls = calls;
     this.#listen = listen;
+    this.#tags = tags;
     this.#log = log;
     this.io = new Server(httpServer, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
     calls.on('started', (call) => this.#upserts.set(call.id, call));
@@ -64,6 +74,12 @@ export class RealtimeServer {
     });
     listen.on('restart', (listenerId, callId) =>
       this.io.to(listenerId).emit('listen:restart', { callId }),
+    );
+    // Broadcast after the ack: the service emits once the tag is stored.
+    tags.on('created', (tag) => this.io.to(callRoom(tag.callId)).emit('tag:created', tag));
+    tags.on('updated', (tag) => this.io.to(callRoom(tag.callId)).emit('tag:updated', tag));
+    tags.on('deleted', (tag) =>
+      this.io.to(callRoom(tag.callId)).emit('tag:deleted', { id: tag.id, callId: tag.callId }),
     );
     this.io.on('connection', (socket) => this.#connect(socket));
   }
@@ -110,7 +126,12 @@ export class RealtimeServer {
       void s.leave(BOARD_ROOM);
       return null;
     });
-    on('session:hello', HelloRequest, (s, { name }) => this.#listen.hello(s.id, name));
+    on('session:hello', HelloRequest, (s, { name, consoleId }) =>
+      this.#listen.hello(s.id, name, consoleId),
+    );
+    on('tag:create', SocketCreateTagRequest, (s, { callId, tag }) =>
+      this.#tags.create(callId, tag, this.#listen.author(s.id)),
+    );
     on('media:capabilities', NoPayload, () => ({ routerRtpCapabilities: ROUTER_RTP_CAPABILITIES }));
     on('listen:start', ListenStartRequest, async (s, { callId, rtpCapabilities }) => {
       const offer = await this.#listen.start(s.id, callId, rtpCapabilities as ms.RtpCapabilities);

@@ -1,0 +1,309 @@
+import type {
+  Ack,
+  ApiErrorBody,
+  Call,
+  ClientToServerEvents,
+  ListenOffer,
+  ServerToClientEvents,
+  Tag,
+} from '@earshot/shared';
+import { io, type Socket } from 'socket.io-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useTestServer } from '../test/fixtures.ts';
+import { sendTone } from '../test/harness.ts';
+
+const t = useTestServer();
+type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+const clients: Client[] = [];
+afterEach(() => clients.splice(0).forEach((c) => c.close()));
+
+const DANA = { 'x-earshot-author-id': 'console-dana', 'x-earshot-author-name': 'Dana' };
+const LEE = { 'x-earshot-author-id': 'console-lee', 'x-earshot-author-name': 'Lee' };
+
+async function call(
+  method: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = DANA,
+) {
+  const res = await fetch(`${t.server.earshot.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: (await res.json()) as never };
+}
+
+async function liveCallWithAudio(): Promise<string> {
+  const { callId, legs } = await t.server.createCall('PCMU');
+  await sendTone(t.sender, legs.agent.port, {
+    codec: 'PCMU',
+    frequency: 440,
+    amplitude: 0.3,
+    packets: 25,
+  });
+  return callId;
+}
+
+function ask<T>(
+  client: Client,
+  event: keyof ClientToServerEvents,
+  payload: unknown,
+): Promise<Ack<T>> {
+  return new Promise((resolve) =>
+    (client.emit as (e: string, p: unknown, a: (r: Ack<T>) => void) => void)(
+      event,
+      payload,
+      resolve,
+    ),
+  );
+}
+
+async function listener(name: string, callId: string): Promise<Client> {
+  const client: Client = io(t.server.earshot.url, {
+    transports: ['websocket'],
+    reconnection: false,
+  });
+  clients.push(client);
+  await new Promise<void>((resolve) => client.once('connect', resolve));
+  await ask(client, 'session:hello', { name, consoleId: crypto.randomUUID() });
+  const caps = await ask<{ routerRtpCapabilities: unknown }>(client, 'media:capabilities', {});
+  if (!caps.ok) throw new Error(caps.error.message);
+  const offer = await ask<ListenOffer>(client, 'listen:start', {
+    callId,
+    rtpCapabilities: caps.data.routerRtpCapabilities,
+  });
+  if (!offer.ok) throw new Error(offer.error.message);
+  return client;
+}
+
+describe('tags', () => {
+  it('are made, listed, edited by their author only, reviewed and coached by anyone, and deleted by their author', async () => {
+    const callId = await liveCallWithAudio();
+    const made = await call('POST', `/api/v1/calls/${callId}/tags`, {
+      offsetMs: 200,
+      endMs: 400,
+      label: 'coaching',
+      note: ' talked over the customer ',
+      leg: 'agent',
+    });
+    expect(made.status).toBe(201);
+    const tag = made.body as Tag;
+    expect(tag).toMatchObject({
+      callId,
+      offsetMs: 200,
+      endMs: 400,
+      label: 'coaching',
+      note: 'talked over the customer',
+      leg: 'agent',
+      author: { id: 'console-dana', name: 'Dana' },
+    });
+
+    expect((await call('PATCH', `/api/v1/tags/${tag.id}`, { label: 'praise' }, LEE)).status).toBe(
+      403,
+    );
+    const reviewed = await call(
+      'PATCH',
+      `/api/v1/tags/${tag.id}`,
+      { reviewed: true, coached: true },
+      LEE,
+    );
+    expect(reviewed.status).toBe(200);
+    expect(reviewed.body).toMatchObject({ reviewedBy: 'Lee', coachedBy: 'Lee', label: 'coaching' });
+    const edited = await call(
+      'PATCH',
+      `/api/v1/tags/${tag.id}`,
+      { label: 'praise', note: null, endMs: null },
+      DANA,
+    );
+    expect(edited.body).toMatchObject({
+      label: 'praise',
+      note: null,
+      endMs: null,
+      reviewedBy: 'Lee',
+    });
+
+    const listed = await call('GET', `/api/v1/calls/${callId}/tags`, undefined);
+    expect((listed.body as { tags: Tag[] }).tags.map((x) => x.id)).toEqual([tag.id]);
+    const byTeam = await call(
+      'GET',
+      `/api/v1/tags?team=mpls-care-1&label=praise&coached=true`,
+      undefined,
+    );
+    expect((byTeam.body as { tags: (Tag & { agent: { id: string } })[] }).tags[0]).toMatchObject({
+      id: tag.id,
+      agent: { id: 'a-olsen' },
+    });
+    expect(
+      ((await call('GET', `/api/v1/tags?team=bk-billing`, undefined)).body as { tags: Tag[] }).tags,
+    ).toEqual([]);
+
+    expect((await call('DELETE', `/api/v1/tags/${tag.id}`, undefined, LEE)).status).toBe(403);
+    expect((await call('DELETE', `/api/v1/tags/${tag.id}`, undefined, DANA)).status).toBe(200);
+    expect(
+      ((await call('GET', `/api/v1/calls/${callId}/tags`, undefined)).body as { tags: Tag[] }).tags,
+    ).toEqual([]);
+    await t.server.api('DELETE', `/api/v1/calls/${callId}`);
+  });
+
+  it('refuses bad tags with a clear message and stores nothing', async () => {
+    const callId = await liveCallWithAudio();
+    const cases: [string, string, unknown, Record<string, string>, number, string | undefined][] = [
+      [
+        'unknown call',
+        '/api/v1/calls/00000000-0000-4000-8000-000000000000/tags',
+        { offsetMs: 0, label: 'praise', leg: 'both' },
+        DANA,
+        404,
+        undefined,
+      ],
+      [
+        'offset outside the call',
+        `/api/v1/calls/${callId}/tags`,
+        { offsetMs: 3_600_000, label: 'praise', leg: 'both' },
+        DANA,
+        400,
+        'offsetMs',
+      ],
+      [
+        'negative offset',
+        `/api/v1/calls/${callId}/tags`,
+        { offsetMs: -1, label: 'praise', leg: 'both' },
+        DANA,
+        400,
+        'offsetMs',
+      ],
+      [
+        'end before start',
+        `/api/v1/calls/${callId}/tags`,
+        { offsetMs: 300, endMs: 100, label: 'praise', leg: 'both' },
+        DANA,
+        400,
+        'endMs',
+      ],
+      [
+        'unknown label',
+        `/api/v1/calls/${callId}/tags`,
+        { offsetMs: 0, label: 'gossip', leg: 'both' },
+        DANA,
+        400,
+        'label',
+      ],
+      [
+        'oversized note',
+        `/api/v1/calls/${callId}/tags`,
+        { offsetMs: 0, label: 'praise', leg: 'both', note: 'x'.repeat(2001) },
+        DANA,
+        400,
+        'note',
+      ],
+      [
+        'unknown leg',
+        `/api/v1/calls/${callId}/tags`,
+        { offsetMs: 0, label: 'praise', leg: 'supervisor' },
+        DANA,
+        400,
+        'leg',
+      ],
+      [
+        'unknown field',
+        `/api/v1/calls/${callId}/tags`,
+        { offsetMs: 0, label: 'praise', leg: 'both', color: 'red' },
+        DANA,
+        400,
+        '(body)',
+      ],
+      [
+        'no author',
+        `/api/v1/calls/${callId}/tags`,
+        { offsetMs: 0, label: 'praise', leg: 'both' },
+        {},
+        400,
+        'x-earshot-author-id',
+      ],
+    ];
+    for (const [name, path, body, headers, status, field] of cases) {
+      const res = await call('POST', path, body, headers);
+      expect(res.status, name).toBe(status);
+      if (field)
+        expect(
+          (res.body as ApiErrorBody).error.issues?.map((i) => i.path),
+          name,
+        ).toContain(field);
+    }
+    expect(
+      (
+        await call(
+          'PATCH',
+          '/api/v1/tags/00000000-0000-4000-8000-000000000000',
+          { reviewed: true },
+          DANA,
+        )
+      ).status,
+    ).toBe(404);
+    expect((await call('GET', '/api/v1/tags?from=yesterday', undefined)).status).toBe(400);
+    expect(
+      ((await call('GET', `/api/v1/calls/${callId}/tags`, undefined)).body as { tags: Tag[] }).tags,
+    ).toEqual([]);
+    await t.server.api('DELETE', `/api/v1/calls/${callId}`);
+  });
+
+  it('accepts team-defined labels once', async () => {
+    expect(
+      (await call('POST', '/api/v1/labels', { name: 'Upsell missed', team: 'mpls-care-1' })).status,
+    ).toBe(201);
+    expect((await call('POST', '/api/v1/labels', { name: 'Upsell missed' })).status).toBe(409);
+    expect((await call('POST', '/api/v1/labels', { name: 'Praise' })).status).toBe(409);
+    const labels = (await call('GET', '/api/v1/labels', undefined)).body as {
+      labels: { name: string }[];
+    };
+    expect(labels.labels.map((l) => l.name)).toEqual([
+      'coaching',
+      'compliance',
+      'praise',
+      'discrepancy',
+      'escalation',
+      'Upsell missed',
+    ]);
+    const callId = await liveCallWithAudio();
+    expect(
+      (
+        await call('POST', `/api/v1/calls/${callId}/tags`, {
+          offsetMs: 10,
+          label: 'Upsell missed',
+          leg: 'agent',
+        })
+      ).status,
+    ).toBe(201);
+    await t.server.api('DELETE', `/api/v1/calls/${callId}`);
+  });
+
+  it('made live over the socket, a tag appears at once for the other listeners of the call', async () => {
+    const callId = await liveCallWithAudio();
+    const dana = await listener('Dana', callId);
+    const lee = await listener('Lee', callId);
+    const seen: string[] = [];
+    lee.on('tag:created', (tag) => seen.push(`created ${tag.label} by ${tag.author.name}`));
+    lee.on('tag:updated', (tag) => seen.push(`updated ${tag.label}`));
+    lee.on('tag:deleted', () => seen.push('deleted'));
+    const made = await ask<Tag>(dana, 'tag:create', {
+      callId,
+      tag: { offsetMs: 150, label: 'compliance', leg: 'customer' },
+    });
+    if (!made.ok) throw new Error(made.error.message);
+    expect(made.data.author.name).toBe('Dana');
+    const bad = await ask<Tag>(dana, 'tag:create', {
+      callId,
+      tag: { offsetMs: 150, label: 'nope', leg: 'customer' },
+    });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+    const headers = { 'x-earshot-author-id': made.data.author.id, 'x-earshot-author-name': 'Dana' };
+    await call('PATCH', `/api/v1/tags/${made.data.id}`, { label: 'escalation' }, headers);
+    await call('DELETE', `/api/v1/tags/${made.data.id}`, undefined, headers);
+    await expect
+      .poll(() => seen, { timeout: 2000 })
+      .toEqual(['created compliance by Dana', 'updated escalation', 'deleted']);
+    const ended = (await t.server.api<Call>('DELETE', `/api/v1/calls/${callId}`)).body;
+    expect(ended.state).toBe('ended');
+  });
+});
