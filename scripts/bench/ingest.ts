@@ -4,14 +4,14 @@
 // mediasoup workers); this process is the SBC sending real RTP on loopback.
 //
 //   npm run bench -- ingest [--calls 50,100,200] [--runs 3] [--seconds 8]
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildRtp, linearToUlaw, type BoardUpdate, type Call } from '@earshot/shared';
+import { spawnServer } from '@earshot/server/testing';
 import { io } from 'socket.io-client';
 
 const { values } = parseArgs({
@@ -34,15 +34,6 @@ if (!steps.length || !(runs >= 1) || !(seconds >= 2)) {
 
 const TOKEN = 'bench-ingest-token-0123456789';
 const CLK_TCK = 100;
-const root = new URL('../../', import.meta.url).pathname;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
 
 /** CPU seconds used so far by a process and its children that are still alive. */
 function cpuSeconds(pids: number[]): number {
@@ -74,30 +65,12 @@ function childPids(pid: number): number[] {
 }
 
 async function startServer(): Promise<{ url: string; child: ChildProcess; dataDir: string }> {
-  const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'earshot-bench-'));
-  const child = spawn(process.execPath, [join(root, 'server/src/main.ts')], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      EARSHOT_DATA_DIR: dataDir,
-      EARSHOT_INGEST_TOKEN: TOKEN,
-      EARSHOT_SIMULATOR: 'off',
-      EARSHOT_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
+  const { url, child } = await spawnServer({
+    EARSHOT_DATA_DIR: dataDir,
+    EARSHOT_INGEST_TOKEN: TOKEN,
   });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return { url, child, dataDir };
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error('the server did not start within 20 s');
+  return { url, child, dataDir };
 }
 
 async function api<T>(url: string, method: string, path: string, body?: unknown): Promise<T> {
