@@ -1,9 +1,12 @@
 // Test helpers: a real Earshot (HTTP, Socket.IO, mediasoup worker, SQLite) on port 0 with
 // a throwaway data dir, and real RTP senders on loopback.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   buildRtp,
   type Call,
@@ -322,7 +325,6 @@ export function decodeWav(wav: Buffer): DecodedWav {
 
 /** A free TCP port on loopback (for a server process that must be told its port). */
 export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -332,13 +334,11 @@ export async function freePort(): Promise<number> {
 
 export interface ServerProcess {
   url: string;
-  child: import('node:child_process').ChildProcess;
+  child: ChildProcess;
 }
 
 /** Runs Earshot as its own process (as `npm start` does) and waits until it answers. */
 export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const { spawn } = await import('node:child_process');
-  const { fileURLToPath } = await import('node:url');
   const port = await freePort();
   const main = fileURLToPath(new URL('../main.ts', import.meta.url));
   const child = spawn(process.execPath, [main], {
