@@ -18,6 +18,7 @@ import { createMetrics } from './metrics/Metrics.ts';
 import { OrgRepository } from './org/OrgRepository.ts';
 import { RealtimeServer } from './realtime/RealtimeServer.ts';
 import { RecordingStore } from './recordings/RecordingStore.ts';
+import { ReviewService } from './review/ReviewService.ts';
 import { TagRepository } from './tags/TagRepository.ts';
 import { TagService } from './tags/TagService.ts';
 
@@ -126,6 +127,7 @@ export async function startEarshot(
       org,
       recordings,
       tags,
+      review: new ReviewService(db, calls),
       pool,
       metrics,
       ingestToken,

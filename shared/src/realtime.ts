@@ -34,6 +34,8 @@ export interface ClientToServerEvents {
   'listen:resume': (payload: unknown, ack: (result: Ack<null>) => void) => void;
   /** Stops receiving a call (`{ callId }`); frees its transport and consumers at once. */
   'listen:stop': (payload: unknown, ack: (result: Ack<null>) => void) => void;
+  /** The server's clock (ms since the epoch), to place what the console hears on call time. */
+  'session:time': (payload: unknown, ack: (result: Ack<{ now: number }>) => void) => void;
   /** Tags a call this console listens to (`{ callId, tag }`), as its own. */
   'tag:create': (payload: unknown, ack: (result: Ack<Tag>) => void) => void;
 }

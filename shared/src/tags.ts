@@ -103,3 +103,53 @@ export const TagQuery = z.object({
   coached: z.enum(['true', 'false']).optional(),
 });
 export type TagQuery = z.infer<typeof TagQuery>;
+
+/** `GET /api/v1/recordings`: recorded calls for review, newest flag first. */
+export const ReviewQuery = z.object({
+  from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' }).optional(),
+  to: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' }).optional(),
+  center: z.string().max(64).optional(),
+  team: z.string().max(64).optional(),
+  agent: z.string().max(64).optional(),
+  label: z.string().max(40).optional(),
+  reviewed: z.enum(['true', 'false']).optional(),
+});
+export type ReviewQuery = z.infer<typeof ReviewQuery>;
+
+export interface ReviewItem {
+  callId: string;
+  center: string;
+  region: string;
+  team: string;
+  agent: { id: string; name: string };
+  startedAt: string;
+  endedAt: string;
+  tagCount: number;
+  labels: string[];
+  lastTagAt: string | null;
+  reviewedAt: string | null;
+  reviewedBy: string | null;
+}
+
+export const ReviewRequest = z.strictObject({ reviewed: z.boolean() });
+
+export const CreateCommentRequest = z.strictObject({
+  body: z.string().trim().min(1, 'must not be empty').max(4000, 'must be at most 4000 characters'),
+  tagId: z.string().uuid().optional(),
+});
+export type CreateCommentRequest = z.infer<typeof CreateCommentRequest>;
+
+export interface Comment {
+  id: string;
+  callId: string;
+  tagId: string | null;
+  author: Author;
+  body: string;
+  createdAt: string;
+}
+
+export interface CallReview {
+  reviewedAt: string | null;
+  reviewedBy: string | null;
+  comments: Comment[];
+}

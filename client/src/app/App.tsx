@@ -11,7 +11,10 @@ import { useAppStore } from './store';
 function useHello(name: string | undefined) {
   useEffect(() => {
     if (!name) return;
-    const hello = () => void request('session:hello', { name }).catch(() => undefined);
+    const hello = () =>
+      void request('session:hello', { name, consoleId: useAppStore.getState().consoleId }).catch(
+        () => undefined,
+      );
     if (socket.connected) hello();
     socket.on('connect', hello);
     return () => {
@@ -97,7 +100,10 @@ export function App() {
             setPendingListen(undefined);
             // Socket.IO keeps order: the server has the name before the listen request,
             // and opening inside the click lets the AudioContext start.
-            void request('session:hello', { name: newName }).catch(() => undefined);
+            void request('session:hello', {
+              name: newName,
+              consoleId: useAppStore.getState().consoleId,
+            }).catch(() => undefined);
             if (pendingListen) listenEngine.open(pendingListen);
           }}
         />

@@ -1,5 +1,6 @@
 import { create, type StateCreator } from 'zustand';
 import { persist } from 'zustand/middleware';
+import { uuid } from '../lib/uuid';
 
 export type Theme = 'dark' | 'light';
 
@@ -9,12 +10,17 @@ interface UiSlice {
   /** The board row the keyboard is on. */
   selectedCallId: string | undefined;
   select(callId: string | undefined): void;
+  /** The label `t` tags with: the last one used. */
+  lastLabel: string;
+  setLastLabel(label: string): void;
 }
 
 interface IdentitySlice {
   /** How this console is named to other listeners (until sign-in exists). */
   name: string | undefined;
   setName(name: string): void;
+  /** This browser's lasting id: the tags it makes are its own. */
+  consoleId: string;
   /** A call waiting for the name dialog before listening starts. */
   pendingListen: string | undefined;
   setPendingListen(callId: string | undefined): void;
@@ -27,11 +33,14 @@ const uiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => ({
   toggleTheme: () => set((s) => ({ theme: s.theme === 'dark' ? 'light' : 'dark' })),
   selectedCallId: undefined,
   select: (selectedCallId) => set({ selectedCallId }),
+  lastLabel: 'coaching',
+  setLastLabel: (lastLabel) => set({ lastLabel }),
 });
 
 const identitySlice: StateCreator<AppState, [], [], IdentitySlice> = (set) => ({
   name: undefined,
   setName: (name) => set({ name }),
+  consoleId: uuid(),
   pendingListen: undefined,
   setPendingListen: (pendingListen) => set({ pendingListen }),
 });
@@ -40,6 +49,11 @@ const identitySlice: StateCreator<AppState, [], [], IdentitySlice> = (set) => ({
 export const useAppStore = create<AppState>()(
   persist((...a) => ({ ...uiSlice(...a), ...identitySlice(...a) }), {
     name: 'earshot.console',
-    partialize: (s) => ({ theme: s.theme, name: s.name }),
+    partialize: (s) => ({
+      theme: s.theme,
+      name: s.name,
+      consoleId: s.consoleId,
+      lastLabel: s.lastLabel,
+    }),
   }),
 );

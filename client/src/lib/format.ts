@@ -4,6 +4,13 @@ export const maskNumber = (n: string | null): string => {
   return digits.length ? `••• ${digits.slice(-4)}` : '—';
 };
 
+/** A call-time offset as m:ss.t (tenths), for tags. */
+export function formatOffset(ms: number): string {
+  const tenths = Math.floor(ms / 100);
+  const s = Math.floor(tenths / 10);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}.${tenths % 10}`;
+}
+
 /** Elapsed time since `startedAt` as m:ss (h:mm:ss past an hour). */
 export function formatDuration(startedAt: string, now = Date.now()): string {
   const s = Math.max(0, Math.floor((now - Date.parse(startedAt)) / 1000));

@@ -53,3 +53,23 @@ export const connectionStatus = {
   },
   get: () => status,
 };
+
+// The server's clock, as seen from here: call time is the server's, and a tag must land
+// on the moment heard, so the console keeps the offset between the two clocks.
+let clockOffsetMs = 0;
+
+async function syncClock(): Promise<void> {
+  let best = { rtt: Infinity, offset: 0 };
+  for (let i = 0; i < 5; i++) {
+    const sent = Date.now();
+    const { now } = await request<{ now: number }>('session:time', {});
+    const received = Date.now();
+    const rtt = received - sent;
+    if (rtt < best.rtt) best = { rtt, offset: now - (sent + received) / 2 };
+  }
+  clockOffsetMs = best.offset;
+}
+socket.on('connect', () => void syncClock().catch(() => undefined));
+
+/** The server's time now (ms since the epoch). */
+export const serverNow = (): number => Date.now() + clockOffsetMs;

@@ -54,4 +54,18 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX tags_call ON tags (call_id);
   CREATE INDEX tags_created ON tags (created_at);
   `,
+  `
+  ALTER TABLE calls ADD COLUMN reviewed_at TEXT;
+  ALTER TABLE calls ADD COLUMN reviewed_by TEXT;
+  CREATE TABLE comments (
+    id TEXT PRIMARY KEY,
+    call_id TEXT NOT NULL,
+    tag_id TEXT,
+    author_id TEXT NOT NULL,
+    author_name TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX comments_call ON comments (call_id);
+  `,
 ];

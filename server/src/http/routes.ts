@@ -1,11 +1,14 @@
 import {
   Author,
   CreateCallRequest,
+  CreateCommentRequest,
   CreateLabelRequest,
   CreateTagRequest,
   fieldIssues,
   Org,
   RecordingQuery,
+  ReviewQuery,
+  ReviewRequest,
   TagQuery,
   UpdateTagRequest,
 } from '@earshot/shared';
@@ -15,6 +18,7 @@ import type { CallService } from '../calls/CallService.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
 import type { RecordingStore } from '../recordings/RecordingStore.ts';
+import type { ReviewService } from '../review/ReviewService.ts';
 import type { TagService } from '../tags/TagService.ts';
 import { requireBearer } from './auth.ts';
 import { parseOrThrow } from './validate.ts';
@@ -60,6 +64,7 @@ export function apiRouter(deps: {
   org: OrgRepository;
   recordings: RecordingStore;
   tags: TagService;
+  review: ReviewService;
   ingestToken: string;
 }): Router {
   const router = Router();
@@ -170,6 +175,28 @@ export function apiRouter(deps: {
 
   router.delete('/tags/:id', async (req, res) => {
     res.json(await deps.tags.delete(tagId(req.params.id), authorOf(req)));
+  });
+
+  router.get('/recordings', async (req, res) => {
+    res.json({
+      recordings: await deps.review.list(parseOrThrow(ReviewQuery, req.query, 'review query')),
+    });
+  });
+
+  router.get('/calls/:id/review', async (req, res) => {
+    res.json(await deps.review.get(callId(req.params.id)));
+  });
+
+  router.put('/calls/:id/review', smallJson, async (req, res) => {
+    const author = authorOf(req);
+    const { reviewed } = parseOrThrow(ReviewRequest, req.body, 'review');
+    res.json(await deps.review.setReviewed(callId(req.params.id), reviewed, author));
+  });
+
+  router.post('/calls/:id/comments', smallJson, async (req, res) => {
+    const author = authorOf(req);
+    const body = parseOrThrow(CreateCommentRequest, req.body, 'comment');
+    res.status(201).json(await deps.review.comment(callId(req.params.id), body, author));
   });
 
   router.use((req) => {

@@ -132,6 +132,7 @@ export class RealtimeServer {
     on('tag:create', SocketCreateTagRequest, (s, { callId, tag }) =>
       this.#tags.create(callId, tag, this.#listen.author(s.id)),
     );
+    on('session:time', NoPayload, () => ({ now: Date.now() }));
     on('media:capabilities', NoPayload, () => ({ routerRtpCapabilities: ROUTER_RTP_CAPABILITIES }));
     on('listen:start', ListenStartRequest, async (s, { callId, rtpCapabilities }) => {
       const offer = await this.#listen.start(s.id, callId, rtpCapabilities as ms.RtpCapabilities);

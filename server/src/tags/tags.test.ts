@@ -307,3 +307,71 @@ describe('tags', () => {
     expect(ended.state).toBe('ended');
   });
 });
+
+describe('review', () => {
+  it('lists ended calls newest flag first, with filters, reviewed marks and comments', async () => {
+    const quiet = await liveCallWithAudio();
+    const flagged = await liveCallWithAudio();
+    await call('POST', `/api/v1/calls/${flagged}/tags`, {
+      offsetMs: 100,
+      label: 'escalation',
+      leg: 'customer',
+    });
+    expect((await call('PUT', `/api/v1/calls/${flagged}/review`, { reviewed: true })).status).toBe(
+      400,
+    ); // still live
+    await t.server.api('DELETE', `/api/v1/calls/${quiet}`);
+    await t.server.api('DELETE', `/api/v1/calls/${flagged}`);
+
+    const list = (await call('GET', '/api/v1/recordings', undefined)).body as {
+      recordings: { callId: string; labels: string[]; tagCount: number }[];
+    };
+    const ids = list.recordings.map((r) => r.callId);
+    expect(ids.indexOf(flagged)).toBeLessThan(ids.indexOf(quiet));
+    expect(list.recordings.find((r) => r.callId === flagged)).toMatchObject({
+      tagCount: 1,
+      labels: ['escalation'],
+    });
+    const byLabel = (await call('GET', '/api/v1/recordings?label=escalation', undefined)).body as {
+      recordings: { callId: string }[];
+    };
+    expect(byLabel.recordings.map((r) => r.callId)).toContain(flagged);
+    expect(byLabel.recordings.map((r) => r.callId)).not.toContain(quiet);
+
+    const reviewed = await call('PUT', `/api/v1/calls/${flagged}/review`, { reviewed: true }, LEE);
+    expect(reviewed.body).toMatchObject({ reviewedBy: 'Lee' });
+    const unreviewed = (await call('GET', '/api/v1/recordings?reviewed=false', undefined)).body as {
+      recordings: { callId: string }[];
+    };
+    expect(unreviewed.recordings.map((r) => r.callId)).not.toContain(flagged);
+    expect(
+      (
+        await call(
+          'POST',
+          `/api/v1/calls/${flagged}/comments`,
+          { body: '  Good de-escalation  ' },
+          LEE,
+        )
+      ).status,
+    ).toBe(201);
+    expect(
+      (await call('POST', `/api/v1/calls/${flagged}/comments`, { body: '' }, LEE)).status,
+    ).toBe(400);
+    expect(
+      (
+        await call(
+          'POST',
+          `/api/v1/calls/${flagged}/comments`,
+          { body: 'x', tagId: '00000000-0000-4000-8000-000000000000' },
+          LEE,
+        )
+      ).status,
+    ).toBe(400);
+    const review = (await call('GET', `/api/v1/calls/${flagged}/review`, undefined)).body as {
+      comments: { body: string; author: { name: string } }[];
+    };
+    expect(review.comments.map((c) => [c.author.name, c.body])).toEqual([
+      ['Lee', 'Good de-escalation'],
+    ]);
+  });
+});

@@ -369,6 +369,34 @@ class ListenEngine {
     }
   }
 
+  /**
+   * How long after reaching the server the audio of a call is heard here: the network
+   * (half the round trip), the jitter buffer, and the audio output.
+   */
+  async playoutDelayMs(callId: string): Promise<number> {
+    const media = this.#media.get(callId);
+    if (!media) return 0;
+    let jitterBuffer = 0;
+    let rtt = 0;
+    for (const leg of media.legs.values()) {
+      const stats = await leg.consumer.getStats();
+      stats.forEach((s: Record<string, unknown>) => {
+        const emitted = Number(s.jitterBufferEmittedCount ?? 0);
+        if (s.type === 'inbound-rtp' && emitted > 0)
+          jitterBuffer = Math.max(jitterBuffer, Number(s.jitterBufferDelay) / emitted);
+        if (
+          s.type === 'candidate-pair' &&
+          s.nominated &&
+          typeof s.currentRoundTripTime === 'number'
+        )
+          rtt = s.currentRoundTripTime;
+      });
+    }
+    const ctx = this.#ctx;
+    const output = ctx ? (ctx.outputLatency || 0) + (ctx.baseLatency || 0) : 0;
+    return Math.round((jitterBuffer + rtt / 2 + output) * 1000);
+  }
+
   /** Loudness (0..1) of a leg as received, before volume, mute and solo. */
   legLevel(callId: string, leg: LegName): number {
     const analyser = this.#media.get(callId)?.legs.get(leg)?.analyser;

@@ -1,12 +1,18 @@
+import type { Call } from '@earshot/shared';
+import { useQueryClient } from '@tanstack/react-query';
+import { useAppStore } from '../../../app/store';
 import { Meter } from '../../../components/meter';
 import { useShortcuts } from '../../../components/use-shortcuts';
 import { listenEngine, MAX_STRIPS } from '../../../lib/media/listen-engine';
 import { useListen } from '../../../lib/media/use-listen';
+import { tagHeardMoment, useTagEvents } from '../api/call-tags';
 import { ListenStrip } from './listen-strip';
 
 /** The calls being heard, up to four, with the output meters and m / 1 / 2 shortcuts. */
 export function ListenPanel() {
   const { strips, focused, notice } = useListen();
+  const client = useQueryClient();
+  useTagEvents();
 
   useShortcuts((e) => {
     const state = listenEngine.getSnapshot();
@@ -16,7 +22,17 @@ export function ListenPanel() {
     if (e.key === 'm') listenEngine.toggleMute(strip.callId);
     else if (e.key === '1') listenEngine.toggleSolo(strip.callId, 'agent');
     else if (e.key === '2') listenEngine.toggleSolo(strip.callId, 'customer');
-    else return false;
+    else if (e.key === 't') {
+      const call = client.getQueryData<Call>(['call', strip.callId]);
+      if (!call) return false;
+      void tagHeardMoment(
+        client,
+        strip.callId,
+        call.startedAt,
+        useAppStore.getState().lastLabel,
+        'both',
+      ).catch(() => undefined);
+    } else return false;
     return true;
   });
 
@@ -48,8 +64,8 @@ export function ListenPanel() {
         ))
       )}
       <p className="shortcuts muted">
-        <kbd>m</kbd> mute · <kbd>1</kbd>/<kbd>2</kbd> solo agent/customer · <kbd>j</kbd>/
-        <kbd>k</kbd> move · <kbd>Enter</kbd> listen
+        <kbd>t</kbd> tag · <kbd>m</kbd> mute · <kbd>1</kbd>/<kbd>2</kbd> solo agent/customer ·{' '}
+        <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>Enter</kbd> listen
       </p>
     </aside>
   );

@@ -4,6 +4,7 @@ import { useNow } from '../../../components/use-now';
 import { listenEngine, type StripState } from '../../../lib/media/listen-engine';
 import { socket } from '../../../lib/socket';
 import { useCall } from '../api/get-call';
+import { StripTags } from './strip-tags';
 import { maskNumber } from '../../../lib/format';
 
 const STATUS: Record<StripState['status'], string> = {
@@ -134,6 +135,7 @@ export function ListenStrip({ strip, focused }: { strip: StripState; focused: bo
           <LegControls strip={strip} leg="customer" />
         </>
       )}
+      {!over && <StripTags callId={strip.callId} startedAt={call.data?.startedAt} />}
       <footer className="presence" aria-label="Also listening">
         {others.length === 0
           ? 'No one else is listening'
