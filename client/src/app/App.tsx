@@ -1,9 +1,13 @@
 import { useEffect, useMemo, useSyncExternalStore } from 'react';
+import { CoachingQueue } from '../features/coaching/components/coaching-queue';
 import { LiveBoard } from '../features/live-board/components/board';
 import { ListenPanel } from '../features/listen/components/listen-panel';
 import { NameDialog } from '../features/listen/components/name-dialog';
+import { ReplayView } from '../features/replay/components/replay-view';
+import { ReviewList } from '../features/replay/components/review-list';
 import { listenEngine } from '../lib/media/listen-engine';
 import { useListen } from '../lib/media/use-listen';
+import { navigate, usePath } from '../lib/router';
 import { connectionStatus, request, socket } from '../lib/socket';
 import { useAppStore } from './store';
 
@@ -33,6 +37,15 @@ export function App() {
   const selectedCallId = useAppStore((s) => s.selectedCallId);
   const select = useAppStore((s) => s.select);
   const status = useSyncExternalStore(connectionStatus.subscribe, connectionStatus.get);
+  const path = usePath();
+  const replayId = /^\/review\/([0-9a-f-]{36})$/.exec(path)?.[1];
+  const page = replayId
+    ? 'review'
+    : path === '/review'
+      ? 'review'
+      : path === '/coaching'
+        ? 'coaching'
+        : 'live';
   const { strips } = useListen();
   const listening = useMemo(
     () =>
@@ -56,6 +69,27 @@ export function App() {
     <div className="app">
       <header className="topbar">
         <h1>Earshot</h1>
+        <nav className="nav" aria-label="Pages">
+          {(
+            [
+              ['/', 'Live', 'live'],
+              ['/review', 'Review', 'review'],
+              ['/coaching', 'Coaching', 'coaching'],
+            ] as const
+          ).map(([href, label, id]) => (
+            <a
+              key={id}
+              href={href}
+              aria-current={page === id ? 'page' : undefined}
+              onClick={(e) => {
+                e.preventDefault();
+                navigate(href);
+              }}
+            >
+              {label}
+            </a>
+          ))}
+        </nav>
         <span className={`conn conn-${status}`} role="status" aria-label={`Connection ${status}`}>
           {status === 'connected'
             ? 'Live'
@@ -84,12 +118,21 @@ export function App() {
         </button>
       </header>
       <main className="layout">
-        <LiveBoard
-          listening={listening}
-          selectedCallId={selectedCallId}
-          onSelect={select}
-          onListen={listen}
-        />
+        {page === 'live' ? (
+          <LiveBoard
+            listening={listening}
+            selectedCallId={selectedCallId}
+            onSelect={select}
+            onListen={listen}
+          />
+        ) : page === 'coaching' ? (
+          <CoachingQueue />
+        ) : replayId ? (
+          <ReplayView key={replayId} callId={replayId} />
+        ) : (
+          <ReviewList />
+        )}
+        {/* Listening goes on whatever page is open. */}
         <ListenPanel />
       </main>
       {pendingListen !== undefined && (

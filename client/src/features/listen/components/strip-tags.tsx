@@ -3,7 +3,8 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useAppStore } from '../../../app/store';
 import { formatOffset } from '../../../lib/format';
-import { deleteTag, tagHeardMoment, updateTag, useCallTags } from '../api/call-tags';
+import { deleteTag, updateTag, useCallTags } from '../../../lib/tags-api';
+import { tagHeardMoment } from '../api/call-tags';
 import { useLabels } from '../api/get-labels';
 
 const LEGS: { leg: TagLeg; label: string }[] = [
