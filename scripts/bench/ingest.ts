@@ -100,9 +100,35 @@ interface RunResult {
   updatesPerSecond: number;
   serverCpuPct: number;
   workersCpuPct: number;
+  /** Share of the sent 20 ms frames whose audio is in the finished recordings. */
+  recordedPct: number;
+  /** Disk bytes of the finished recordings per hour of call. */
+  bytesPerCallHour: number;
 }
 
-async function runOnce(url: string, serverPid: number, calls: number): Promise<RunResult> {
+/** Counts the 20 ms blocks of each channel that carry audio (not G.711 silence). */
+function recordedFrames(wav: Buffer): number {
+  const data = wav.subarray(44);
+  let frames = 0;
+  for (const channel of [0, 1]) {
+    for (let block = 0; block * 320 < data.length; block++) {
+      let audible = 0;
+      for (let i = 0; i < 160 && (block * 160 + i) * 2 + channel < data.length; i++) {
+        const byte = data[(block * 160 + i) * 2 + channel]!;
+        if (byte !== 0xff && byte !== 0x7f) audible++;
+      }
+      if (audible >= 80) frames++;
+    }
+  }
+  return frames;
+}
+
+async function runOnce(
+  url: string,
+  serverPid: number,
+  dataDir: string,
+  calls: number,
+): Promise<RunResult> {
   const created: {
     callId: string;
     legs: Record<'agent' | 'customer', { ip: string; port: number }>;
@@ -168,7 +194,19 @@ async function runOnce(url: string, serverPid: number, calls: number): Promise<R
   board.close();
   socket.close();
   for (const c of created) await api(url, 'DELETE', `/api/v1/calls/${c.callId}`);
+  // The recordings are finished when DELETE answers: count the audio they hold.
+  let framesRecorded = 0;
+  let wavBytes = 0;
+  let recordedSeconds = 0;
+  for (const c of created) {
+    const wav = readFileSync(join(dataDir, 'recordings', c.callId, 'recording.wav'));
+    framesRecorded += recordedFrames(wav);
+    wavBytes += wav.length;
+    recordedSeconds += (wav.length - 44) / 2 / 8000;
+  }
   return {
+    recordedPct: Math.min(100, (100 * framesRecorded) / sent),
+    bytesPerCallHour: (wavBytes / recordedSeconds) * 3600,
     calls,
     sent,
     received,
@@ -204,7 +242,7 @@ try {
   const rows: RunResult[] = [];
   for (const calls of steps) {
     const results: RunResult[] = [];
-    for (let r = 0; r < runs; r++) results.push(await runOnce(url, child.pid!, calls));
+    for (let r = 0; r < runs; r++) results.push(await runOnce(url, child.pid!, dataDir, calls));
     const row: RunResult = {
       calls,
       sent: median(results.map((x) => x.sent)),
@@ -215,6 +253,8 @@ try {
       updatesPerSecond: median(results.map((x) => x.updatesPerSecond)),
       serverCpuPct: median(results.map((x) => x.serverCpuPct)),
       workersCpuPct: median(results.map((x) => x.workersCpuPct)),
+      recordedPct: median(results.map((x) => x.recordedPct)),
+      bytesPerCallHour: median(results.map((x) => x.bytesPerCallHour)),
     };
     rows.push(row);
     console.error(
@@ -225,19 +265,21 @@ try {
     `\nIngest capacity (median of ${runs} runs of ${seconds} s; PCMU, 2 legs x 50 packets/s per call)\n`,
   );
   console.log(
-    '| calls | packets/s target | packets/s sent | lost % | levels published | board updates/s | server CPU % | workers CPU % |',
+    '| calls | packets/s target | packets/s sent | lost % | levels published | board updates/s | server CPU % | workers CPU % | recorded % | recording MB per call-hour |',
   );
   console.log(
-    '|------:|-----------------:|---------------:|-------:|:----------------:|----------------:|-------------:|--------------:|',
+    '|------:|-----------------:|---------------:|-------:|:----------------:|----------------:|-------------:|--------------:|-----------:|---------------------------:|',
   );
   for (const r of rows) {
     console.log(
-      `| ${r.calls} | ${r.calls * 100} | ${r.sentPerSecond.toFixed(0)} | ${r.lostPct.toFixed(3)} | ${r.levelsOk ? 'yes' : 'no'} | ${r.updatesPerSecond.toFixed(1)} | ${r.serverCpuPct.toFixed(0)} | ${r.workersCpuPct.toFixed(0)} |`,
+      `| ${r.calls} | ${r.calls * 100} | ${r.sentPerSecond.toFixed(0)} | ${r.lostPct.toFixed(3)} | ${r.levelsOk ? 'yes' : 'no'} | ${r.updatesPerSecond.toFixed(1)} | ${r.serverCpuPct.toFixed(0)} | ${r.workersCpuPct.toFixed(0)} | ${r.recordedPct.toFixed(2)} | ${(r.bytesPerCallHour / 1e6).toFixed(1)} |`,
     );
   }
-  const held = rows.filter((r) => r.lostPct === 0 && r.levelsOk).map((r) => r.calls);
+  const held = rows
+    .filter((r) => r.lostPct === 0 && r.levelsOk && r.recordedPct >= 99.9)
+    .map((r) => r.calls);
   console.log(
-    `\nHeld with no loss and levels published: ${held.length ? Math.max(...held) : 0} calls (of those tried).`,
+    `\nHeld with no loss, levels published and every frame recorded: ${held.length ? Math.max(...held) : 0} calls (of those tried).`,
   );
 } finally {
   child.kill('SIGTERM');
