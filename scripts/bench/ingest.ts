@@ -16,7 +16,7 @@ import { io } from 'socket.io-client';
 
 const { values } = parseArgs({
   options: {
-    calls: { type: 'string', default: '50,100,200,300,400' },
+    calls: { type: 'string', default: '50,100,200,300,400,500' },
     runs: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '8' },
   },
