@@ -48,6 +48,18 @@ describe('configuration', () => {
     ).toThrow(/must not overlap/);
   });
 
+  it('keeps recordings 90 days, or three hours in the demo, unless told otherwise', () => {
+    expect(loadConfig({}).recordings.retentionDays).toBe(90);
+    expect(loadConfig({ EARSHOT_SIMULATOR: 'on' }).recordings.retentionDays).toBe(0.125);
+    expect(
+      loadConfig({ EARSHOT_SIMULATOR: 'on', EARSHOT_RECORDING_RETENTION_DAYS: '0' }).recordings
+        .retentionDays,
+    ).toBe(0);
+    expect(() => loadConfig({ EARSHOT_RECORDING_RETENTION_DAYS: 'forever' })).toThrow(
+      /EARSHOT_RECORDING_RETENTION_DAYS/,
+    );
+  });
+
   it('lets a value set in the environment win and treats empty as unset', () => {
     expect(loadConfig({ EARSHOT_SIMULATOR: 'on', PORT: '' }).simulator.enabled).toBe(true);
     expect(loadConfig({ PORT: '' }).http.port).toBe(8080);

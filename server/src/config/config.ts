@@ -34,7 +34,11 @@ const EnvSchema = z
     EARSHOT_RTP_ANNOUNCED_IP: z.string().min(1).optional(),
     EARSHOT_RTP_MIN_PORT: port('EARSHOT_RTP_MIN_PORT').default(45000),
     EARSHOT_RTP_MAX_PORT: port('EARSHOT_RTP_MAX_PORT').default(49999),
-    EARSHOT_RECORDING_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).default(90),
+    EARSHOT_RECORDING_RETENTION_DAYS: z.coerce
+      .number({ error: 'must be a number of days' })
+      .min(0, 'must not be negative')
+      .max(36500)
+      .optional(),
     EARSHOT_CALL_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
     EARSHOT_LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -143,7 +147,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       maxPort: e.EARSHOT_RTP_MAX_PORT,
       idleTimeoutMs: e.EARSHOT_CALL_IDLE_TIMEOUT_MS,
     },
-    recordings: { retentionDays: e.EARSHOT_RECORDING_RETENTION_DAYS },
+    // NOTE: the demo records every simulated call (about 58 MB per call-hour): unless told
+    // otherwise it keeps three hours of them, not the production default of 90 days.
+    recordings: {
+      retentionDays:
+        e.EARSHOT_RECORDING_RETENTION_DAYS ?? (e.EARSHOT_SIMULATOR === 'on' ? 0.125 : 90),
+    },
     logLevel: e.EARSHOT_LOG_LEVEL,
   };
 }

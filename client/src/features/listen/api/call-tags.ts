@@ -24,9 +24,16 @@ export function useTagEvents(): void {
 }
 
 /**
- * Tags the moment just heard: the server's time now, less how long audio takes from the
- * server to this console's ears, on the call's clock.
+ * The moment just heard, on the call's clock: the server's time now, less how long audio
+ * takes from the server to this console's ears.
  */
+export async function heardOffsetMs(callId: string, startedAt: string): Promise<number> {
+  const heardAt = serverNow();
+  const delay = await listenEngine.playoutDelayMs(callId);
+  return Math.max(0, Math.round(heardAt - delay - Date.parse(startedAt)));
+}
+
+/** Tags the moment just heard. */
 export async function tagHeardMoment(
   client: QueryClient,
   callId: string,
@@ -34,9 +41,7 @@ export async function tagHeardMoment(
   label: string,
   leg: TagLeg,
 ): Promise<Tag> {
-  const heardAt = serverNow();
-  const delay = await listenEngine.playoutDelayMs(callId);
-  const offsetMs = Math.max(0, Math.round(heardAt - delay - Date.parse(startedAt)));
+  const offsetMs = await heardOffsetMs(callId, startedAt);
   const tag = await request<Tag>('tag:create', { callId, tag: { offsetMs, label, leg } });
   upsert(client, tag);
   return tag;

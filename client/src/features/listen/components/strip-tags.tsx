@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { useAppStore } from '../../../app/store';
 import { formatOffset } from '../../../lib/format';
 import { deleteTag, updateTag, useCallTags } from '../../../lib/tags-api';
-import { tagHeardMoment } from '../api/call-tags';
+import { heardOffsetMs, tagHeardMoment } from '../api/call-tags';
 import { useLabels } from '../api/get-labels';
 
 const LEGS: { leg: TagLeg; label: string }[] = [
@@ -13,12 +13,23 @@ const LEGS: { leg: TagLeg; label: string }[] = [
   { leg: 'customer', label: 'Customer' },
 ];
 
-function TagRow({ tag, mine }: { tag: Tag; mine: boolean }) {
+function TagRow({
+  tag,
+  mine,
+  startedAt,
+}: {
+  tag: Tag;
+  mine: boolean;
+  startedAt: string | undefined;
+}) {
   const client = useQueryClient();
   const [note, setNote] = useState(tag.note ?? '');
   return (
     <li className="tag-row" data-tag-id={tag.id} data-offset-ms={tag.offsetMs}>
-      <span className="mono">{formatOffset(tag.offsetMs)}</span>
+      <span className="mono">
+        {formatOffset(tag.offsetMs)}
+        {tag.endMs !== null && `–${formatOffset(tag.endMs)}`}
+      </span>
       <span className={`chip label-${tag.label}`}>{tag.label}</span>
       <span className="muted">{tag.leg}</span>
       {mine ? (
@@ -35,6 +46,21 @@ function TagRow({ tag, mine }: { tag: Tag; mine: boolean }) {
             }
             onKeyDown={(e) => e.key === 'Enter' && (e.target as HTMLInputElement).blur()}
           />
+          {tag.endMs === null && startedAt && (
+            <button
+              type="button"
+              className="ghost"
+              title="Make this tag a range that ends at the moment you just heard"
+              aria-label={`End the ${tag.label} tag here`}
+              onClick={() =>
+                void heardOffsetMs(tag.callId, startedAt).then(async (endMs) => {
+                  if (endMs > tag.offsetMs) await updateTag(client, tag.id, { endMs });
+                })
+              }
+            >
+              ⇥
+            </button>
+          )}
           <button
             type="button"
             className="ghost"
@@ -109,7 +135,12 @@ export function StripTags({
       {(tags.data?.length ?? 0) > 0 && (
         <ul className="tag-list" aria-label="Tags on this call">
           {[...(tags.data ?? [])].reverse().map((t) => (
-            <TagRow key={`${t.id}:${t.updatedAt}`} tag={t} mine={t.author.id === consoleId} />
+            <TagRow
+              key={`${t.id}:${t.updatedAt}`}
+              tag={t}
+              mine={t.author.id === consoleId}
+              startedAt={startedAt}
+            />
           ))}
         </ul>
       )}

@@ -1,0 +1,32 @@
+import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRootLogger } from '../log/logger.ts';
+import { RecordingStore } from './RecordingStore.ts';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const OLD = '11111111-1111-4111-8111-111111111111';
+const NEW = '22222222-2222-4222-8222-222222222222';
+
+describe('recording retention', () => {
+  it('deletes finished recordings older than the retention, and nothing else', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'earshot-rec-'));
+    dirs.push(dir);
+    const store = new RecordingStore(dir, createRootLogger('silent'));
+    for (const id of [OLD, NEW]) {
+      const recording = await store.start(id, 'PCMU', new Date());
+      recording.legs.get('agent')!.addG711(1, 0, Date.now(), new Uint8Array(160).fill(0x10));
+      await store.finalize(id, 20);
+    }
+    const tenDaysAgo = (Date.now() - 10 * 86_400_000) / 1000;
+    utimesSync(store.wavFile(OLD), tenDaysAgo, tenDaysAgo);
+    expect(await store.deleteOlderThan(30)).toBe(0);
+    expect(await store.deleteOlderThan(7)).toBe(1);
+    expect(await readdir(dir)).toEqual([NEW]);
+    expect(await store.info(NEW)).toMatchObject({ finalized: true, law: 'mulaw', durationMs: 20 });
+  });
+});
