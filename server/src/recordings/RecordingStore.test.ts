@@ -18,8 +18,11 @@ describe('recording retention', () => {
     dirs.push(dir);
     const store = new RecordingStore(dir, createRootLogger('silent'));
     for (const id of [OLD, NEW]) {
-      const recording = await store.start(id, 'PCMU', new Date());
-      recording.legs.get('agent')!.addG711(1, 0, Date.now(), new Uint8Array(160).fill(0x10));
+      const startedAt = new Date();
+      const recording = await store.start(id, 'PCMU', startedAt);
+      recording.legs
+        .get('agent')!
+        .addG711(1, 0, startedAt.getTime(), new Uint8Array(160).fill(0x10));
       await store.finalize(id, 20);
     }
     const tenDaysAgo = (Date.now() - 10 * 86_400_000) / 1000;
