@@ -68,7 +68,7 @@ export function Waveform({ peaks, tags, position, onSeek, onTag }: Props) {
           <button
             key={tag.id}
             type="button"
-            className={`marker label-${tag.label}`}
+            className={`marker label-${tag.label}${tag.endMs ? ' range' : ''}`}
             style={{
               left: pct(tag.offsetMs),
               width: tag.endMs ? `calc(${pct(tag.endMs - tag.offsetMs)} + 2px)` : undefined,
