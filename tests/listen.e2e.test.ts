@@ -1,29 +1,10 @@
-import type { Socket } from 'node:dgram';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { startTestServer, streamTone, udpSocket, type TestServer } from '@earshot/server/testing';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consoleContext, launchBrowser, microphoneRequests } from './support/browser.ts';
+import { streamTone } from '@earshot/server/testing';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { consoleContext, microphoneRequests } from './support/browser.ts';
+import { useConsoleServer } from './support/console-server.ts';
 
-const clientDist = fileURLToPath(new URL('../client/dist', import.meta.url));
-let server: TestServer;
-let sender: Socket;
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!existsSync(`${clientDist}/index.html`))
-    throw new Error(`no console bundle in ${clientDist}: npm test builds it first`);
-  server = await startTestServer({}, { clientDist });
-  sender = await udpSocket();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  sender?.close();
-  await server?.close();
-});
+const f = useConsoleServer();
 
 const level = async (page: Page, name: string) =>
   Number(await page.getByRole('meter', { name, exact: true }).getAttribute('aria-valuenow'));
@@ -31,16 +12,16 @@ const poll = { timeout: 5000, interval: 50 };
 
 describe('silent live listening in the console', () => {
   it('a supervisor hears both legs within 1 s, split left/right, with mute, solo and shortcuts; others see who listens; stop frees the consumers', async () => {
-    const { callId, legs } = await server.createCall('PCMU');
+    const { callId, legs } = await f.server.createCall('PCMU');
     // Distinguishable legs: a loud 440 Hz agent (-6 dBFS peak) and a quiet 1 kHz customer (-26 dBFS peak).
-    const agent = streamTone(sender, legs.agent.port, {
+    const agent = streamTone(f.sender, legs.agent.port, {
       codec: 'PCMU',
       frequency: 440,
       amplitude: 0.5,
       ssrc: 1,
       maxSeconds: 60,
     });
-    const customer = streamTone(sender, legs.customer.port, {
+    const customer = streamTone(f.sender, legs.customer.port, {
       codec: 'PCMU',
       frequency: 1000,
       amplitude: 0.05,
@@ -48,8 +29,8 @@ describe('silent live listening in the console', () => {
       maxSeconds: 60,
     });
     try {
-      const page = await (await consoleContext(browser, 'Dana')).newPage();
-      await page.goto(server.earshot.url);
+      const page = await (await consoleContext(f.browser, 'Dana')).newPage();
+      await page.goto(f.server.earshot.url);
       const row = page.locator(`.row[data-call-id="${callId}"]`);
       await row.getByRole('button', { name: 'Listen', exact: true }).click();
 
@@ -84,8 +65,8 @@ describe('silent live listening in the console', () => {
       await expect.poll(() => level(page, 'Output right'), poll).toBeGreaterThan(0.7);
 
       // A second console sees the first as a listener; the board counts both.
-      const other = await (await consoleContext(browser, 'Lee', 'light')).newPage();
-      await other.goto(server.earshot.url);
+      const other = await (await consoleContext(f.browser, 'Lee', 'light')).newPage();
+      await other.goto(f.server.earshot.url);
       await other
         .locator(`.row[data-call-id="${callId}"]`)
         .getByRole('button', { name: 'Listen', exact: true })
@@ -97,12 +78,12 @@ describe('silent live listening in the console', () => {
         .poll(() => other.locator('.strip .presence').textContent(), poll)
         .toBe('Also listening: Dana');
       await expect.poll(() => row.getByLabel('2 listening').count(), poll).toBe(1);
-      expect(server.earshot.listen.sessions).toBe(2);
+      expect(f.server.earshot.listen.sessions).toBe(2);
 
       // Stopping frees this console's consumers on the server at once.
       await strip.getByRole('button', { name: 'Stop listening' }).click();
-      await expect.poll(() => server.earshot.listen.sessions, poll).toBe(1);
-      const router = server.earshot.calls.live(callId)!.tap!.router;
+      await expect.poll(() => f.server.earshot.listen.sessions, poll).toBe(1);
+      const router = f.server.earshot.calls.live(callId)!.tap!.router;
       const dump = await router.dump();
       expect(dump.mapProducerIdConsumerIds.reduce((n, e) => n + e.values.length, 0)).toBe(2);
       expect(await strip.count()).toBe(0);
@@ -113,7 +94,7 @@ describe('silent live listening in the console', () => {
       expect(dump.mapProducerIdConsumerIds).toHaveLength(2);
 
       // When the call ends, the remaining listener's strip says so.
-      await server.api('DELETE', `/api/v1/calls/${callId}`);
+      await f.server.api('DELETE', `/api/v1/calls/${callId}`);
       await expect
         .poll(() => other.locator('.strip .status').textContent(), poll)
         .toBe('Call ended');
@@ -127,8 +108,8 @@ describe('silent live listening in the console', () => {
   });
 
   it('resumes listening by itself after the socket drops and after the media worker dies', async () => {
-    const { callId, legs } = await server.createCall('PCMU');
-    const agent = streamTone(sender, legs.agent.port, {
+    const { callId, legs } = await f.server.createCall('PCMU');
+    const agent = streamTone(f.sender, legs.agent.port, {
       codec: 'PCMU',
       frequency: 440,
       amplitude: 0.5,
@@ -136,8 +117,8 @@ describe('silent live listening in the console', () => {
       maxSeconds: 60,
     });
     try {
-      const page = await (await consoleContext(browser, 'Dana')).newPage();
-      await page.goto(server.earshot.url);
+      const page = await (await consoleContext(f.browser, 'Dana')).newPage();
+      await page.goto(f.server.earshot.url);
       await page
         .locator(`.row[data-call-id="${callId}"]`)
         .getByRole('button', { name: 'Listen', exact: true })
@@ -146,23 +127,24 @@ describe('silent live listening in the console', () => {
       await expect.poll(() => level(page, 'Agent received level'), poll).toBeGreaterThan(0.78);
 
       // The network drops: every console's connection is cut under it.
-      for (const socket of server.earshot.realtime.io.sockets.sockets.values()) socket.conn.close();
+      for (const socket of f.server.earshot.realtime.io.sockets.sockets.values())
+        socket.conn.close();
       await expect.poll(() => strip.getAttribute('data-status'), poll).not.toBe('live');
       await expect
         .poll(() => strip.getAttribute('data-status'), { ...poll, timeout: 10_000 })
         .toBe('live');
       await expect.poll(() => level(page, 'Agent received level'), poll).toBeGreaterThan(0.78);
       // The old connection's session was released; the new one holds one.
-      await expect.poll(() => server.earshot.listen.sessions, poll).toBe(1);
+      await expect.poll(() => f.server.earshot.listen.sessions, poll).toBe(1);
 
       // The call's mediasoup worker dies: the call is re-tapped and the console re-attaches.
-      process.kill(server.earshot.calls.live(callId)!.tap!.workerPid, 'SIGKILL');
+      process.kill(f.server.earshot.calls.live(callId)!.tap!.workerPid, 'SIGKILL');
       await expect.poll(() => strip.getAttribute('data-status'), poll).not.toBe('live');
       await expect
         .poll(() => strip.getAttribute('data-status'), { ...poll, timeout: 10_000 })
         .toBe('live');
       await expect.poll(() => level(page, 'Agent received level'), poll).toBeGreaterThan(0.78);
-      expect(page.url()).toBe(`${server.earshot.url}/`); // no reload
+      expect(page.url()).toBe(`${f.server.earshot.url}/`); // no reload
     } finally {
       agent.stop();
     }

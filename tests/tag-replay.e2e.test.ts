@@ -1,30 +1,11 @@
-import type { Socket } from 'node:dgram';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { buildRtp, linearToUlaw, type Call } from '@earshot/shared';
-import { decodeWav, startTestServer, udpSocket, type TestServer } from '@earshot/server/testing';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consoleContext, launchBrowser } from './support/browser.ts';
+import { decodeWav } from '@earshot/server/testing';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { consoleContext } from './support/browser.ts';
+import { useConsoleServer } from './support/console-server.ts';
 
-const clientDist = fileURLToPath(new URL('../client/dist', import.meta.url));
-let server: TestServer;
-let sender: Socket;
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!existsSync(`${clientDist}/index.html`))
-    throw new Error(`no console bundle in ${clientDist}: npm test builds it first`);
-  server = await startTestServer({}, { clientDist });
-  sender = await udpSocket();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  sender?.close();
-  await server?.close();
-});
+const f = useConsoleServer();
 
 const frame = (n: number, frequency: number, amplitude: number) =>
   Uint8Array.from({ length: 160 }, (_, i) =>
@@ -49,7 +30,7 @@ function callAudio(legs: Record<'agent' | 'customer', { port: number }>) {
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const beep = n >= beepFrom && n < beepFrom + 10;
       if (n === beepFrom) beepSentAt = Date.now();
-      sender.send(
+      f.sender.send(
         buildRtp(
           { payloadType: 0, sequenceNumber: n, timestamp: n * 160, ssrc: 1 },
           beep ? frame(n, 1000, 0.9) : frame(n, 440, 0.05),
@@ -57,7 +38,7 @@ function callAudio(legs: Record<'agent' | 'customer', { port: number }>) {
         legs.agent.port,
         '127.0.0.1',
       );
-      sender.send(
+      f.sender.send(
         buildRtp(
           { payloadType: 0, sequenceNumber: n, timestamp: n * 160, ssrc: 2 },
           frame(n, 700, 0.05),
@@ -80,11 +61,11 @@ function callAudio(legs: Record<'agent' | 'customer', { port: number }>) {
 
 describe('tags made live land on the recording', () => {
   it('a tag made when the beep is heard is within 250 ms of the beep on replay, and its segment plays the beep', async () => {
-    const { callId, legs } = await server.createCall('PCMU');
+    const { callId, legs } = await f.server.createCall('PCMU');
     const audio = callAudio(legs);
     try {
-      const page = await (await consoleContext(browser, 'Dana')).newPage();
-      await page.goto(server.earshot.url);
+      const page = await (await consoleContext(f.browser, 'Dana')).newPage();
+      await page.goto(f.server.earshot.url);
       await page
         .locator(`.row[data-call-id="${callId}"]`)
         .getByRole('button', { name: 'Listen', exact: true })
@@ -122,21 +103,23 @@ describe('tags made live land on the recording', () => {
     } finally {
       await audio.stop();
     }
-    await server.api('DELETE', `/api/v1/calls/${callId}`);
-    const call = (await server.api<Call>('GET', `/api/v1/calls/${callId}`)).body;
+    await f.server.api('DELETE', `/api/v1/calls/${callId}`);
+    const call = (await f.server.api<Call>('GET', `/api/v1/calls/${callId}`)).body;
 
     // Where the beep is in the recording.
     const wav = decodeWav(
       Buffer.from(
-        await (await fetch(`${server.earshot.url}/api/v1/calls/${callId}/recording`)).arrayBuffer(),
+        await (
+          await fetch(`${f.server.earshot.url}/api/v1/calls/${callId}/recording`)
+        ).arrayBuffer(),
       ),
     );
     const beepMs = (wav.left.findIndex((s) => Math.abs(s) > 0.6 * 32767) / 8000) * 1000;
     expect(Math.abs(beepMs - (audio.beepSentAt() - Date.parse(call.startedAt)))).toBeLessThan(20);
 
     // The replay page: the tag is a marker, and lands within 250 ms of the beep.
-    const replay = await (await consoleContext(browser, 'Quinn (QA)')).newPage();
-    await replay.goto(`${server.earshot.url}/review/${callId}`);
+    const replay = await (await consoleContext(f.browser, 'Quinn (QA)')).newPage();
+    await replay.goto(`${f.server.earshot.url}/review/${callId}`);
     await replay.getByRole('button', { name: /^Marker coaching at / }).waitFor();
     const row = replay.locator('.replay-tags li').first();
     const tagOffset = Number(await row.getAttribute('data-offset-ms'));

@@ -1,20 +1,18 @@
-import {
-  LEGS,
-  type Ack,
-  type Call,
-  type ClientToServerEvents,
-  type ListenOffer,
-  type Presence,
-  type ServerToClientEvents,
-} from '@earshot/shared';
-import { io, type Socket } from 'socket.io-client';
+import { LEGS, type Call, type Presence } from '@earshot/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, sendTone } from '../test/harness.ts';
+import {
+  ask,
+  capabilities,
+  connectConsole,
+  startListening,
+  type ConsoleClient,
+} from '../test/consoleClient.ts';
 import { useTestServer } from '../test/fixtures.ts';
 import { answerWithPeer, frequencyOf } from '../test/webrtcPeer.ts';
 
 const t = useTestServer({ EARSHOT_MEDIASOUP_WORKERS: '2' });
-type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+type Client = ConsoleClient;
 const clients: Client[] = [];
 
 afterEach(async () => {
@@ -23,48 +21,11 @@ afterEach(async () => {
     await t.server.api('DELETE', `/api/v1/calls/${call.id}`);
 });
 
-async function connect(name?: string): Promise<Client> {
-  const client: Client = io(t.server.earshot.url, {
-    transports: ['websocket'],
-    reconnection: false,
-  });
+const connect = async (name?: string): Promise<Client> => {
+  const client = await connectConsole(t.server.earshot.url, name);
   clients.push(client);
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', resolve);
-    client.once('connect_error', reject);
-  });
-  if (name) expect(await ask(client, 'session:hello', { name })).toMatchObject({ ok: true });
   return client;
-}
-
-function ask<T>(
-  client: Client,
-  event: keyof ClientToServerEvents,
-  payload: unknown,
-): Promise<Ack<T>> {
-  return new Promise((resolve) =>
-    (client.emit as (e: string, p: unknown, a: (r: Ack<T>) => void) => void)(
-      event,
-      payload,
-      resolve,
-    ),
-  );
-}
-
-async function capabilities(client: Client): Promise<unknown> {
-  const res = await ask<{ routerRtpCapabilities: unknown }>(client, 'media:capabilities', {});
-  if (!res.ok) throw new Error(res.error.message);
-  return res.data.routerRtpCapabilities;
-}
-
-async function startListening(client: Client, callId: string): Promise<ListenOffer> {
-  const res = await ask<ListenOffer>(client, 'listen:start', {
-    callId,
-    rtpCapabilities: await capabilities(client),
-  });
-  if (!res.ok) throw new Error(`${res.error.code}: ${res.error.message}`);
-  return res.data;
-}
+};
 
 /** How many consumers all live call routers hold. */
 async function consumersEverywhere(): Promise<{

@@ -1,19 +1,11 @@
-import type {
-  Ack,
-  ApiErrorBody,
-  Call,
-  ClientToServerEvents,
-  ListenOffer,
-  ServerToClientEvents,
-  Tag,
-} from '@earshot/shared';
-import { io, type Socket } from 'socket.io-client';
+import type { ApiErrorBody, Call, Tag } from '@earshot/shared';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ask, connectConsole, startListening, type ConsoleClient } from '../test/consoleClient.ts';
 import { useTestServer } from '../test/fixtures.ts';
 import { sendTone } from '../test/harness.ts';
 
 const t = useTestServer();
-type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+type Client = ConsoleClient;
 const clients: Client[] = [];
 afterEach(() => clients.splice(0).forEach((c) => c.close()));
 
@@ -45,35 +37,10 @@ async function liveCallWithAudio(): Promise<string> {
   return callId;
 }
 
-function ask<T>(
-  client: Client,
-  event: keyof ClientToServerEvents,
-  payload: unknown,
-): Promise<Ack<T>> {
-  return new Promise((resolve) =>
-    (client.emit as (e: string, p: unknown, a: (r: Ack<T>) => void) => void)(
-      event,
-      payload,
-      resolve,
-    ),
-  );
-}
-
 async function listener(name: string, callId: string): Promise<Client> {
-  const client: Client = io(t.server.earshot.url, {
-    transports: ['websocket'],
-    reconnection: false,
-  });
+  const client = await connectConsole(t.server.earshot.url, name, crypto.randomUUID());
   clients.push(client);
-  await new Promise<void>((resolve) => client.once('connect', resolve));
-  await ask(client, 'session:hello', { name, consoleId: crypto.randomUUID() });
-  const caps = await ask<{ routerRtpCapabilities: unknown }>(client, 'media:capabilities', {});
-  if (!caps.ok) throw new Error(caps.error.message);
-  const offer = await ask<ListenOffer>(client, 'listen:start', {
-    callId,
-    rtpCapabilities: caps.data.routerRtpCapabilities,
-  });
-  if (!offer.ok) throw new Error(offer.error.message);
+  await startListening(client, callId);
   return client;
 }
 

@@ -1,0 +1,34 @@
+// The end-to-end fixture: a real Earshot serving the built console, an RTP sender playing
+// the SBC, and Debian's Chromium; started before a file's tests and closed after.
+import type { Socket } from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startTestServer, udpSocket, type TestServer } from '@earshot/server/testing';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { launchBrowser } from './browser.ts';
+
+export interface ConsoleFixture {
+  server: TestServer;
+  sender: Socket;
+  browser: Browser;
+}
+
+const clientDist = fileURLToPath(new URL('../../client/dist', import.meta.url));
+
+export function useConsoleServer(): ConsoleFixture {
+  const fixture = {} as ConsoleFixture;
+  beforeAll(async () => {
+    if (!existsSync(`${clientDist}/index.html`))
+      throw new Error(`no console bundle in ${clientDist}: npm test builds it first`);
+    fixture.server = await startTestServer({}, { clientDist });
+    fixture.sender = await udpSocket();
+    fixture.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await fixture.browser?.close();
+    fixture.sender?.close();
+    await fixture.server?.close();
+  });
+  return fixture;
+}
