@@ -8,3 +8,4 @@ export * from './media/rtp.ts';
 export * from './org.ts';
 export * from './realtime.ts';
 export * from './tags.ts';
+export * from './kpi.ts';

@@ -162,7 +162,9 @@ export class CallService extends EventEmitter<{
       else for (const leg of legs.values()) leg.close();
       this.#persist(this.#o.recordings.finalize(id));
       log.error({ err: error }, 'could not tap the call');
-      throw new UnavailableError('the call could not be tapped (media or recording unavailable); try again');
+      throw new UnavailableError(
+        'the call could not be tapped (media or recording unavailable); try again',
+      );
     }
     const live = call;
     this.#live.set(id, live);
