@@ -13,6 +13,7 @@ import { createHttpApp } from './http/createHttpApp.ts';
 import { PortAllocator } from './ingest/PortAllocator.ts';
 import type { Logger } from './log/logger.ts';
 import { WorkerPool } from './media/WorkerPool.ts';
+import { KpiService } from './kpi/KpiService.ts';
 import { ListenService } from './listen/ListenService.ts';
 import { createMetrics } from './metrics/Metrics.ts';
 import { OrgRepository } from './org/OrgRepository.ts';
@@ -50,6 +51,7 @@ export interface Earshot {
   listen: ListenService;
   recordings: RecordingStore;
   tags: TagService;
+  kpi: KpiService;
   ingestToken: string;
   db: Database;
   /** Ends calls cleanly, closes sockets, workers and the database. Idempotent. */
@@ -111,12 +113,15 @@ export async function startEarshot(
     logger.child({ module: 'listen' }),
   );
   const tags = new TagService(new TagRepository(db), calls);
+  const kpi = new KpiService(db, org, logger.child({ module: 'kpi' }));
+  await kpi.load();
   const httpServer = createServer();
   const realtime = new RealtimeServer(
     httpServer,
     calls,
     listen,
     tags,
+    kpi,
     logger.child({ module: 'realtime' }),
   );
   const metrics = createMetrics({ pool, calls, listen, boardViewers: () => realtime.boardViewers });
@@ -128,6 +133,7 @@ export async function startEarshot(
       recordings,
       tags,
       review: new ReviewService(db, calls),
+      kpi,
       pool,
       metrics,
       ingestToken,
@@ -161,11 +167,13 @@ export async function startEarshot(
     listen,
     recordings,
     tags,
+    kpi,
     ingestToken,
     db,
     close() {
       closing ??= (async () => {
         clearInterval(retention);
+        kpi.close();
         listen.close();
         await calls.close();
         await recordings.close();

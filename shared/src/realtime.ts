@@ -1,6 +1,7 @@
 import type { Ack } from './api.ts';
 import type { Call } from './calls.ts';
 import type { ListenEndReason, ListenOffer, Presence } from './listen.ts';
+import type { KpiSnapshot, KpiUpdate } from './kpi.ts';
 import type { Tag } from './tags.ts';
 
 /** One board tick: calls that started or changed, calls that ended, every live leg level. */
@@ -36,6 +37,10 @@ export interface ClientToServerEvents {
   'listen:stop': (payload: unknown, ack: (result: Ack<null>) => void) => void;
   /** The server's clock (ms since the epoch), to place what the console hears on call time. */
   'session:time': (payload: unknown, ack: (result: Ack<{ now: number }>) => void) => void;
+  /** Follows a KPI scope (`{ scope, window }`): the ack is a snapshot, `kpi:update` follows. */
+  'kpi:subscribe': (payload: unknown, ack: (result: Ack<KpiSnapshot>) => void) => void;
+  /** Stops following a KPI scope. */
+  'kpi:unsubscribe': (payload: unknown, ack: (result: Ack<null>) => void) => void;
   /** Tags a call this console listens to (`{ callId, tag }`), as its own. */
   'tag:create': (payload: unknown, ack: (result: Ack<Tag>) => void) => void;
 }
@@ -50,6 +55,8 @@ export interface ServerToClientEvents {
   'listen:ended': (event: { callId: string; reason: ListenEndReason }) => void;
   /** The call's media moved to another worker: start listening again to re-attach. */
   'listen:restart': (event: { callId: string }) => void;
+  /** The metrics of a followed scope that changed (at most 4 per second per scope). */
+  'kpi:update': (update: KpiUpdate) => void;
   /** A tag was made on a call this console listens to. */
   'tag:created': (tag: Tag) => void;
   /** A tag on a call this console listens to changed. */

@@ -68,4 +68,14 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX comments_call ON comments (call_id);
   `,
+  `
+  CREATE TABLE events (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    at TEXT NOT NULL,
+    body TEXT NOT NULL,
+    received_at TEXT NOT NULL
+  );
+  CREATE INDEX events_at ON events (at);
+  `,
 ];

@@ -4,6 +4,9 @@ import {
   CreateCommentRequest,
   CreateLabelRequest,
   CreateTagRequest,
+  EventsBatch,
+  KpiScope,
+  KpiWindow,
   fieldIssues,
   Org,
   RecordingQuery,
@@ -18,6 +21,7 @@ import type { CallService } from '../calls/CallService.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
 import type { RecordingStore } from '../recordings/RecordingStore.ts';
+import type { KpiService } from '../kpi/KpiService.ts';
 import type { ReviewService } from '../review/ReviewService.ts';
 import type { TagService } from '../tags/TagService.ts';
 import { requireBearer } from './auth.ts';
@@ -65,6 +69,7 @@ export function apiRouter(deps: {
   recordings: RecordingStore;
   tags: TagService;
   review: ReviewService;
+  kpi: KpiService;
   ingestToken: string;
 }): Router {
   const router = Router();
@@ -197,6 +202,28 @@ export function apiRouter(deps: {
     const author = authorOf(req);
     const body = parseOrThrow(CreateCommentRequest, req.body, 'comment');
     res.status(201).json(await deps.review.comment(callId(req.params.id), body, author));
+  });
+
+  // NOTE: a batch of up to 5,000 events from an ACD.
+  const eventsJson = express.json({ limit: '4mb', strict: true });
+  router.post('/events', bearer, eventsJson, async (req, res) => {
+    const { events } = parseOrThrow(EventsBatch, req.body, 'event batch');
+    res.json(await deps.kpi.ingest(events));
+  });
+
+  const kpiParams = (req: Request) => ({
+    scope: parseOrThrow(KpiScope, req.params.scope, 'scope'),
+    window: parseOrThrow(KpiWindow.default('1h'), req.query.window, 'window'),
+  });
+
+  router.get('/kpis/:scope', async (req, res) => {
+    const { scope, window } = kpiParams(req);
+    res.json(await deps.kpi.metrics(scope, window));
+  });
+
+  router.get('/kpis/:scope/history', async (req, res) => {
+    const { scope, window } = kpiParams(req);
+    res.json({ scope, window, points: await deps.kpi.history(scope, window) });
   });
 
   router.use((req) => {

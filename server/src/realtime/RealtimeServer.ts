@@ -4,11 +4,13 @@ import {
   HelloRequest,
   ListenCallRequest,
   ListenConnectRequest,
+  KpiSubscribeRequest,
   ListenStartRequest,
   SocketCreateTagRequest,
   type Ack,
   type BoardUpdate,
   type Call,
+  type KpiWindow,
   type ClientToServerEvents,
   type ServerToClientEvents,
 } from '@earshot/shared';
@@ -18,6 +20,7 @@ import { z } from 'zod';
 import type { CallService } from '../calls/CallService.ts';
 import { AppError } from '../errors.ts';
 import type { ListenService } from '../listen/ListenService.ts';
+import type { KpiService } from '../kpi/KpiService.ts';
 import type { TagService } from '../tags/TagService.ts';
 import type { Logger } from '../log/logger.ts';
 import { ROUTER_RTP_CAPABILITIES } from '../media/codecs.ts';
@@ -26,6 +29,7 @@ const BOARD_ROOM = 'board';
 /** Events that carry no data accept any object (or none). */
 const NoPayload = z.looseObject({});
 const callRoom = (callId: string) => `call:${callId}`;
+const kpiRoom = (scope: string, window: string) => `kpi:${scope}|${window}`;
 
 type EarshotSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 type Handler<S extends z.ZodType, T> = (
@@ -42,6 +46,7 @@ export class RealtimeServer {
   readonly #calls: CallService;
   readonly #listen: ListenService;
   readonly #tags: TagService;
+  readonly #kpi: KpiService;
   readonly #log: Logger;
   #upserts = new Map<string, Call>();
   #ended = new Set<string>();
@@ -51,8 +56,10 @@ export class RealtimeServer {
     calls: CallService,
     listen: ListenService,
     tags: TagService,
+    kpi: KpiService,
     log: Logger,
   ) {
+    this.#kpi = kpi;
     this.#calls = calls;
     this.#listen = listen;
     this.#tags = tags;
@@ -80,6 +87,9 @@ export class RealtimeServer {
     tags.on('updated', (tag) => this.io.to(callRoom(tag.callId)).emit('tag:updated', tag));
     tags.on('deleted', (tag) =>
       this.io.to(callRoom(tag.callId)).emit('tag:deleted', { id: tag.id, callId: tag.callId }),
+    );
+    kpi.on('update', (update) =>
+      this.io.to(kpiRoom(update.scope, update.window)).emit('kpi:update', update),
     );
     this.io.on('connection', (socket) => this.#connect(socket));
   }
@@ -154,7 +164,26 @@ export class RealtimeServer {
       this.#listen.stop(s.id, callId);
       return null;
     });
-    socket.on('disconnect', () => this.#listen.disconnect(socket.id));
+    const followed = new Map<string, { scope: string; window: KpiWindow }>();
+    on('kpi:subscribe', KpiSubscribeRequest, async (s, { scope, window }) => {
+      const room = kpiRoom(scope, window);
+      const snapshot = followed.has(room)
+        ? await this.#kpi.metrics(scope, window)
+        : await this.#kpi.subscribe(scope, window);
+      followed.set(room, { scope, window });
+      await s.join(room);
+      return snapshot;
+    });
+    on('kpi:unsubscribe', KpiSubscribeRequest, async (s, { scope, window }) => {
+      const room = kpiRoom(scope, window);
+      if (followed.delete(room)) this.#kpi.unsubscribe(scope, window);
+      await s.leave(room);
+      return null;
+    });
+    socket.on('disconnect', () => {
+      this.#listen.disconnect(socket.id);
+      for (const { scope, window } of followed.values()) this.#kpi.unsubscribe(scope, window);
+    });
     socket.on('error', (error) => this.#log.debug({ err: error }, 'socket error'));
   }
 

@@ -1,0 +1,339 @@
+import { EventEmitter } from 'node:events';
+import {
+  ContactEvent,
+  type EventsResult,
+  type KpiMetrics,
+  type KpiSnapshot,
+  type KpiUpdate,
+  type KpiWindow,
+  type Org,
+} from '@earshot/shared';
+import type { Database } from '../db/Database.ts';
+import type { Logger } from '../log/logger.ts';
+import type { OrgRepository } from '../org/OrgRepository.ts';
+import {
+  computeMetrics,
+  localMidnight,
+  type AgentFacts,
+  type CallFacts,
+  type Window,
+} from './kpiMath.ts';
+
+const WINDOW_MS: Record<Exclude<KpiWindow, 'today'>, number> = {
+  '30m': 30 * 60_000,
+  '1h': 60 * 60_000,
+};
+/** Events are kept in memory (and reloaded at start) this long: "today" in every zone. */
+const KEEP_MS = 48 * 3_600_000;
+const TICK_MS = 250;
+const HISTORY_POINTS = 12;
+
+interface Subscription {
+  scope: string;
+  window: KpiWindow;
+  subscribers: number;
+  last: KpiMetrics | undefined;
+}
+
+const newCall = (callId: string): CallFacts => ({
+  callId,
+  team: undefined,
+  offeredAt: undefined,
+  answeredAt: undefined,
+  agentId: undefined,
+  abandonedAt: undefined,
+  endedAt: undefined,
+  wrapupEndedAt: undefined,
+  holdMarks: [],
+  transferredAt: undefined,
+  csat: undefined,
+});
+
+/**
+ * Contact-center events in, KPIs out: stores each event once (by id), keeps what they say
+ * about calls and agents, computes any scope's metrics over a window on demand, and
+ * streams the changed metrics of subscribed scopes at most four times a second.
+ */
+export class KpiService extends EventEmitter<{ update: [KpiUpdate] }> {
+  readonly #db: Database;
+  readonly #org: OrgRepository;
+  readonly #log: Logger;
+  readonly #calls = new Map<string, CallFacts>();
+  readonly #agents = new Map<string, AgentFacts>();
+  readonly #subscriptions = new Map<string, Subscription>();
+  readonly #timer: NodeJS.Timeout;
+  #pruned = Date.now();
+  #ticking = false;
+
+  constructor(db: Database, org: OrgRepository, log: Logger) {
+    super();
+    this.#db = db;
+    this.#org = org;
+    this.#log = log;
+    this.#timer = setInterval(() => void this.#tick(), TICK_MS);
+  }
+
+  /** Reloads the recent events a previous run stored. */
+  async load(): Promise<void> {
+    const since = new Date(Date.now() - KEEP_MS).toISOString();
+    const rows = await this.#db.all<{ body: string }>(
+      'SELECT body FROM events WHERE at >= ? ORDER BY at',
+      [since],
+    );
+    for (const row of rows) this.#apply(JSON.parse(row.body) as ContactEvent);
+    if (rows.length) this.#log.info({ events: rows.length }, 'reloaded contact-center events');
+  }
+
+  /** Takes a batch: each event checked alone, stored once, applied whatever its order. */
+  async ingest(batch: unknown[]): Promise<EventsResult> {
+    const result: EventsResult = { accepted: 0, duplicates: 0, rejected: [] };
+    const valid: { event: ContactEvent; index: number }[] = [];
+    batch.forEach((raw, index) => {
+      const parsed = ContactEvent.safeParse(raw);
+      if (parsed.success) valid.push({ event: parsed.data, index });
+      else {
+        const issue = parsed.error.issues[0];
+        const path = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+        result.rejected.push({ index, reason: `${path}${issue?.message ?? 'invalid event'}` });
+      }
+    });
+    const received = new Date().toISOString();
+    await this.#db.transaction(async (db) => {
+      for (const { event } of valid) {
+        const { changes } = await db.run(
+          'INSERT OR IGNORE INTO events (id, type, at, body, received_at) VALUES (?, ?, ?, ?, ?)',
+          [event.id, event.type, new Date(event.at).toISOString(), JSON.stringify(event), received],
+        );
+        if (changes === 0) result.duplicates++;
+        else {
+          result.accepted++;
+          this.#apply(event);
+        }
+      }
+    });
+    return result;
+  }
+
+  #call(callId: string): CallFacts {
+    let call = this.#calls.get(callId);
+    if (!call) {
+      call = newCall(callId);
+      this.#calls.set(callId, call);
+    }
+    return call;
+  }
+
+  #apply(event: ContactEvent): void {
+    const at = Date.parse(event.at);
+    // NOTE: a field keeps the earliest time any event gave it, so repeats and late
+    // arrivals land where they belong.
+    const earliest = (current: number | undefined) =>
+      current === undefined ? at : Math.min(current, at);
+    switch (event.type) {
+      case 'call.offered': {
+        const call = this.#call(event.callId);
+        call.offeredAt = earliest(call.offeredAt);
+        call.team ??= event.team;
+        break;
+      }
+      case 'call.answered': {
+        const call = this.#call(event.callId);
+        call.answeredAt = earliest(call.answeredAt);
+        call.agentId = event.agentId;
+        break;
+      }
+      case 'call.held':
+      case 'call.resumed':
+        this.#call(event.callId).holdMarks.push({ at, held: event.type === 'call.held' });
+        break;
+      case 'call.transferred': {
+        const call = this.#call(event.callId);
+        call.transferredAt = earliest(call.transferredAt);
+        break;
+      }
+      case 'call.ended': {
+        const call = this.#call(event.callId);
+        call.endedAt = earliest(call.endedAt);
+        break;
+      }
+      case 'call.wrapup_ended': {
+        const call = this.#call(event.callId);
+        call.wrapupEndedAt = earliest(call.wrapupEndedAt);
+        break;
+      }
+      case 'call.abandoned': {
+        const call = this.#call(event.callId);
+        call.abandonedAt = earliest(call.abandonedAt);
+        break;
+      }
+      case 'survey.result':
+        this.#call(event.callId).csat = { at, value: event.csat };
+        break;
+      case 'agent.state': {
+        let agent = this.#agents.get(event.agentId);
+        if (!agent) {
+          agent = { agentId: event.agentId, team: event.team, states: [] };
+          this.#agents.set(event.agentId, agent);
+        }
+        agent.team = event.team;
+        agent.states.push({ at, state: event.state });
+        if (agent.states.length > 1 && agent.states.at(-2)!.at > at)
+          agent.states.sort((a, b) => a.at - b.at);
+        break;
+      }
+      default: {
+        const unreachable: never = event;
+        throw new Error(`unknown event ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  /** The calls and agents a scope covers. */
+  #members(scope: string, org: Org): { calls: CallFacts[]; agents: AgentFacts[] } {
+    const [kind, id] = scope.split(':', 2) as [string, string | undefined];
+    let teams: Set<string> | undefined;
+    if (kind === 'team') teams = new Set([id!]);
+    if (kind === 'center')
+      teams = new Set(org.teams.filter((t) => t.centerId === id).map((t) => t.id));
+    if (kind === 'region') {
+      const centers = new Set(org.centers.filter((c) => c.regionId === id).map((c) => c.id));
+      teams = new Set(org.teams.filter((t) => centers.has(t.centerId)).map((t) => t.id));
+    }
+    const calls = [...this.#calls.values()];
+    const agents = [...this.#agents.values()];
+    if (kind === 'org') return { calls, agents };
+    if (kind === 'agent')
+      return {
+        calls: calls.filter((c) => c.agentId === id),
+        agents: agents.filter((a) => a.agentId === id),
+      };
+    if (kind === 'call') return { calls: calls.filter((c) => c.callId === id), agents: [] };
+    return {
+      calls: calls.filter((c) => c.team !== undefined && teams!.has(c.team)),
+      agents: agents.filter((a) => teams!.has(a.team)),
+    };
+  }
+
+  #window(window: KpiWindow, now: number, org: Org): Window {
+    if (window !== 'today') {
+      const from = now - WINDOW_MS[window];
+      return { now, from: () => from };
+    }
+    const zoneOf = new Map(
+      org.teams.map((t) => [t.id, org.centers.find((c) => c.id === t.centerId)?.timeZone ?? 'UTC']),
+    );
+    const midnights = new Map<string, number>();
+    return {
+      now,
+      from: (team) => {
+        const zone = (team && zoneOf.get(team)) || 'UTC';
+        let midnight = midnights.get(zone);
+        if (midnight === undefined) {
+          midnight = localMidnight(zone, now);
+          midnights.set(zone, midnight);
+        }
+        return midnight;
+      },
+    };
+  }
+
+  /** A scope's metrics over a window, as of `now`. */
+  async metrics(scope: string, window: KpiWindow, now = Date.now()): Promise<KpiSnapshot> {
+    const org = await this.#org.get();
+    const { calls, agents } = this.#members(scope, org);
+    return {
+      scope,
+      window,
+      at: new Date(now).toISOString(),
+      metrics: computeMetrics(calls, agents, this.#window(window, now, org)),
+    };
+  }
+
+  /** The same metrics every five minutes over the last hour, oldest first (for sparklines). */
+  async history(scope: string, window: KpiWindow): Promise<KpiSnapshot[]> {
+    const now = Date.now();
+    const points: KpiSnapshot[] = [];
+    for (let i = HISTORY_POINTS - 1; i >= 0; i--)
+      points.push(await this.metrics(scope, window, now - i * 5 * 60_000));
+    return points;
+  }
+
+  /** A console wants `scope` over `window`: updates for it start. Returns the snapshot. */
+  async subscribe(scope: string, window: KpiWindow): Promise<KpiSnapshot> {
+    const key = `${scope}|${window}`;
+    const snapshot = await this.metrics(scope, window);
+    const subscription = this.#subscriptions.get(key) ?? {
+      scope,
+      window,
+      subscribers: 0,
+      last: snapshot.metrics,
+    };
+    subscription.subscribers++;
+    this.#subscriptions.set(key, subscription);
+    return snapshot;
+  }
+
+  unsubscribe(scope: string, window: KpiWindow): void {
+    const key = `${scope}|${window}`;
+    const subscription = this.#subscriptions.get(key);
+    if (!subscription) return;
+    subscription.subscribers--;
+    if (subscription.subscribers <= 0) this.#subscriptions.delete(key);
+  }
+
+  async #tick(): Promise<void> {
+    // NOTE: a slow tick is skipped over, not stacked.
+    if (this.#ticking) return;
+    this.#ticking = true;
+    try {
+      await this.#publish();
+    } catch (error) {
+      this.#log.error({ err: error }, 'KPI update failed');
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  async #publish(): Promise<void> {
+    for (const subscription of this.#subscriptions.values()) {
+      const { metrics, at } = await this.metrics(subscription.scope, subscription.window);
+      const changed: Partial<KpiMetrics> = {};
+      for (const key of Object.keys(metrics) as (keyof KpiMetrics)[]) {
+        if (JSON.stringify(metrics[key]) !== JSON.stringify(subscription.last?.[key])) {
+          (changed as Record<string, unknown>)[key] = metrics[key];
+        }
+      }
+      subscription.last = metrics;
+      if (Object.keys(changed).length)
+        this.emit('update', {
+          scope: subscription.scope,
+          window: subscription.window,
+          at,
+          metrics: changed,
+        });
+    }
+    if (Date.now() - this.#pruned > 10 * 60_000) this.#prune();
+  }
+
+  #prune(): void {
+    const cutoff = Date.now() - KEEP_MS;
+    this.#pruned = Date.now();
+    for (const [id, call] of this.#calls) {
+      const last = Math.max(
+        call.offeredAt ?? 0,
+        call.wrapupEndedAt ?? 0,
+        call.endedAt ?? 0,
+        call.csat?.at ?? 0,
+      );
+      if (last < cutoff) this.#calls.delete(id);
+    }
+    for (const agent of this.#agents.values()) {
+      const keepFrom = agent.states.findIndex((s) => s.at >= cutoff);
+      if (keepFrom > 1) agent.states.splice(0, keepFrom - 1);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+  }
+}

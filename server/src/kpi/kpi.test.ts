@@ -1,0 +1,109 @@
+import type { EventsResult, KpiSnapshot, KpiUpdate } from '@earshot/shared';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ask, connectConsole, type ConsoleClient } from '../test/consoleClient.ts';
+import { useTestServer } from '../test/fixtures.ts';
+import { TEST_TOKEN } from '../test/harness.ts';
+
+const t = useTestServer();
+const clients: ConsoleClient[] = [];
+afterEach(() => clients.splice(0).forEach((c) => c.close()));
+
+const post = async (events: unknown[]) => {
+  const res = await fetch(`${t.server.earshot.url}/api/v1/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ events }),
+  });
+  return { status: res.status, body: (await res.json()) as EventsResult };
+};
+const at = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000).toISOString();
+
+describe('contact-center events and KPIs', () => {
+  it('accepts valid events, ignores repeats, and rejects bad ones by index with the reason', async () => {
+    const first = await post([
+      { id: 'e1', type: 'call.offered', at: at(60), callId: 'acd-1', team: 'mpls-care-1' },
+      { id: 'e2', type: 'call.answered', at: at(50), callId: 'acd-1', agentId: 'a-olsen' },
+      { id: 'e3', type: 'call.teleported', at: at(40), callId: 'acd-1' },
+      { id: 'e4', type: 'survey.result', at: at(30), callId: 'acd-1', csat: 9 },
+      { id: 'e5', type: 'call.offered', at: 'yesterday', callId: 'acd-2', team: 'mpls-care-1' },
+    ]);
+    expect(first.status).toBe(200);
+    expect(first.body.accepted).toBe(2);
+    expect(first.body.duplicates).toBe(0);
+    expect(first.body.rejected.map((r) => r.index)).toEqual([2, 3, 4]);
+    expect(first.body.rejected[1]!.reason).toMatch(/csat/);
+    expect(first.body.rejected[2]!.reason).toMatch(/^at: /);
+    const again = await post([
+      { id: 'e1', type: 'call.offered', at: at(60), callId: 'acd-1', team: 'mpls-care-1' },
+    ]);
+    expect(again.body).toEqual({ accepted: 0, duplicates: 1, rejected: [] });
+
+    const kpi = (await t.server.api<KpiSnapshot>('GET', '/api/v1/kpis/team:mpls-care-1?window=30m'))
+      .body;
+    expect(kpi).toMatchObject({
+      scope: 'team:mpls-care-1',
+      window: '30m',
+      metrics: {
+        offered: 1,
+        answered: 1,
+        asaMs: 10_000,
+        serviceLevel: 1,
+        activeCalls: 1,
+        csat: null,
+      },
+    });
+    expect((await t.server.api('GET', '/api/v1/kpis/planet:mars')).status).toBe(400);
+    expect((await t.server.api('GET', '/api/v1/kpis/org?window=1y')).status).toBe(400);
+    const history = (
+      await t.server.api<{ points: KpiSnapshot[] }>('GET', '/api/v1/kpis/org/history?window=1h')
+    ).body;
+    expect(history.points).toHaveLength(12);
+    expect(history.points.at(-1)!.metrics.offered).toBe(1);
+    expect(history.points[0]!.metrics.offered).toBe(0);
+    expect(
+      (
+        await fetch(`${t.server.earshot.url}/api/v1/events`, {
+          method: 'POST',
+          body: '{}',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status,
+    ).toBe(401);
+  });
+
+  it('streams the changed metrics to consoles following a scope, and only to them', async () => {
+    const teamFollower = await connectConsole(t.server.earshot.url);
+    const otherFollower = await connectConsole(t.server.earshot.url);
+    clients.push(teamFollower, otherFollower);
+    const snapshot = await ask<KpiSnapshot>(teamFollower, 'kpi:subscribe', {
+      scope: 'team:mpls-care-1',
+      window: '1h',
+    });
+    if (!snapshot.ok) throw new Error(snapshot.error.message);
+    expect(
+      await ask(otherFollower, 'kpi:subscribe', { scope: 'team:bk-billing', window: '1h' }),
+    ).toMatchObject({ ok: true });
+    expect(
+      await ask(otherFollower, 'kpi:subscribe', { scope: 'galaxy', window: '1h' }),
+    ).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+    const teamUpdates: KpiUpdate[] = [];
+    const otherUpdates: KpiUpdate[] = [];
+    teamFollower.on('kpi:update', (u) => teamUpdates.push(u));
+    otherFollower.on('kpi:update', (u) => otherUpdates.push(u));
+
+    const offeredBefore = snapshot.data.metrics.offered;
+    await post([
+      { id: 'q1', type: 'call.offered', at: at(2), callId: 'acd-q1', team: 'mpls-care-1' },
+    ]);
+    await expect
+      .poll(() => teamUpdates.some((u) => u.metrics.offered === offeredBefore + 1), {
+        timeout: 2000,
+      })
+      .toBe(true);
+    const update = teamUpdates.find((u) => u.metrics.offered === offeredBefore + 1)!;
+    expect(update.metrics.queueDepth).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(update.metrics)).not.toContain('csat'); // only what changed
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(otherUpdates).toEqual([]);
+  });
+});
