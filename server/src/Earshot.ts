@@ -113,7 +113,8 @@ export async function startEarshot(
     logger.child({ module: 'listen' }),
   );
   const tags = new TagService(new TagRepository(db), calls);
-  const kpi = new KpiService(db, org, logger.child({ module: 'kpi' }));
+  const kpi = new KpiService(db, org, () => calls.conversations(), logger.child({ module: 'kpi' }));
+  kpi.on('applied', (event) => calls.applyAcd(event));
   await kpi.load();
   const httpServer = createServer();
   const realtime = new RealtimeServer(

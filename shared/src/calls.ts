@@ -107,6 +107,21 @@ export const Call = z.object({
   legs: z.object({ agent: LegStats, customer: LegStats }),
   /** People listening to the call now. */
   listeners: z.number().int().min(0),
+  /** What the audio shows (server levels sampled 4 times a second). */
+  audio: z.object({
+    agentTalkMs: z.number(),
+    customerTalkMs: z.number(),
+    overtalkMs: z.number(),
+    silenceMs: z.number(),
+    durationMs: z.number(),
+    longestDeadAirMs: z.number(),
+    talkRatio: z.number().nullable(),
+    silenceShare: z.number().nullable(),
+  }),
+  /** Where the ACD's data and the audio disagree now. */
+  flags: z.array(z.enum(['held-but-talking', 'dead-air'])),
+  /** How many discrepancies were raised on the call so far. */
+  discrepancies: z.number().int().min(0),
 });
 export type Call = z.infer<typeof Call>;
 

@@ -82,6 +82,14 @@ export interface KpiMetrics {
   queueDepth: number;
   csat: number | null;
   agentsByState: Record<AgentState, number>;
+  /** From the audio of the tapped calls: agent share of talk, 0..1. */
+  talkRatio: number | null;
+  /** Share of call time where nobody talked, 0..1. */
+  silenceShare: number | null;
+  overtalkMs: number | null;
+  longestDeadAirMs: number | null;
+  /** Times the audio disagreed with the ACD (on hold yet talking, dead air while talking). */
+  discrepancies: number;
 }
 
 export interface KpiSnapshot {

@@ -35,6 +35,18 @@ const call: Call = {
   endReason: null,
   legs: { agent: leg, customer: { ...leg, port: 45001 } },
   listeners: 0,
+  audio: {
+    agentTalkMs: 0,
+    customerTalkMs: 0,
+    overtalkMs: 0,
+    silenceMs: 0,
+    durationMs: 0,
+    longestDeadAirMs: 0,
+    talkRatio: null,
+    silenceShare: null,
+  },
+  flags: [],
+  discrepancies: 0,
 };
 
 describe('call storage', () => {

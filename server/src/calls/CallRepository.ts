@@ -18,6 +18,8 @@ interface CallRow {
   ended_at: string | null;
   end_reason: EndReason | null;
   legs_json: string | null;
+  audio_json: string | null;
+  discrepancies: number | null;
 }
 
 const emptyLeg = (): LegStats => ({
@@ -30,6 +32,17 @@ const emptyLeg = (): LegStats => ({
   level: 0,
   lastPacketAt: null,
 });
+
+const EMPTY_AUDIO: Call['audio'] = {
+  agentTalkMs: 0,
+  customerTalkMs: 0,
+  overtalkMs: 0,
+  silenceMs: 0,
+  durationMs: 0,
+  longestDeadAirMs: 0,
+  talkRatio: null,
+  silenceShare: null,
+};
 
 function fromRow(row: CallRow): Call {
   const legs = row.legs_json
@@ -50,8 +63,11 @@ function fromRow(row: CallRow): Call {
     endedAt: row.ended_at,
     endReason: row.end_reason,
     legs,
-    // Stored calls are over: nobody listens to them.
+    // Stored calls are over: nobody listens to them, nothing is flagged now.
     listeners: 0,
+    audio: row.audio_json ? (JSON.parse(row.audio_json) as Call['audio']) : EMPTY_AUDIO,
+    flags: [],
+    discrepancies: row.discrepancies ?? 0,
   };
 }
 
@@ -92,8 +108,16 @@ export class CallRepository {
   /** Records the final state of a call. */
   async finish(call: Call): Promise<void> {
     await this.#db.run(
-      'UPDATE calls SET state = ?, ended_at = ?, end_reason = ?, legs_json = ? WHERE id = ?',
-      [call.state, call.endedAt, call.endReason, JSON.stringify(call.legs), call.id],
+      'UPDATE calls SET state = ?, ended_at = ?, end_reason = ?, legs_json = ?, audio_json = ?, discrepancies = ? WHERE id = ?',
+      [
+        call.state,
+        call.endedAt,
+        call.endReason,
+        JSON.stringify(call.legs),
+        JSON.stringify(call.audio),
+        call.discrepancies,
+        call.id,
+      ],
     );
   }
 

@@ -5,6 +5,7 @@ import {
   LEGS,
   type Call,
   type CreateCallRequest,
+  type CallState,
   type CreateCallResponse,
   type EndReason,
   type LegName,
@@ -71,6 +72,9 @@ export class CallService extends EventEmitter<{
     lost: 0,
   };
   #pendingWrites = new Set<Promise<unknown>>();
+  #lastTick = Date.now();
+  /** Ended calls of the last two days, for what the audio showed (KPIs). */
+  readonly #recentlyEnded: Call[] = [];
   #closed = false;
 
   constructor(options: CallServiceOptions) {
@@ -244,6 +248,10 @@ export class CallService extends EventEmitter<{
       this.#totals.lost += s.lost;
     }
     this.#persist(this.#o.calls.finish(snapshot));
+    this.#recentlyEnded.push(snapshot);
+    const cutoff = new Date(Date.now() - 48 * 3_600_000).toISOString();
+    while (this.#recentlyEnded.length && this.#recentlyEnded[0]!.endedAt! < cutoff)
+      this.#recentlyEnded.shift();
     const durationMs = (call.endedAt ?? new Date()).getTime() - call.startedAt.getTime();
     this.#persist(this.#o.recordings.finalize(call.id, durationMs));
     call.log.info(
@@ -267,10 +275,23 @@ export class CallService extends EventEmitter<{
 
   #tick(): void {
     const now = Date.now();
+    const elapsed = now - this.#lastTick;
+    this.#lastTick = now;
     const levels = new Map<string, [number, number]>();
     for (const call of this.#live.values()) {
       call.levels.agent = call.legs.get('agent')!.takeLevel();
       call.levels.customer = call.legs.get('customer')!.takeLevel();
+      if (call.state !== 'ringing') {
+        const before = [...call.conversation.flags].join();
+        const raised = call.conversation.update(
+          call.levels.agent,
+          call.levels.customer,
+          elapsed,
+          call.held,
+        );
+        for (const flag of raised) call.log.info({ flag }, 'the audio disagrees with the ACD');
+        if ([...call.conversation.flags].join() !== before) this.emit('updated', call.toJSON());
+      }
       // NOTE: two decimals are all a meter shows, and they keep board messages small.
       levels.set(call.id, [round2(call.levels.agent), round2(call.levels.customer)]);
       if (now - call.lastActivity() > this.#o.idleTimeoutMs) {
@@ -282,6 +303,34 @@ export class CallService extends EventEmitter<{
       }
     }
     this.emit('levels', levels);
+  }
+
+  /** Live calls and those that ended in the last two days (for audio KPIs). */
+  conversations(): Call[] {
+    return [...this.#recentlyEnded, ...this.list()];
+  }
+
+  /**
+   * What the ACD says of a call Earshot taps (matched by externalId): on hold, resumed,
+   * transferred. The board shows it; the audio is checked against it.
+   */
+  applyAcd(event: { type: string; callId?: string }): void {
+    const id = event.callId === undefined ? undefined : this.#byExternalId.get(event.callId);
+    const call = id === undefined ? undefined : this.#live.get(id);
+    if (!call) return;
+    const next: Partial<Record<string, { state: CallState; held: boolean }>> = {
+      'call.held': { state: 'held', held: true },
+      'call.resumed': { state: 'talking', held: false },
+      'call.transferred': { state: 'transferred', held: call.held },
+    };
+    const change = next[event.type];
+    if (!change) return;
+    call.held = change.held;
+    const state = change.state;
+    if (state === call.state) return;
+    call.state = state;
+    this.#persist(this.#o.calls.updateState(call.id, state));
+    this.emit('updated', call.toJSON());
   }
 
   /** Live calls, oldest first. */

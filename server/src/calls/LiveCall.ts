@@ -11,6 +11,7 @@ import {
 import type { LegIngest } from '../ingest/LegIngest.ts';
 import type { Logger } from '../log/logger.ts';
 import type { CallTap } from '../media/CallTap.ts';
+import { ConversationMeter } from './ConversationMeter.ts';
 
 /**
  * A call being tapped: its metadata, the two leg fronts that receive its RTP, and the
@@ -29,6 +30,10 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
   readonly levels: Record<LegName, number> = { agent: 0, customer: 0 };
   /** People listening now (kept by the listening service). */
   audience = 0;
+  /** What the audio shows, against what the ACD says. */
+  readonly conversation = new ConversationMeter();
+  /** The ACD says the call is on hold. */
+  held = false;
   #tap: CallTap | undefined;
   #closed = false;
 
@@ -104,6 +109,9 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
       endReason: this.endReason ?? null,
       legs: { agent: this.#legStats('agent'), customer: this.#legStats('customer') },
       listeners: this.audience,
+      audio: this.conversation.stats(),
+      flags: [...this.conversation.flags],
+      discrepancies: this.conversation.discrepancies,
     };
   }
 

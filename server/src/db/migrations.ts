@@ -78,4 +78,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_at ON events (at);
   `,
+  `
+  ALTER TABLE calls ADD COLUMN audio_json TEXT;
+  ALTER TABLE calls ADD COLUMN discrepancies INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

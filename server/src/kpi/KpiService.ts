@@ -5,6 +5,7 @@ import {
   type KpiMetrics,
   type KpiSnapshot,
   type KpiUpdate,
+  type Call,
   type KpiWindow,
   type Org,
 } from '@earshot/shared';
@@ -12,6 +13,7 @@ import type { Database } from '../db/Database.ts';
 import type { Logger } from '../log/logger.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
 import {
+  audioMetrics,
   computeMetrics,
   localMidnight,
   type AgentFacts,
@@ -35,6 +37,29 @@ interface Subscription {
   last: KpiMetrics | undefined;
 }
 
+/** Whether a tapped call belongs to a scope. */
+function inScope(scope: string, call: Call, org: Org): boolean {
+  const [kind, id] = scope.split(':', 2) as [string, string | undefined];
+  switch (kind) {
+    case 'org':
+      return true;
+    case 'center':
+      return call.center === id;
+    case 'region':
+      return (
+        call.region === id || org.centers.some((c) => c.id === call.center && c.regionId === id)
+      );
+    case 'team':
+      return call.team === id;
+    case 'agent':
+      return call.agent.id === id;
+    case 'call':
+      return call.id === id || call.externalId === id;
+    default:
+      return false;
+  }
+}
+
 const newCall = (callId: string): CallFacts => ({
   callId,
   team: undefined,
@@ -54,7 +79,12 @@ const newCall = (callId: string): CallFacts => ({
  * about calls and agents, computes any scope's metrics over a window on demand, and
  * streams the changed metrics of subscribed scopes at most four times a second.
  */
-export class KpiService extends EventEmitter<{ update: [KpiUpdate] }> {
+export class KpiService extends EventEmitter<{
+  update: [KpiUpdate];
+  /** An event was stored and applied (the call layer follows the ACD's states). */
+  applied: [ContactEvent];
+}> {
+  readonly #conversations: () => Call[];
   readonly #db: Database;
   readonly #org: OrgRepository;
   readonly #log: Logger;
@@ -65,8 +95,9 @@ export class KpiService extends EventEmitter<{ update: [KpiUpdate] }> {
   #pruned = Date.now();
   #ticking = false;
 
-  constructor(db: Database, org: OrgRepository, log: Logger) {
+  constructor(db: Database, org: OrgRepository, conversations: () => Call[], log: Logger) {
     super();
+    this.#conversations = conversations;
     this.#db = db;
     this.#org = org;
     this.#log = log;
@@ -108,6 +139,7 @@ export class KpiService extends EventEmitter<{ update: [KpiUpdate] }> {
         else {
           result.accepted++;
           this.#apply(event);
+          this.emit('applied', event);
         }
       }
     });
@@ -241,11 +273,18 @@ export class KpiService extends EventEmitter<{ update: [KpiUpdate] }> {
   async metrics(scope: string, window: KpiWindow, now = Date.now()): Promise<KpiSnapshot> {
     const org = await this.#org.get();
     const { calls, agents } = this.#members(scope, org);
+    const w = this.#window(window, now, org);
     return {
       scope,
       window,
       at: new Date(now).toISOString(),
-      metrics: computeMetrics(calls, agents, this.#window(window, now, org)),
+      metrics: {
+        ...computeMetrics(calls, agents, w),
+        ...audioMetrics(
+          this.#conversations().filter((c) => inScope(scope, c, org)),
+          w,
+        ),
+      },
     };
   }
 

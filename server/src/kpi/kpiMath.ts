@@ -1,6 +1,6 @@
 // The KPI definitions, as pure functions over what the events established. Every time is
 // ms since the epoch; `now` may be in the past (history), and facts after it are ignored.
-import type { AgentState, KpiMetrics } from '@earshot/shared';
+import type { AgentState, Call, KpiMetrics } from '@earshot/shared';
 
 export interface CallFacts {
   callId: string;
@@ -68,12 +68,48 @@ const emptyStates = (): Record<AgentState, number> => ({
   offline: 0,
 });
 
-/** Every metric for the calls and agents of one scope. */
+export type AudioMetrics = Pick<
+  KpiMetrics,
+  'talkRatio' | 'silenceShare' | 'overtalkMs' | 'longestDeadAirMs' | 'discrepancies'
+>;
+
+/** What the audio of tapped calls shows: the live ones, and those ended in the window. */
+export function audioMetrics(calls: Iterable<Call>, window: Window): AudioMetrics {
+  let agent = 0;
+  let customer = 0;
+  let silence = 0;
+  let duration = 0;
+  let overtalk = 0;
+  let longest: number | null = null;
+  let discrepancies = 0;
+  let any = false;
+  for (const c of calls) {
+    if (c.endedAt !== null && Date.parse(c.endedAt) < window.from(c.team)) continue;
+    if (Date.parse(c.startedAt) > window.now) continue;
+    any = true;
+    agent += c.audio.agentTalkMs;
+    customer += c.audio.customerTalkMs;
+    silence += c.audio.silenceMs;
+    duration += c.audio.durationMs;
+    overtalk += c.audio.overtalkMs;
+    longest = Math.max(longest ?? 0, c.audio.longestDeadAirMs);
+    discrepancies += c.discrepancies;
+  }
+  return {
+    talkRatio: ratio(agent, agent + customer),
+    silenceShare: ratio(silence, duration),
+    overtalkMs: any ? overtalk : null,
+    longestDeadAirMs: any ? longest : null,
+    discrepancies,
+  };
+}
+
+/** Every event-derived metric for the calls and agents of one scope. */
 export function computeMetrics(
   calls: Iterable<CallFacts>,
   agents: Iterable<AgentFacts>,
   window: Window,
-): KpiMetrics {
+): Omit<KpiMetrics, keyof AudioMetrics> {
   const now = window.now;
   let offered = 0;
   let answered = 0;

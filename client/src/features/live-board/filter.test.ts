@@ -28,6 +28,18 @@ const call = (id: string, startedAt: string, over: Partial<Call> = {}): Call => 
   endReason: null,
   legs: { agent: leg, customer: leg },
   listeners: 0,
+  audio: {
+    agentTalkMs: 0,
+    customerTalkMs: 0,
+    overtalkMs: 0,
+    silenceMs: 0,
+    durationMs: 0,
+    longestDeadAirMs: 0,
+    talkRatio: null,
+    silenceShare: null,
+  },
+  flags: [],
+  discrepancies: 0,
   ...over,
 });
 

@@ -1,0 +1,96 @@
+import { buildRtp, linearToUlaw, type Call, type KpiSnapshot } from '@earshot/shared';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../test/fixtures.ts';
+import { TEST_TOKEN } from '../test/harness.ts';
+
+const t = useTestServer();
+
+const tone = (n: number) =>
+  Uint8Array.from({ length: 160 }, (_, i) =>
+    linearToUlaw(12000 * Math.sin((2 * Math.PI * 400 * (n * 160 + i)) / 8000)),
+  );
+const QUIET = new Uint8Array(160).fill(0xff);
+
+/** Sends `seconds` of paced RTP; `talking(leg, second)` says whether a leg talks then. */
+async function converse(
+  legs: Record<'agent' | 'customer', { port: number }>,
+  seconds: number,
+  talking: (leg: 'agent' | 'customer', s: number) => boolean,
+) {
+  const start = Date.now();
+  for (let n = 0; n < seconds * 50; n++) {
+    const wait = start + n * 20 - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    for (const [leg, ssrc] of [
+      ['agent', 1],
+      ['customer', 2],
+    ] as const) {
+      const payload = talking(leg, n / 50) ? tone(n) : QUIET;
+      t.sender.send(
+        buildRtp({ payloadType: 0, sequenceNumber: n, timestamp: n * 160, ssrc }, payload),
+        legs[leg].port,
+        '127.0.0.1',
+      );
+    }
+  }
+}
+
+const within = (actual: number | null, expected: number, tolerance: number) => {
+  expect(actual).not.toBeNull();
+  expect(Math.abs(actual! - expected)).toBeLessThanOrEqual(tolerance);
+};
+
+describe('what the audio shows', () => {
+  it('a known speech and silence pattern per leg gives the talk ratio, silence and overtalk within 5 %', async () => {
+    const { callId, legs } = await t.server.createCall('PCMU');
+    // 8 s: the agent talks 0-4 s, the customer 2-6 s: overtalk 2-4 s, silence 6-8 s.
+    await converse(legs, 8, (leg, s) => (leg === 'agent' ? s < 4 : s >= 2 && s < 6));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const call = (await t.server.api<Call>('GET', `/api/v1/calls/${callId}`)).body;
+    const total = call.audio.durationMs;
+    within(total, 8000, 400);
+    within(call.audio.agentTalkMs, 4000, 0.05 * total);
+    within(call.audio.customerTalkMs, 4000, 0.05 * total);
+    within(call.audio.overtalkMs, 2000, 0.05 * total);
+    within(call.audio.silenceShare, 0.25, 0.05);
+    within(call.audio.talkRatio, 0.5, 0.05);
+    const kpi = (await t.server.api<KpiSnapshot>('GET', `/api/v1/kpis/call:${callId}?window=30m`))
+      .body;
+    within(kpi.metrics.talkRatio, 0.5, 0.05);
+    within(kpi.metrics.overtalkMs, 2000, 400);
+    await t.server.api('DELETE', `/api/v1/calls/${callId}`);
+  });
+
+  it('follows the ACD: on hold shows on the call, and both sides talking on hold is a discrepancy', async () => {
+    const { callId, legs } = await t.server.createCall('PCMU', {
+      externalId: 'acd-hold-1',
+      team: 'mpls-care-1',
+    });
+    await converse(legs, 1, (leg) => leg === 'agent');
+    const post = (events: unknown[]) =>
+      fetch(`${t.server.earshot.url}/api/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ events }),
+      });
+    await post([
+      { id: 'h1', type: 'call.held', at: new Date().toISOString(), callId: 'acd-hold-1' },
+    ]);
+    await t.server.waitForCall(callId, (c) => c.state === 'held', 'the hold to show');
+    await converse(legs, 3, () => true);
+    const flagged = await t.server.waitForCall(
+      callId,
+      (c) => c.flags.includes('held-but-talking'),
+      'the discrepancy flag',
+    );
+    expect(flagged.discrepancies).toBe(1);
+    const kpi = (await t.server.api<KpiSnapshot>('GET', '/api/v1/kpis/team:mpls-care-1?window=30m'))
+      .body;
+    expect(kpi.metrics.discrepancies).toBeGreaterThanOrEqual(1);
+    await post([
+      { id: 'r1', type: 'call.resumed', at: new Date().toISOString(), callId: 'acd-hold-1' },
+    ]);
+    await t.server.waitForCall(callId, (c) => c.state === 'talking', 'the resume to show');
+    await t.server.api('DELETE', `/api/v1/calls/${callId}`);
+  });
+});
