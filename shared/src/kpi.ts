@@ -92,11 +92,54 @@ export interface KpiMetrics {
   discrepancies: number;
 }
 
+/** Numeric metrics another system can report a figure for. */
+export const ReportableMetric = z.enum([
+  'serviceLevel',
+  'abandonRate',
+  'occupancy',
+  'holdRate',
+  'transferRate',
+  'asaMs',
+  'ahtMs',
+  'avgHoldMs',
+  'offered',
+  'answered',
+  'abandoned',
+  'csat',
+  'talkRatio',
+  'silenceShare',
+]);
+export type ReportableMetric = z.infer<typeof ReportableMetric>;
+
+/** `POST /api/v1/kpis/reported`: what a report (BI, WFM) claims for a scope. */
+export const ReportedKpiRequest = z.strictObject({
+  scope: z.string().max(140),
+  metric: ReportableMetric,
+  window: z.enum(['30m', '1h', 'today']),
+  value: z.number().finite(),
+  source: z.string().max(80).optional(),
+});
+export type ReportedKpiRequest = z.infer<typeof ReportedKpiRequest>;
+
+/** A reported figure beside the observed one. */
+export interface ReportedVsObserved {
+  reported: number;
+  observed: number | null;
+  /** observed - reported, or null without an observed value. */
+  difference: number | null;
+  /** |difference| is more than 10 % of the reported figure. */
+  flagged: boolean;
+  source: string | null;
+  at: string;
+}
+
 export interface KpiSnapshot {
   scope: string;
   window: KpiWindow;
   at: string;
   metrics: KpiMetrics;
+  /** Figures other systems reported for this scope and window, set against the observed. */
+  reported: Partial<Record<ReportableMetric, ReportedVsObserved>>;
 }
 
 export const KpiSubscribeRequest = z.object({ scope: KpiScope, window: KpiWindow.default('1h') });

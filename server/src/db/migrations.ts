@@ -82,4 +82,15 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE calls ADD COLUMN audio_json TEXT;
   ALTER TABLE calls ADD COLUMN discrepancies INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  CREATE TABLE reported_kpis (
+    scope TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    window TEXT NOT NULL,
+    value REAL NOT NULL,
+    source TEXT,
+    at TEXT NOT NULL,
+    PRIMARY KEY (scope, metric, window)
+  );
+  `,
 ];

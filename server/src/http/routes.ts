@@ -7,6 +7,7 @@ import {
   EventsBatch,
   KpiScope,
   KpiWindow,
+  ReportedKpiRequest,
   fieldIssues,
   Org,
   RecordingQuery,
@@ -214,6 +215,12 @@ export function apiRouter(deps: {
   const kpiParams = (req: Request) => ({
     scope: parseOrThrow(KpiScope, req.params.scope, 'scope'),
     window: parseOrThrow(KpiWindow.default('1h'), req.query.window, 'window'),
+  });
+
+  router.post('/kpis/reported', bearer, smallJson, async (req, res) => {
+    const body = parseOrThrow(ReportedKpiRequest, req.body, 'reported figure');
+    parseOrThrow(KpiScope, body.scope, 'scope');
+    res.status(201).json(await deps.kpi.report(body));
   });
 
   router.get('/kpis/:scope', async (req, res) => {

@@ -7,6 +7,9 @@ import {
   type KpiUpdate,
   type Call,
   type KpiWindow,
+  type ReportableMetric,
+  type ReportedKpiRequest,
+  type ReportedVsObserved,
   type Org,
 } from '@earshot/shared';
 import type { Database } from '../db/Database.ts';
@@ -274,18 +277,68 @@ export class KpiService extends EventEmitter<{
     const org = await this.#org.get();
     const { calls, agents } = this.#members(scope, org);
     const w = this.#window(window, now, org);
+    const metrics: KpiMetrics = {
+      ...computeMetrics(calls, agents, w),
+      ...audioMetrics(
+        this.#conversations().filter((c) => inScope(scope, c, org)),
+        w,
+      ),
+    };
     return {
       scope,
       window,
       at: new Date(now).toISOString(),
-      metrics: {
-        ...computeMetrics(calls, agents, w),
-        ...audioMetrics(
-          this.#conversations().filter((c) => inScope(scope, c, org)),
-          w,
-        ),
-      },
+      metrics,
+      reported: await this.#reported(scope, window, metrics),
     };
+  }
+
+  /** Stores what another system reports for a scope (the latest figure wins). */
+  async report(request: ReportedKpiRequest): Promise<KpiSnapshot> {
+    await this.#db.run(
+      `INSERT INTO reported_kpis (scope, metric, window, value, source, at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (scope, metric, window) DO UPDATE SET value = excluded.value, source = excluded.source, at = excluded.at`,
+      [
+        request.scope,
+        request.metric,
+        request.window,
+        request.value,
+        request.source ?? null,
+        new Date().toISOString(),
+      ],
+    );
+    return this.metrics(request.scope, request.window);
+  }
+
+  async #reported(
+    scope: string,
+    window: KpiWindow,
+    metrics: KpiMetrics,
+  ): Promise<KpiSnapshot['reported']> {
+    const rows = await this.#db.all<{
+      metric: ReportableMetric;
+      value: number;
+      source: string | null;
+      at: string;
+    }>('SELECT metric, value, source, at FROM reported_kpis WHERE scope = ? AND window = ?', [
+      scope,
+      window,
+    ]);
+    const out: KpiSnapshot['reported'] = {};
+    for (const row of rows) {
+      const observed = metrics[row.metric];
+      const difference = observed === null ? null : observed - row.value;
+      const entry: ReportedVsObserved = {
+        reported: row.value,
+        observed,
+        difference,
+        flagged: difference !== null && Math.abs(difference) > Math.abs(row.value) * 0.1,
+        source: row.source,
+        at: row.at,
+      };
+      out[row.metric] = entry;
+    }
+    return out;
   }
 
   /** The same metrics every five minutes over the last hour, oldest first (for sparklines). */

@@ -71,6 +71,45 @@ describe('contact-center events and KPIs', () => {
     ).toBe(401);
   });
 
+  it('sets figures other systems report beside the observed ones, flagging a gap past 10 %', async () => {
+    await post([
+      { id: 'r-o1', type: 'call.offered', at: at(100), callId: 'acd-r1', team: 'bk-billing' },
+      { id: 'r-a1', type: 'call.answered', at: at(90), callId: 'acd-r1', agentId: 'a-rivera' },
+      { id: 'r-w1', type: 'call.wrapup_ended', at: at(10), callId: 'acd-r1' },
+    ]);
+    const report = (value: number) =>
+      fetch(`${t.server.earshot.url}/api/v1/kpis/reported`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          scope: 'team:bk-billing',
+          metric: 'ahtMs',
+          window: '1h',
+          value,
+          source: 'BI weekly',
+        }),
+      });
+    expect((await report(60_000)).status).toBe(201);
+    let kpi = (await t.server.api<KpiSnapshot>('GET', '/api/v1/kpis/team:bk-billing?window=1h'))
+      .body;
+    expect(kpi.reported.ahtMs).toMatchObject({
+      reported: 60_000,
+      observed: 80_000,
+      difference: 20_000,
+      flagged: true,
+      source: 'BI weekly',
+    });
+    await report(78_000);
+    kpi = (await t.server.api<KpiSnapshot>('GET', '/api/v1/kpis/team:bk-billing?window=1h')).body;
+    expect(kpi.reported.ahtMs).toMatchObject({ reported: 78_000, flagged: false });
+    const bad = await fetch(`${t.server.earshot.url}/api/v1/kpis/reported`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ scope: 'team:bk-billing', metric: 'vibes', window: '1h', value: 1 }),
+    });
+    expect(bad.status).toBe(400);
+  });
+
   it('streams the changed metrics to consoles following a scope, and only to them', async () => {
     const teamFollower = await connectConsole(t.server.earshot.url);
     const otherFollower = await connectConsole(t.server.earshot.url);
