@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useSyncExternalStore } from 'react';
 import { CoachingQueue } from '../features/coaching/components/coaching-queue';
+import { KpiPage } from '../features/kpi/components/kpi-page';
 import { LiveBoard } from '../features/live-board/components/board';
 import { ListenPanel } from '../features/listen/components/listen-panel';
 import { NameDialog } from '../features/listen/components/name-dialog';
@@ -45,7 +46,9 @@ export function App() {
       ? 'review'
       : path === '/coaching'
         ? 'coaching'
-        : 'live';
+        : path === '/kpis'
+          ? 'kpis'
+          : 'live';
   const { strips } = useListen();
   const listening = useMemo(
     () =>
@@ -75,6 +78,7 @@ export function App() {
               ['/', 'Live', 'live'],
               ['/review', 'Review', 'review'],
               ['/coaching', 'Coaching', 'coaching'],
+              ['/kpis', 'KPIs', 'kpis'],
             ] as const
           ).map(([href, label, id]) => (
             <a
@@ -127,6 +131,8 @@ export function App() {
           />
         ) : page === 'coaching' ? (
           <CoachingQueue />
+        ) : page === 'kpis' ? (
+          <KpiPage />
         ) : replayId ? (
           <ReplayView key={replayId} callId={replayId} />
         ) : (

@@ -10,6 +10,9 @@ interface UiSlice {
   /** The board row the keyboard is on. */
   selectedCallId: string | undefined;
   select(callId: string | undefined): void;
+  /** KPI thresholds the user changed, by metric: [green, amber]. */
+  thresholds: Record<string, [number, number]>;
+  setThreshold(metric: string, value: [number, number] | undefined): void;
   /** The label `t` tags with: the last one used. */
   lastLabel: string;
   setLastLabel(label: string): void;
@@ -33,6 +36,14 @@ const uiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => ({
   toggleTheme: () => set((s) => ({ theme: s.theme === 'dark' ? 'light' : 'dark' })),
   selectedCallId: undefined,
   select: (selectedCallId) => set({ selectedCallId }),
+  thresholds: {},
+  setThreshold: (metric, value) =>
+    set((s) => {
+      const thresholds = { ...s.thresholds };
+      if (value) thresholds[metric] = value;
+      else delete thresholds[metric];
+      return { thresholds };
+    }),
   lastLabel: 'coaching',
   setLastLabel: (lastLabel) => set({ lastLabel }),
 });
@@ -54,6 +65,7 @@ export const useAppStore = create<AppState>()(
       name: s.name,
       consoleId: s.consoleId,
       lastLabel: s.lastLabel,
+      thresholds: s.thresholds,
     }),
   }),
 );

@@ -142,6 +142,21 @@ export class Simulator extends EventEmitter<{ event: [SimEvent] }> {
       },
       'simulator declared the demo organisation',
     );
+    // Every agent of a team open now starts available: the floor is staffed.
+    const now = new Date();
+    for (const team of org.teams) {
+      const center = org.centers.find((c) => c.id === team.centerId)!;
+      if (!isOpen(team, localHour(now, center.timeZone))) continue;
+      for (const agent of org.agents) {
+        if (agent.teamId === team.id)
+          sim.#emitEvent({
+            type: 'agent.state',
+            agentId: agent.id,
+            team: team.id,
+            state: 'available',
+          });
+      }
+    }
     // Start with a floor already busy: the first calls arrive within the first seconds.
     for (let i = 0; i < options.concurrentCalls; i++)
       sim.#after(random.between(0, options.rampUpMs ?? 8000), () => sim.#offer());

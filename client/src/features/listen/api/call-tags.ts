@@ -40,9 +40,13 @@ export async function tagHeardMoment(
   startedAt: string,
   label: string,
   leg: TagLeg,
+  note?: string,
 ): Promise<Tag> {
   const offsetMs = await heardOffsetMs(callId, startedAt);
-  const tag = await request<Tag>('tag:create', { callId, tag: { offsetMs, label, leg } });
+  const tag = await request<Tag>('tag:create', {
+    callId,
+    tag: { offsetMs, label, leg, ...(note ? { note } : {}) },
+  });
   upsert(client, tag);
   return tag;
 }

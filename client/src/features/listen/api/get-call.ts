@@ -7,6 +7,11 @@ export const getCall = (callId: string) =>
   apiFetch<Call>(`/api/v1/calls/${encodeURIComponent(callId)}`);
 
 export const callQueryOptions = (callId: string) =>
-  queryOptions({ queryKey: ['call', callId], queryFn: () => getCall(callId), staleTime: 30_000 });
+  queryOptions({
+    queryKey: ['call', callId],
+    queryFn: () => getCall(callId),
+    staleTime: 1_000,
+    refetchInterval: 2_000,
+  });
 
 export const useCall = (callId: string) => useQuery(callQueryOptions(callId));

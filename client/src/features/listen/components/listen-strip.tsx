@@ -4,6 +4,7 @@ import { useNow } from '../../../components/use-now';
 import { listenEngine, type StripState } from '../../../lib/media/listen-engine';
 import { socket } from '../../../lib/socket';
 import { useCall } from '../api/get-call';
+import { StripDataVsAudio } from './strip-data-vs-audio';
 import { StripTags } from './strip-tags';
 import { maskNumber } from '../../../lib/format';
 
@@ -136,6 +137,7 @@ export function ListenStrip({ strip, focused }: { strip: StripState; focused: bo
         </>
       )}
       {!over && <StripTags callId={strip.callId} startedAt={call.data?.startedAt} />}
+      {!over && call.data && <StripDataVsAudio call={call.data} />}
       <footer className="presence" aria-label="Also listening">
         {others.length === 0
           ? 'No one else is listening'

@@ -1,0 +1,95 @@
+import type { KpiWindow, Org } from '@earshot/shared';
+import { queryOptions, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useAppStore } from '../../../app/store';
+import { apiFetch } from '../../../lib/api-fetch';
+import { METRICS } from '../../../components/kpi-thresholds';
+import { KpiPanel } from '../../../components/kpi-panel';
+
+const useOrg = () =>
+  useQuery(
+    queryOptions({
+      queryKey: ['org'],
+      queryFn: () => apiFetch<Org>('/api/v1/org'),
+      staleTime: 60_000,
+    }),
+  );
+
+function ThresholdEditor() {
+  const thresholds = useAppStore((s) => s.thresholds);
+  const setThreshold = useAppStore((s) => s.setThreshold);
+  return (
+    <details className="thresholds">
+      <summary>Thresholds</summary>
+      {METRICS.filter((m) => m.threshold).map((m) => {
+        const [green, amber] = thresholds[m.key] ?? [m.threshold!.green, m.threshold!.amber];
+        return (
+          <label key={m.key} className="field inline">
+            <span>{m.label}</span>
+            <input
+              type="number"
+              step="any"
+              value={green}
+              aria-label={`${m.label} green`}
+              onChange={(e) => setThreshold(m.key, [Number(e.target.value), amber])}
+            />
+            <input
+              type="number"
+              step="any"
+              value={amber}
+              aria-label={`${m.label} amber`}
+              onChange={(e) => setThreshold(m.key, [green, Number(e.target.value)])}
+            />
+          </label>
+        );
+      })}
+      <button
+        type="button"
+        className="ghost"
+        onClick={() => METRICS.forEach((m) => setThreshold(m.key, undefined))}
+      >
+        Reset
+      </button>
+    </details>
+  );
+}
+
+/** The executive view: the whole organisation, then every center at once. */
+export function KpiPage() {
+  const org = useOrg();
+  const [window, setWindow] = useState<KpiWindow>('1h');
+  return (
+    <section className="kpis" aria-label="KPIs">
+      <div className="toolbar">
+        <label className="field">
+          <span>Window</span>
+          <select value={window} onChange={(e) => setWindow(e.target.value as KpiWindow)}>
+            <option value="30m">Last 30 minutes</option>
+            <option value="1h">Last hour</option>
+            <option value="today">Today (each center&apos;s midnight)</option>
+          </select>
+        </label>
+        <ThresholdEditor />
+      </div>
+      <KpiPanel scope="org" title="All centers" window={window} />
+      <div className="center-grid">
+        {(org.data?.centers ?? []).map((c) => (
+          <KpiPanel
+            key={c.id}
+            scope={`center:${c.id}`}
+            title={c.name}
+            window={window}
+            metrics={[
+              'serviceLevel',
+              'asaMs',
+              'abandonRate',
+              'activeCalls',
+              'queueDepth',
+              'discrepancies',
+            ]}
+          />
+        ))}
+      </div>
+    </section>
+  );
+}

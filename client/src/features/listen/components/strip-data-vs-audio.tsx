@@ -1,0 +1,69 @@
+import type { Call } from '@earshot/shared';
+import { useQueryClient } from '@tanstack/react-query';
+import { KpiPanel } from '../../../components/kpi-panel';
+import { tagHeardMoment } from '../api/call-tags';
+
+const FLAG_TEXT: Record<Call['flags'][number], string> = {
+  'held-but-talking': 'The ACD says on hold, yet both sides are talking',
+  'dead-air': 'The ACD says talking, but nobody has spoken for 30 s',
+};
+
+const pct = (v: number | null) => (v === null ? '—' : `${Math.round(v * 100)}%`);
+const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
+
+/** Beside a call being heard: what the data says, what the audio shows, and where they disagree. */
+export function StripDataVsAudio({ call }: { call: Call }) {
+  const client = useQueryClient();
+  return (
+    <details className="data-vs-audio" open={call.flags.length > 0}>
+      <summary>
+        Data vs audio
+        {call.flags.length > 0 && (
+          <span className="flag-count"> · {call.flags.length} discrepancy</span>
+        )}
+      </summary>
+      <div className="dva-grid">
+        <div>
+          <h4>The data says</h4>
+          <p>
+            State: <strong>{call.state}</strong>
+          </p>
+          <KpiPanel
+            scope={`team:${call.team}`}
+            title={`Team ${call.team}`}
+            metrics={['serviceLevel', 'asaMs', 'ahtMs', 'queueDepth']}
+          />
+        </div>
+        <div>
+          <h4>The audio shows</h4>
+          <p>
+            Agent talk {pct(call.audio.talkRatio)} · silence {pct(call.audio.silenceShare)} ·
+            overtalk {secs(call.audio.overtalkMs)} · longest dead air{' '}
+            {secs(call.audio.longestDeadAirMs)}
+          </p>
+        </div>
+      </div>
+      {call.flags.map((flag) => (
+        <p key={flag} className="flag" role="alert">
+          {FLAG_TEXT[flag]}
+          <button
+            type="button"
+            className="chip label-discrepancy"
+            onClick={() =>
+              void tagHeardMoment(
+                client,
+                call.id,
+                call.startedAt,
+                'discrepancy',
+                'both',
+                FLAG_TEXT[flag],
+              )
+            }
+          >
+            Tag as discrepancy
+          </button>
+        </p>
+      ))}
+    </details>
+  );
+}
