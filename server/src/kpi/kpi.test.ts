@@ -71,6 +71,19 @@ describe('contact-center events and KPIs', () => {
     ).toBe(401);
   });
 
+  it('puts late and out-of-order events in their own place in time', async () => {
+    // The answer arrives before the offer, and both a few minutes late.
+    await post([
+      { id: 'late-a', type: 'call.answered', at: at(170), callId: 'acd-late', agentId: 'a-olsen' },
+    ]);
+    await post([
+      { id: 'late-o', type: 'call.offered', at: at(200), callId: 'acd-late', team: 'bk-billing' },
+    ]);
+    const kpi = (await t.server.api<KpiSnapshot>('GET', '/api/v1/kpis/call:acd-late?window=30m'))
+      .body;
+    expect(kpi.metrics).toMatchObject({ offered: 1, answered: 1, asaMs: 30_000, serviceLevel: 0 });
+  });
+
   it('sets figures other systems report beside the observed ones, flagging a gap past 10 %', async () => {
     await post([
       { id: 'r-o1', type: 'call.offered', at: at(100), callId: 'acd-r1', team: 'bk-billing' },

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { Call } from '@earshot/shared';
 import {
   computeMetrics,
   holdIntervals,
   localMidnight,
+  repeatRate,
   type AgentFacts,
   type CallFacts,
 } from './kpiMath.ts';
@@ -70,7 +72,6 @@ describe('KPI formulas', () => {
       queueDepth: 1, // e
       longestWaitMs: 100_000,
       csat: 4,
-      repeatRate: null,
     });
   });
 
@@ -131,6 +132,28 @@ describe('KPI formulas', () => {
     // x: busy 240 s of 300 s staffed (break not staffed); y: busy 600 of 600.
     expect(m.occupancy).toBeCloseTo(840 / 900, 6);
     expect(m.agentsByState).toEqual({ available: 0, on_call: 1, wrap_up: 0, break: 1, offline: 0 });
+  });
+});
+
+describe('repeat calls', () => {
+  it('counts a call whose customer called within the previous 24 h', () => {
+    const tapped = (number: string | null, hoursAgo: number) =>
+      ({
+        customer: { number, name: null },
+        startedAt: new Date(T0 - hoursAgo * 3_600_000).toISOString(),
+      }) as Call;
+    const history = [
+      tapped('+1612', 30),
+      tapped('+1612', 2),
+      tapped('+1718', 3),
+      tapped('+1718', 1),
+      tapped(null, 1),
+    ];
+    // In the window (last 2.5 h): +1612 at -2 h (last call 28 h before: not a repeat),
+    // +1718 at -1 h (called 2 h before: a repeat); the call with no number is not counted.
+    const inWindow = history.filter((c) => Date.parse(c.startedAt) >= T0 - 2.5 * 3_600_000);
+    expect(repeatRate(inWindow, history)).toBe(1 / 2);
+    expect(repeatRate([], history)).toBeNull();
   });
 });
 

@@ -70,11 +70,45 @@ const emptyStates = (): Record<AgentState, number> => ({
 
 export type AudioMetrics = Pick<
   KpiMetrics,
-  'talkRatio' | 'silenceShare' | 'overtalkMs' | 'longestDeadAirMs' | 'discrepancies'
+  'talkRatio' | 'silenceShare' | 'overtalkMs' | 'longestDeadAirMs' | 'discrepancies' | 'repeatRate'
 >;
+
+/** A customer calling again within this long counts as a repeat call. */
+export const REPEAT_WITHIN_MS = 24 * 3_600_000;
+
+/**
+ * Repeat calls among the tapped calls that started in the window: the same customer
+ * number called before within 24 h (`history` holds the calls to look back on).
+ */
+export function repeatRate(inWindow: Call[], history: Iterable<Call>): number | null {
+  const starts = new Map<string, number[]>();
+  for (const c of history) {
+    if (!c.customer.number) continue;
+    const list = starts.get(c.customer.number) ?? [];
+    list.push(Date.parse(c.startedAt));
+    starts.set(c.customer.number, list);
+  }
+  let known = 0;
+  let repeats = 0;
+  for (const c of inWindow) {
+    if (!c.customer.number) continue;
+    known++;
+    const start = Date.parse(c.startedAt);
+    if (
+      (starts.get(c.customer.number) ?? []).some((t) => t < start && start - t <= REPEAT_WITHIN_MS)
+    )
+      repeats++;
+  }
+  return ratio(repeats, known);
+}
 
 /** What the audio of tapped calls shows: the live ones, and those ended in the window. */
 export function audioMetrics(calls: Iterable<Call>, window: Window): AudioMetrics {
+  const all = [...calls];
+  const started = all.filter((c) => {
+    const t = Date.parse(c.startedAt);
+    return t >= window.from(c.team) && t <= window.now;
+  });
   let agent = 0;
   let customer = 0;
   let silence = 0;
@@ -83,7 +117,7 @@ export function audioMetrics(calls: Iterable<Call>, window: Window): AudioMetric
   let longest: number | null = null;
   let discrepancies = 0;
   let any = false;
-  for (const c of calls) {
+  for (const c of all) {
     if (c.endedAt !== null && Date.parse(c.endedAt) < window.from(c.team)) continue;
     if (Date.parse(c.startedAt) > window.now) continue;
     any = true;
@@ -101,6 +135,7 @@ export function audioMetrics(calls: Iterable<Call>, window: Window): AudioMetric
     overtalkMs: any ? overtalk : null,
     longestDeadAirMs: any ? longest : null,
     discrepancies,
+    repeatRate: repeatRate(started, all),
   };
 }
 
@@ -191,7 +226,6 @@ export function computeMetrics(
     occupancy: ratio(busy, staffed),
     holdRate: ratio(withHold, answered),
     transferRate: ratio(transferred, answered),
-    repeatRate: null,
     asaMs: mean(waits),
     ahtMs: mean(handles),
     avgHoldMs: mean(holdDurations),
