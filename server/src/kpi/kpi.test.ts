@@ -73,11 +73,13 @@ describe('contact-center events and KPIs', () => {
 
   it('puts late and out-of-order events in their own place in time', async () => {
     // The answer arrives before the offer, and both a few minutes late.
+    const base = Date.now();
+    const ago = (seconds: number) => new Date(base - seconds * 1000).toISOString();
     await post([
-      { id: 'late-a', type: 'call.answered', at: at(170), callId: 'acd-late', agentId: 'a-olsen' },
+      { id: 'late-a', type: 'call.answered', at: ago(170), callId: 'acd-late', agentId: 'a-olsen' },
     ]);
     await post([
-      { id: 'late-o', type: 'call.offered', at: at(200), callId: 'acd-late', team: 'bk-billing' },
+      { id: 'late-o', type: 'call.offered', at: ago(200), callId: 'acd-late', team: 'bk-billing' },
     ]);
     const kpi = (await t.server.api<KpiSnapshot>('GET', '/api/v1/kpis/call:acd-late?window=30m'))
       .body;
