@@ -122,6 +122,12 @@ export const Call = z.object({
   flags: z.array(z.enum(['held-but-talking', 'dead-air'])),
   /** How many discrepancies were raised on the call so far. */
   discrepancies: z.number().int().min(0),
+  /** What the ACD said of the call so far (matched by externalId). */
+  acd: z.object({
+    queue: z.string().nullable(),
+    holds: z.number().int(),
+    disposition: z.string().nullable(),
+  }),
 });
 export type Call = z.infer<typeof Call>;
 

@@ -47,6 +47,7 @@ const call: Call = {
   },
   flags: [],
   discrepancies: 0,
+  acd: { queue: null, holds: 0, disposition: null },
 };
 
 describe('call storage', () => {

@@ -19,6 +19,7 @@ interface CallRow {
   end_reason: EndReason | null;
   legs_json: string | null;
   audio_json: string | null;
+  acd_json: string | null;
   discrepancies: number | null;
 }
 
@@ -68,6 +69,9 @@ function fromRow(row: CallRow): Call {
     audio: row.audio_json ? (JSON.parse(row.audio_json) as Call['audio']) : EMPTY_AUDIO,
     flags: [],
     discrepancies: row.discrepancies ?? 0,
+    acd: row.acd_json
+      ? (JSON.parse(row.acd_json) as Call['acd'])
+      : { queue: null, holds: 0, disposition: null },
   };
 }
 
@@ -108,7 +112,7 @@ export class CallRepository {
   /** Records the final state of a call. */
   async finish(call: Call): Promise<void> {
     await this.#db.run(
-      'UPDATE calls SET state = ?, ended_at = ?, end_reason = ?, legs_json = ?, audio_json = ?, discrepancies = ? WHERE id = ?',
+      'UPDATE calls SET state = ?, ended_at = ?, end_reason = ?, legs_json = ?, audio_json = ?, discrepancies = ?, acd_json = ? WHERE id = ?',
       [
         call.state,
         call.endedAt,
@@ -116,6 +120,7 @@ export class CallRepository {
         JSON.stringify(call.legs),
         JSON.stringify(call.audio),
         call.discrepancies,
+        JSON.stringify(call.acd),
         call.id,
       ],
     );

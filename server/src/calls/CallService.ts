@@ -314,7 +314,7 @@ export class CallService extends EventEmitter<{
    * What the ACD says of a call Earshot taps (matched by externalId): on hold, resumed,
    * transferred. The board shows it; the audio is checked against it.
    */
-  applyAcd(event: { type: string; callId?: string }): void {
+  applyAcd(event: { type: string; callId?: string; team?: string; disposition?: string }): void {
     const id = event.callId === undefined ? undefined : this.#byExternalId.get(event.callId);
     const call = id === undefined ? undefined : this.#live.get(id);
     if (!call) return;
@@ -323,8 +323,14 @@ export class CallService extends EventEmitter<{
       'call.resumed': { state: 'talking', held: false },
       'call.transferred': { state: 'transferred', held: call.held },
     };
+    if (event.type === 'call.offered' && event.team) call.acd.queue = event.team;
+    if (event.type === 'call.held') call.acd.holds++;
+    if (event.type === 'call.ended' && event.disposition) call.acd.disposition = event.disposition;
     const change = next[event.type];
-    if (!change) return;
+    if (!change) {
+      this.emit('updated', call.toJSON());
+      return;
+    }
     call.held = change.held;
     const state = change.state;
     if (state === call.state) return;

@@ -34,6 +34,12 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
   readonly conversation = new ConversationMeter();
   /** The ACD says the call is on hold. */
   held = false;
+  /** What the ACD said of the call so far. */
+  readonly acd: { queue: string | null; holds: number; disposition: string | null } = {
+    queue: null,
+    holds: 0,
+    disposition: null,
+  };
   #tap: CallTap | undefined;
   #closed = false;
 
@@ -112,6 +118,7 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
       audio: this.conversation.stats(),
       flags: [...this.conversation.flags],
       discrepancies: this.conversation.discrepancies,
+      acd: { ...this.acd },
     };
   }
 

@@ -93,4 +93,7 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (scope, metric, window)
   );
   `,
+  `
+  ALTER TABLE calls ADD COLUMN acd_json TEXT;
+  `,
 ];

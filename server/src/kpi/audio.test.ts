@@ -84,6 +84,7 @@ describe('what the audio shows', () => {
       'the discrepancy flag',
     );
     expect(flagged.discrepancies).toBe(1);
+    expect(flagged.acd.holds).toBe(1);
     const kpi = (await t.server.api<KpiSnapshot>('GET', '/api/v1/kpis/team:mpls-care-1?window=30m'))
       .body;
     expect(kpi.metrics.discrepancies).toBeGreaterThanOrEqual(1);

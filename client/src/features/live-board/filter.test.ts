@@ -40,6 +40,7 @@ const call = (id: string, startedAt: string, over: Partial<Call> = {}): Call => 
   },
   flags: [],
   discrepancies: 0,
+  acd: { queue: null, holds: 0, disposition: null },
   ...over,
 });
 

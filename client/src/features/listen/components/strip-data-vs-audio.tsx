@@ -26,7 +26,9 @@ export function StripDataVsAudio({ call }: { call: Call }) {
         <div>
           <h4>The data says</h4>
           <p>
-            State: <strong>{call.state}</strong>
+            State: <strong>{call.state}</strong> · queue {call.acd.queue ?? '—'} · holds{' '}
+            {call.acd.holds}
+            {call.acd.disposition && ` · disposition ${call.acd.disposition}`}
           </p>
           <KpiPanel
             scope={`team:${call.team}`}
