@@ -155,3 +155,15 @@ export const RecordingQuery = z
     }
   });
 export type RecordingQuery = z.infer<typeof RecordingQuery>;
+
+/** A call's audio figures before any audio. */
+export const EMPTY_CALL_AUDIO: Call['audio'] = {
+  agentTalkMs: 0,
+  customerTalkMs: 0,
+  overtalkMs: 0,
+  silenceMs: 0,
+  durationMs: 0,
+  longestDeadAirMs: 0,
+  talkRatio: null,
+  silenceShare: null,
+};

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Call } from '@earshot/shared';
+import { EMPTY_CALL_AUDIO, type Call } from '@earshot/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteDatabase } from '../db/SqliteDatabase.ts';
 import { CallRepository } from './CallRepository.ts';
@@ -35,16 +35,7 @@ const call: Call = {
   endReason: null,
   legs: { agent: leg, customer: { ...leg, port: 45001 } },
   listeners: 0,
-  audio: {
-    agentTalkMs: 0,
-    customerTalkMs: 0,
-    overtalkMs: 0,
-    silenceMs: 0,
-    durationMs: 0,
-    longestDeadAirMs: 0,
-    talkRatio: null,
-    silenceShare: null,
-  },
+  audio: EMPTY_CALL_AUDIO,
   flags: [],
   discrepancies: 0,
   acd: { queue: null, holds: 0, disposition: null },

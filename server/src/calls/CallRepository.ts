@@ -1,4 +1,10 @@
-import type { Call, CallState, EndReason, LegStats } from '@earshot/shared';
+import {
+  EMPTY_CALL_AUDIO,
+  type Call,
+  type CallState,
+  type EndReason,
+  type LegStats,
+} from '@earshot/shared';
 import type { Database } from '../db/Database.ts';
 
 interface CallRow {
@@ -34,17 +40,6 @@ const emptyLeg = (): LegStats => ({
   lastPacketAt: null,
 });
 
-const EMPTY_AUDIO: Call['audio'] = {
-  agentTalkMs: 0,
-  customerTalkMs: 0,
-  overtalkMs: 0,
-  silenceMs: 0,
-  durationMs: 0,
-  longestDeadAirMs: 0,
-  talkRatio: null,
-  silenceShare: null,
-};
-
 function fromRow(row: CallRow): Call {
   const legs = row.legs_json
     ? (JSON.parse(row.legs_json) as Call['legs'])
@@ -66,7 +61,7 @@ function fromRow(row: CallRow): Call {
     legs,
     // Stored calls are over: nobody listens to them, nothing is flagged now.
     listeners: 0,
-    audio: row.audio_json ? (JSON.parse(row.audio_json) as Call['audio']) : EMPTY_AUDIO,
+    audio: row.audio_json ? (JSON.parse(row.audio_json) as Call['audio']) : EMPTY_CALL_AUDIO,
     flags: [],
     discrepancies: row.discrepancies ?? 0,
     acd: row.acd_json

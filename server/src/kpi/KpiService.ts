@@ -19,6 +19,7 @@ import {
   audioMetrics,
   computeMetrics,
   localMidnight,
+  newCallFacts,
   type AgentFacts,
   type CallFacts,
   type Window,
@@ -62,20 +63,6 @@ function inScope(scope: string, call: Call, org: Org): boolean {
       return false;
   }
 }
-
-const newCall = (callId: string): CallFacts => ({
-  callId,
-  team: undefined,
-  offeredAt: undefined,
-  answeredAt: undefined,
-  agentId: undefined,
-  abandonedAt: undefined,
-  endedAt: undefined,
-  wrapupEndedAt: undefined,
-  holdMarks: [],
-  transferredAt: undefined,
-  csat: undefined,
-});
 
 /**
  * Contact-center events in, KPIs out: stores each event once (by id), keeps what they say
@@ -152,7 +139,7 @@ export class KpiService extends EventEmitter<{
   #call(callId: string): CallFacts {
     let call = this.#calls.get(callId);
     if (!call) {
-      call = newCall(callId);
+      call = newCallFacts(callId);
       this.#calls.set(callId, call);
     }
     return call;

@@ -4,6 +4,7 @@ import {
   computeMetrics,
   holdIntervals,
   localMidnight,
+  newCallFacts,
   repeatRate,
   type AgentFacts,
   type CallFacts,
@@ -13,17 +14,8 @@ const T0 = Date.parse('2026-11-23T15:00:00Z');
 const s = (seconds: number) => T0 + seconds * 1000;
 
 const call = (over: Partial<CallFacts>): CallFacts => ({
-  callId: 'c',
+  ...newCallFacts('c'),
   team: 'care',
-  offeredAt: undefined,
-  answeredAt: undefined,
-  agentId: undefined,
-  abandonedAt: undefined,
-  endedAt: undefined,
-  wrapupEndedAt: undefined,
-  holdMarks: [],
-  transferredAt: undefined,
-  csat: undefined,
   ...over,
 });
 const window = (now: number, from = now - 3_600_000) => ({ now, from: () => from });

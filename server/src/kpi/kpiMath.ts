@@ -17,6 +17,21 @@ export interface CallFacts {
   csat: { at: number; value: number } | undefined;
 }
 
+/** What is known of a call before any event about it. */
+export const newCallFacts = (callId: string): CallFacts => ({
+  callId,
+  team: undefined,
+  offeredAt: undefined,
+  answeredAt: undefined,
+  agentId: undefined,
+  abandonedAt: undefined,
+  endedAt: undefined,
+  wrapupEndedAt: undefined,
+  holdMarks: [],
+  transferredAt: undefined,
+  csat: undefined,
+});
+
 export interface AgentFacts {
   agentId: string;
   team: string;

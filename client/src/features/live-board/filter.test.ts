@@ -1,4 +1,4 @@
-import type { Call } from '@earshot/shared';
+import { EMPTY_CALL_AUDIO, type Call } from '@earshot/shared';
 import { describe, expect, it } from 'vitest';
 import { EMPTY_FILTER, filterCalls } from './filter';
 
@@ -28,16 +28,7 @@ const call = (id: string, startedAt: string, over: Partial<Call> = {}): Call => 
   endReason: null,
   legs: { agent: leg, customer: leg },
   listeners: 0,
-  audio: {
-    agentTalkMs: 0,
-    customerTalkMs: 0,
-    overtalkMs: 0,
-    silenceMs: 0,
-    durationMs: 0,
-    longestDeadAirMs: 0,
-    talkRatio: null,
-    silenceShare: null,
-  },
+  audio: EMPTY_CALL_AUDIO,
   flags: [],
   discrepancies: 0,
   acd: { queue: null, holds: 0, disposition: null },
