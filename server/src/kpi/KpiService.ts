@@ -262,21 +262,26 @@ export class KpiService extends EventEmitter<{
   /** A scope's metrics over a window, as of `now`. */
   async metrics(scope: string, window: KpiWindow, now = Date.now()): Promise<KpiSnapshot> {
     const org = await this.#org.get();
-    const { calls, agents } = this.#members(scope, org);
-    const w = this.#window(window, now, org);
-    const metrics: KpiMetrics = {
-      ...computeMetrics(calls, agents, w),
-      ...audioMetrics(
-        this.#conversations().filter((c) => inScope(scope, c, org)),
-        w,
-      ),
-    };
+    const metrics = this.#compute(scope, window, now, org, this.#conversations());
     return {
       scope,
       window,
       at: new Date(now).toISOString(),
       metrics,
       reported: await this.#reported(scope, window, metrics),
+    };
+  }
+
+  /** The metrics themselves; `tapped` is every tapped call (looked up once per round). */
+  #compute(scope: string, window: KpiWindow, now: number, org: Org, tapped: Call[]): KpiMetrics {
+    const { calls, agents } = this.#members(scope, org);
+    const w = this.#window(window, now, org);
+    return {
+      ...computeMetrics(calls, agents, w),
+      ...audioMetrics(
+        tapped.filter((c) => inScope(scope, c, org)),
+        w,
+      ),
     };
   }
 
@@ -366,6 +371,7 @@ export class KpiService extends EventEmitter<{
     this.#ticking = true;
     try {
       await this.#publish();
+      if (Date.now() - this.#pruned > 10 * 60_000) this.#prune();
     } catch (error) {
       this.#log.error({ err: error }, 'KPI update failed');
     } finally {
@@ -374,8 +380,14 @@ export class KpiService extends EventEmitter<{
   }
 
   async #publish(): Promise<void> {
+    if (this.#subscriptions.size === 0) return;
+    // NOTE: updates carry metrics only, so the reported figures (a query each) are left to snapshots.
+    const org = await this.#org.get();
+    const tapped = this.#conversations();
+    const now = Date.now();
+    const at = new Date(now).toISOString();
     for (const subscription of this.#subscriptions.values()) {
-      const { metrics, at } = await this.metrics(subscription.scope, subscription.window);
+      const metrics = this.#compute(subscription.scope, subscription.window, now, org, tapped);
       const changed: Partial<KpiMetrics> = {};
       for (const key of Object.keys(metrics) as (keyof KpiMetrics)[]) {
         if (JSON.stringify(metrics[key]) !== JSON.stringify(subscription.last?.[key])) {
@@ -391,7 +403,6 @@ export class KpiService extends EventEmitter<{
           metrics: changed,
         });
     }
-    if (Date.now() - this.#pruned > 10 * 60_000) this.#prune();
   }
 
   #prune(): void {
