@@ -13,6 +13,7 @@ import { createHttpApp } from './http/createHttpApp.ts';
 import { PortAllocator } from './ingest/PortAllocator.ts';
 import type { Logger } from './log/logger.ts';
 import { WorkerPool } from './media/WorkerPool.ts';
+import { AuditLog, type AuditEntry } from './audit/AuditLog.ts';
 import { KpiService } from './kpi/KpiService.ts';
 import { ListenService } from './listen/ListenService.ts';
 import { createMetrics } from './metrics/Metrics.ts';
@@ -52,6 +53,7 @@ export interface Earshot {
   recordings: RecordingStore;
   tags: TagService;
   kpi: KpiService;
+  audit: AuditLog;
   ingestToken: string;
   db: Database;
   /** Ends calls cleanly, closes sockets, workers and the database. Idempotent. */
@@ -113,6 +115,43 @@ export async function startEarshot(
     logger.child({ module: 'listen' }),
   );
   const tags = new TagService(new TagRepository(db), calls);
+  const audit = new AuditLog(db);
+  const record = (entry: AuditEntry) =>
+    void audit
+      .append(entry)
+      .catch((error: unknown) =>
+        logger.error({ err: error, entry }, 'could not write the audit trail'),
+      );
+  listen.on('started', (actor, callId) =>
+    record({ actor, action: 'listen.start', target: callId }),
+  );
+  listen.on('stopped', (actor, callId, ms) =>
+    record({ actor, action: 'listen.stop', target: callId, details: { listenedMs: ms } }),
+  );
+  tags.on('created', (tag, actor) =>
+    record({
+      actor,
+      action: 'tag.create',
+      target: tag.id,
+      details: { callId: tag.callId, label: tag.label, offsetMs: tag.offsetMs },
+    }),
+  );
+  tags.on('updated', (tag, actor) =>
+    record({
+      actor,
+      action: 'tag.update',
+      target: tag.id,
+      details: { callId: tag.callId, label: tag.label },
+    }),
+  );
+  tags.on('deleted', (tag, actor) =>
+    record({
+      actor,
+      action: 'tag.delete',
+      target: tag.id,
+      details: { callId: tag.callId, label: tag.label },
+    }),
+  );
   const kpi = new KpiService(db, org, () => calls.conversations(), logger.child({ module: 'kpi' }));
   kpi.on('applied', (event) => calls.applyAcd(event));
   await kpi.load();
@@ -134,6 +173,7 @@ export async function startEarshot(
       recordings,
       tags,
       review: new ReviewService(db, calls),
+      audit,
       kpi,
       pool,
       metrics,
@@ -169,6 +209,7 @@ export async function startEarshot(
     recordings,
     tags,
     kpi,
+    audit,
     ingestToken,
     db,
     close() {

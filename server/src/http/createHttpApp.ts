@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import type { WorkerPool } from '../media/WorkerPool.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
 import type { RecordingStore } from '../recordings/RecordingStore.ts';
+import type { AuditLog } from '../audit/AuditLog.ts';
 import type { KpiService } from '../kpi/KpiService.ts';
 import type { ReviewService } from '../review/ReviewService.ts';
 import type { TagService } from '../tags/TagService.ts';
@@ -20,6 +21,7 @@ export interface HttpDeps {
   tags: TagService;
   review: ReviewService;
   kpi: KpiService;
+  audit: AuditLog;
   pool: WorkerPool;
   metrics: Registry;
   ingestToken: string;

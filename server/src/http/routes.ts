@@ -22,6 +22,7 @@ import type { CallService } from '../calls/CallService.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
 import type { RecordingStore } from '../recordings/RecordingStore.ts';
+import type { AuditLog } from '../audit/AuditLog.ts';
 import type { KpiService } from '../kpi/KpiService.ts';
 import type { ReviewService } from '../review/ReviewService.ts';
 import type { TagService } from '../tags/TagService.ts';
@@ -71,6 +72,7 @@ export function apiRouter(deps: {
   tags: TagService;
   review: ReviewService;
   kpi: KpiService;
+  audit: AuditLog;
   ingestToken: string;
 }): Router {
   const router = Router();
@@ -109,6 +111,20 @@ export function apiRouter(deps: {
     const info = await deps.recordings.info(id);
     if (!info) throw new NotFoundError(`call "${id}" has no recording`);
     const download = query.download === '1' || query.download === 'true';
+    // NOTE: until sign-in exists, the actor is whoever the console says it is.
+    const actor = Author.safeParse({
+      id: req.get('x-earshot-author-id'),
+      name: req.get('x-earshot-author-name'),
+    });
+    // A player fetches one replay in many ranges: the first (or only) request is the replay.
+    const range = req.get('range');
+    if (!range || /^bytes=0-/.test(range))
+      void deps.audit.append({
+        actor: actor.success ? actor.data : { id: 'anonymous', name: 'anonymous' },
+        action: download ? 'recording.download' : 'recording.replay',
+        target: id,
+        details: query.from === undefined ? {} : { fromMs: query.from, toMs: query.to },
+      });
     if (query.from !== undefined && query.to !== undefined) {
       if (query.from >= info.durationMs) {
         throw new ValidationError('the range is outside the recording', [
@@ -231,6 +247,14 @@ export function apiRouter(deps: {
   router.get('/kpis/:scope/history', async (req, res) => {
     const { scope, window } = kpiParams(req);
     res.json({ scope, window, points: await deps.kpi.history(scope, window) });
+  });
+
+  router.get('/audit', async (_req, res) => {
+    res.json({ records: await deps.audit.list() });
+  });
+
+  router.get('/audit/verify', async (_req, res) => {
+    res.json(await deps.audit.verify());
   });
 
   router.use((req) => {

@@ -22,6 +22,10 @@ export class ListenService extends EventEmitter<{
   ended: [listenerId: string, callId: string, reason: ListenEndReason];
   /** A listener's call moved to another worker: it must listen again. */
   restart: [listenerId: string, callId: string];
+  /** Someone started listening to a call. */
+  started: [who: { id: string; name: string }, callId: string];
+  /** Someone stopped listening to a call (asked, left, or the call ended), after `ms`. */
+  stopped: [who: { id: string; name: string }, callId: string, ms: number];
 }> {
   readonly #calls: CallService;
   readonly #webRtc: WebRtcListenConfig;
@@ -116,6 +120,8 @@ export class ListenService extends EventEmitter<{
       if (isNew) {
         this.#announce(callId);
         this.#log.info({ listenerId, name: listener.name, callId }, 'listening started');
+        listener.since.set(callId, Date.now());
+        this.emit('started', this.#who(listener), callId);
       }
       return session.offer();
     });
@@ -149,9 +155,16 @@ export class ListenService extends EventEmitter<{
     this.#log.info({ listenerId, name: listener.name, callId }, 'listening stopped');
   }
 
+  #who(listener: Listener): { id: string; name: string } {
+    return { id: listener.consoleId ?? listener.id, name: listener.name ?? 'unnamed' };
+  }
+
   #drop(listener: Listener, callId: string): void {
     listener.calls.get(callId)?.close();
     listener.calls.delete(callId);
+    const since = listener.since.get(callId);
+    listener.since.delete(callId);
+    if (since !== undefined) this.emit('stopped', this.#who(listener), callId, Date.now() - since);
     this.#announce(callId);
   }
 

@@ -9,6 +9,8 @@ export class Listener {
   consoleId: string | undefined;
   /** Calls it listens to, with their media sessions (absent while a call is re-tapped). */
   readonly calls = new Map<string, ListenSession | undefined>();
+  /** When it started listening to each call (ms since the epoch). */
+  readonly since = new Map<string, number>();
 
   constructor(id: string) {
     this.id = id;

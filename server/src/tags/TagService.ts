@@ -18,7 +18,11 @@ import type { TagRepository } from './TagRepository.ts';
 const LIVE_SLACK_MS = 2000;
 
 /** Tags on calls: made live or afterwards, edited by their author, reviewed and coached by anyone. */
-export class TagService extends EventEmitter<{ created: [Tag]; updated: [Tag]; deleted: [Tag] }> {
+export class TagService extends EventEmitter<{
+  created: [Tag, Author];
+  updated: [Tag, Author];
+  deleted: [Tag, Author];
+}> {
   readonly #repo: TagRepository;
   readonly #calls: CallService;
 
@@ -29,8 +33,8 @@ export class TagService extends EventEmitter<{ created: [Tag]; updated: [Tag]; d
   }
 
   // NOTE: emitted on the next turn, so that the caller's ack goes out before the broadcast.
-  #announce(event: 'created' | 'updated' | 'deleted', tag: Tag): void {
-    setImmediate(() => this.emit(event, tag));
+  #announce(event: 'created' | 'updated' | 'deleted', tag: Tag, by: Author): void {
+    setImmediate(() => this.emit(event, tag, by));
   }
 
   async labels(): Promise<Label[]> {
@@ -119,7 +123,7 @@ export class TagService extends EventEmitter<{ created: [Tag]; updated: [Tag]; d
       coachedBy: null,
     };
     await this.#repo.insert(tag);
-    this.#announce('created', tag);
+    this.#announce('created', tag, author);
     return tag;
   }
 
@@ -155,7 +159,7 @@ export class TagService extends EventEmitter<{ created: [Tag]; updated: [Tag]; d
     }
     if (content) await this.#check(tag.callId, next);
     await this.#repo.update(next);
-    this.#announce('updated', next);
+    this.#announce('updated', next, by);
     return next;
   }
 
@@ -163,7 +167,7 @@ export class TagService extends EventEmitter<{ created: [Tag]; updated: [Tag]; d
     const tag = await this.#get(id);
     if (tag.author.id !== by.id) throw new ForbiddenError('only the author can delete a tag');
     await this.#repo.delete(id);
-    this.#announce('deleted', tag);
+    this.#announce('deleted', tag, by);
     return tag;
   }
 }
