@@ -225,3 +225,23 @@ describe('health and metrics', () => {
     expect(after).toMatch(/^earshot_calls_ended_total\{reason="hangup"\} [1-9]\d*$/m);
   });
 });
+
+describe('hardening', () => {
+  it('sends security headers that forbid the microphone and foreign code', async () => {
+    const res = await fetch(`${server.earshot.url}/healthz`);
+    expect(res.headers.get('permissions-policy')).toContain('microphone=()');
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+  });
+
+  it('refuses a console socket opened from another origin', async () => {
+    const poll = (origin?: string) =>
+      fetch(`${server.earshot.url}/socket.io/?EIO=4&transport=polling`, {
+        headers: origin ? { origin } : {},
+      });
+    expect((await poll()).status).toBe(200);
+    expect((await poll(server.earshot.url)).status).toBe(200);
+    expect((await poll('https://evil.example')).status).toBe(403);
+  });
+});
