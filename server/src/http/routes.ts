@@ -43,18 +43,23 @@ function tagId(raw: string | string[] | undefined): string {
   return id;
 }
 
-/**
- * Who makes a change, until sign-in exists: the console's lasting id and name, sent as
- * `X-Earshot-Author-Id` and `X-Earshot-Author-Name` (URI-encoded).
- */
-function authorOf(req: Request): Author {
+/** The author headers, read: the name is URI-encoded by the console. */
+function parseAuthor(req: Request) {
   let name = req.get('x-earshot-author-name');
   try {
     name = name === undefined ? undefined : decodeURIComponent(name);
   } catch {
     // left as sent; the schema says what is wrong with it
   }
-  const parsed = Author.safeParse({ id: req.get('x-earshot-author-id'), name });
+  return Author.safeParse({ id: req.get('x-earshot-author-id'), name });
+}
+
+/**
+ * Who makes a change, until sign-in exists: the console's lasting id and name, sent as
+ * `X-Earshot-Author-Id` and `X-Earshot-Author-Name` (URI-encoded).
+ */
+function authorOf(req: Request): Author {
+  const parsed = parseAuthor(req);
   if (!parsed.success) {
     throw new ValidationError(
       'say who you are with the X-Earshot-Author-Id and X-Earshot-Author-Name headers',
@@ -112,10 +117,7 @@ export function apiRouter(deps: {
     if (!info) throw new NotFoundError(`call "${id}" has no recording`);
     const download = query.download === '1' || query.download === 'true';
     // NOTE: until sign-in exists, the actor is whoever the console says it is.
-    const actor = Author.safeParse({
-      id: req.get('x-earshot-author-id'),
-      name: req.get('x-earshot-author-name'),
-    });
+    const actor = parseAuthor(req);
     // A player fetches one replay in many ranges: the first (or only) request is the replay.
     const range = req.get('range');
     if (!range || /^bytes=0-/.test(range))
