@@ -1,4 +1,4 @@
-import type { Org, Tag } from '@earshot/shared';
+import type { Tag } from '@earshot/shared';
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { apiFetch } from '../../../lib/api-fetch';
 
@@ -19,13 +19,3 @@ export const teamTagsQueryOptions = (team: string, coached: boolean) =>
 
 export const useTeamTags = (team: string, coached: boolean) =>
   useQuery(teamTagsQueryOptions(team, coached));
-
-/** The organisation, for the team picker. */
-export const useTeams = () =>
-  useQuery(
-    queryOptions({
-      queryKey: ['org'],
-      queryFn: () => apiFetch<Org>('/api/v1/org'),
-      staleTime: 60_000,
-    }),
-  );

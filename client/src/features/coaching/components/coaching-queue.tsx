@@ -3,12 +3,13 @@ import { useMemo, useState } from 'react';
 import { formatOffset } from '../../../lib/format';
 import { navigate } from '../../../lib/router';
 import { updateTag } from '../../../lib/tags-api';
-import { useTeamTags, useTeams, type CoachingTag } from '../api/coaching';
+import { useOrg } from '../../../lib/org-api';
+import { useTeamTags, type CoachingTag } from '../api/coaching';
 
 /** A team lead's queue: the team's tags grouped by agent, to coach and mark coached. */
 export function CoachingQueue() {
   const client = useQueryClient();
-  const org = useTeams();
+  const org = useOrg();
   const [team, setTeam] = useState('');
   const [showCoached, setShowCoached] = useState(false);
   const tags = useTeamTags(team, showCoached);

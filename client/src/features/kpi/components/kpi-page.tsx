@@ -1,19 +1,9 @@
-import type { KpiWindow, Org } from '@earshot/shared';
-import { queryOptions, useQuery } from '@tanstack/react-query';
+import type { KpiWindow } from '@earshot/shared';
 import { useState } from 'react';
 import { useAppStore } from '../../../app/store';
-import { apiFetch } from '../../../lib/api-fetch';
+import { useOrg } from '../../../lib/org-api';
 import { METRICS } from '../../../components/kpi-thresholds';
 import { KpiPanel } from '../../../components/kpi-panel';
-
-const useOrg = () =>
-  useQuery(
-    queryOptions({
-      queryKey: ['org'],
-      queryFn: () => apiFetch<Org>('/api/v1/org'),
-      staleTime: 60_000,
-    }),
-  );
 
 function ThresholdEditor() {
   const thresholds = useAppStore((s) => s.thresholds);

@@ -3,7 +3,7 @@ import { Meter } from '../../../components/meter';
 import { useNow } from '../../../components/use-now';
 import { listenEngine, type StripState } from '../../../lib/media/listen-engine';
 import { socket } from '../../../lib/socket';
-import { useCall } from '../api/get-call';
+import { useCall } from '../../../lib/calls-api';
 import { StripDataVsAudio } from './strip-data-vs-audio';
 import { StripTags } from './strip-tags';
 import { maskNumber } from '../../../lib/format';
@@ -64,7 +64,7 @@ function LegControls({ strip, leg }: { strip: StripState; leg: LegName }) {
 
 /** One call being heard: its legs' levels and controls, who else listens, and its state. */
 export function ListenStrip({ strip, focused }: { strip: StripState; focused: boolean }) {
-  const call = useCall(strip.callId);
+  const call = useCall(strip.callId, { live: true });
   const now = useNow();
   const others = strip.listeners.filter((p) => p.id !== socket.id);
   const over = strip.status === 'ended' || strip.status === 'lost';

@@ -3,7 +3,7 @@ import { useMemo, useRef, useState } from 'react';
 import { useNow } from '../../../components/use-now';
 import { useShortcuts } from '../../../components/use-shortcuts';
 import { useBoard } from '../api/get-board';
-import { useOrg } from '../api/get-org';
+import { useOrg } from '../../../lib/org-api';
 import { EMPTY_FILTER, filterCalls, type BoardFilter } from '../filter';
 import { BoardRow } from './board-row';
 import { BoardToolbar } from './board-toolbar';

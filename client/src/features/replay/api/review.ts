@@ -1,4 +1,4 @@
-import type { Call, CallReview, Comment, ReviewItem } from '@earshot/shared';
+import type { CallReview, Comment, ReviewItem } from '@earshot/shared';
 import { queryOptions, useQuery, type QueryClient } from '@tanstack/react-query';
 import { apiFetch } from '../../../lib/api-fetch';
 import { authorHeaders } from '../../../lib/tags-api';
@@ -42,12 +42,6 @@ export const reviewListQueryOptions = (filter: ReviewFilter) =>
   queryOptions({ queryKey: ['review-list', filter], queryFn: () => getReviewList(filter) });
 
 export const useReviewList = (filter: ReviewFilter) => useQuery(reviewListQueryOptions(filter));
-
-/** Fetches one call's metadata. */
-export const getCall = (callId: string) =>
-  apiFetch<Call>(`/api/v1/calls/${encodeURIComponent(callId)}`);
-export const useRecordedCall = (callId: string) =>
-  useQuery(queryOptions({ queryKey: ['call', callId], queryFn: () => getCall(callId) }));
 
 /** Fetches a call's review state and comments. */
 export const getReview = (callId: string) =>

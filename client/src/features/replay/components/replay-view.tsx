@@ -6,7 +6,8 @@ import { useShortcuts } from '../../../components/use-shortcuts';
 import { formatOffset, maskNumber } from '../../../lib/format';
 import { navigate } from '../../../lib/router';
 import { updateTag, useCallTags } from '../../../lib/tags-api';
-import { addComment, setCallReviewed, useRecordedCall, useReview } from '../api/review';
+import { useCall } from '../../../lib/calls-api';
+import { addComment, setCallReviewed, useReview } from '../api/review';
 import { useReplayPlayer } from '../hooks/use-replay-player';
 import { Waveform } from './waveform';
 
@@ -15,7 +16,7 @@ const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2];
 /** One recorded call: both legs, its tags, segment play, review marks and comments. */
 export function ReplayView({ callId }: { callId: string }) {
   const client = useQueryClient();
-  const call = useRecordedCall(callId);
+  const call = useCall(callId);
   const tags = useCallTags(callId);
   const review = useReview(callId);
   const player = useReplayPlayer(callId);

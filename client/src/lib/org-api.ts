@@ -1,6 +1,6 @@
 import type { Org } from '@earshot/shared';
 import { queryOptions, useQuery } from '@tanstack/react-query';
-import { apiFetch } from '../../../lib/api-fetch';
+import { apiFetch } from './api-fetch';
 
 /** Fetches the organisation (names of centers, regions, teams). */
 export const getOrg = () => apiFetch<Org>('/api/v1/org');
