@@ -1,8 +1,8 @@
 import { streamTone } from '@earshot/server/testing';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { consoleContext, microphoneRequests } from './support/browser.ts';
-import { useConsoleServer } from './support/console-server.ts';
+import { microphoneRequests } from './support/browser.ts';
+import { signedInPage, useConsoleServer } from './support/console-server.ts';
 
 const f = useConsoleServer();
 
@@ -29,7 +29,7 @@ describe('silent live listening in the console', () => {
       maxSeconds: 60,
     });
     try {
-      const page = await (await consoleContext(f.browser, 'Dana')).newPage();
+      const page = await signedInPage(f, 'exec');
       await page.goto(f.server.earshot.url);
       const row = page.locator(`.row[data-call-id="${callId}"]`);
       await row.getByRole('button', { name: 'Listen', exact: true }).click();
@@ -65,7 +65,7 @@ describe('silent live listening in the console', () => {
       await expect.poll(() => level(page, 'Output right'), poll).toBeGreaterThan(0.7);
 
       // A second console sees the first as a listener; the board counts both.
-      const other = await (await consoleContext(f.browser, 'Lee', 'light')).newPage();
+      const other = await signedInPage(f, 'lead', 'light');
       await other.goto(f.server.earshot.url);
       await other
         .locator(`.row[data-call-id="${callId}"]`)
@@ -73,10 +73,10 @@ describe('silent live listening in the console', () => {
         .click();
       await expect
         .poll(() => strip.locator('.presence').textContent(), poll)
-        .toBe('Also listening: Lee');
+        .toBe('Also listening: Lee Lead');
       await expect
         .poll(() => other.locator('.strip .presence').textContent(), poll)
-        .toBe('Also listening: Dana');
+        .toBe('Also listening: Dana Exec');
       await expect.poll(() => row.getByLabel('2 listening').count(), poll).toBe(1);
       expect(f.server.earshot.listen.sessions).toBe(2);
 
@@ -117,7 +117,7 @@ describe('silent live listening in the console', () => {
       maxSeconds: 60,
     });
     try {
-      const page = await (await consoleContext(f.browser, 'Dana')).newPage();
+      const page = await signedInPage(f, 'exec');
       await page.goto(f.server.earshot.url);
       await page
         .locator(`.row[data-call-id="${callId}"]`)

@@ -2,8 +2,7 @@ import { buildRtp, linearToUlaw, type Call } from '@earshot/shared';
 import { decodeWav } from '@earshot/server/testing';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { consoleContext } from './support/browser.ts';
-import { useConsoleServer } from './support/console-server.ts';
+import { signedInPage, useConsoleServer } from './support/console-server.ts';
 
 const f = useConsoleServer();
 
@@ -64,7 +63,7 @@ describe('tags made live land on the recording', () => {
     const { callId, legs } = await f.server.createCall('PCMU');
     const audio = callAudio(legs);
     try {
-      const page = await (await consoleContext(f.browser, 'Dana')).newPage();
+      const page = await signedInPage(f, 'exec');
       await page.goto(f.server.earshot.url);
       await page
         .locator(`.row[data-call-id="${callId}"]`)
@@ -110,7 +109,9 @@ describe('tags made live land on the recording', () => {
     const wav = decodeWav(
       Buffer.from(
         await (
-          await fetch(`${f.server.earshot.url}/api/v1/calls/${callId}/recording`)
+          await fetch(`${f.server.earshot.url}/api/v1/calls/${callId}/recording`, {
+            headers: { cookie: await f.server.cookie('qa') },
+          })
         ).arrayBuffer(),
       ),
     );
@@ -118,7 +119,7 @@ describe('tags made live land on the recording', () => {
     expect(Math.abs(beepMs - (audio.beepSentAt() - Date.parse(call.startedAt)))).toBeLessThan(20);
 
     // The replay page: the tag is a marker, and lands within 250 ms of the beep.
-    const replay = await (await consoleContext(f.browser, 'Quinn (QA)')).newPage();
+    const replay = await signedInPage(f, 'qa');
     await replay.goto(`${f.server.earshot.url}/review/${callId}`);
     await replay.getByRole('button', { name: /^Marker coaching at / }).waitFor();
     const row = replay.locator('.replay-tags li').first();
@@ -143,6 +144,6 @@ describe('tags made live land on the recording', () => {
     await replay.getByRole('button', { name: '← Recordings' }).click();
     await expect
       .poll(() => replay.locator(`tr[data-call-id="${callId}"]`).textContent(), poll)
-      .toContain('Quinn (QA)');
+      .toContain('Quinn QA');
   });
 });

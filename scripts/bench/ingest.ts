@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildRtp, linearToUlaw, type BoardUpdate, type Call } from '@earshot/shared';
-import { spawnServer } from '@earshot/server/testing';
+import { DEMO_PASSWORD, signInAt, spawnServer } from '@earshot/server/testing';
 import { io } from 'socket.io-client';
 
 const { values } = parseArgs({
@@ -69,14 +69,23 @@ async function startServer(): Promise<{ url: string; child: ChildProcess; dataDi
   const { url, child } = await spawnServer({
     EARSHOT_DATA_DIR: dataDir,
     EARSHOT_INGEST_TOKEN: TOKEN,
+    EARSHOT_DEMO_USERS: 'on',
   });
   return { url, child, dataDir };
 }
 
+/** Session cookies of the demo admin (declares the org) and executive (watches the board). */
+const sessions = { admin: '', exec: '' };
+
 async function api<T>(url: string, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${TOKEN}`,
+      'content-type': 'application/json',
+      cookie: sessions.admin,
+      origin: url,
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
@@ -147,7 +156,7 @@ async function runOnce(
   }
   const socket = createSocket({ type: 'udp4', sendBufferSize: 4 << 20 });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const board = io(url, { transports: ['websocket'] });
+  const board = io(url, { transports: ['websocket'], extraHeaders: { cookie: sessions.exec } });
   const updates: { at: number; update: BoardUpdate }[] = [];
   board.on('board:update', (update) => updates.push({ at: Date.now(), update }));
   await new Promise((resolve) => board.emit('board:subscribe', {}, resolve));
@@ -223,6 +232,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 const { url, child, dataDir } = await startServer();
 try {
+  sessions.admin = await signInAt(url, 'admin', DEMO_PASSWORD);
+  sessions.exec = await signInAt(url, 'exec', DEMO_PASSWORD);
   await api(url, 'PUT', '/api/v1/org', {
     regions: [{ id: 'bench-region', name: 'Bench' }],
     centers: [

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { EventsResult, KpiSnapshot, KpiUpdate } from '@earshot/shared';
-import { spawnServer } from '@earshot/server/testing';
+import { DEMO_PASSWORD, signInAt, spawnServer } from '@earshot/server/testing';
 import { io, type Socket } from 'socket.io-client';
 import { demoOrg } from '../../server/src/sim/demoOrg.ts';
 import { Random } from '../../server/src/sim/random.ts';
@@ -50,11 +50,20 @@ const { url, child } = await spawnServer({
   EARSHOT_DATA_DIR: dataDir,
   EARSHOT_INGEST_TOKEN: TOKEN,
   EARSHOT_MEDIASOUP_WORKERS: '1',
+  EARSHOT_DEMO_USERS: 'on',
 });
+// The demo admin declares the organisation; the consoles are the demo executive's.
+const admin = await signInAt(url, 'admin', DEMO_PASSWORD);
+const exec = await signInAt(url, 'exec', DEMO_PASSWORD);
 const post = async (path: string, body: unknown, method = 'POST') => {
   const res = await fetch(`${url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${TOKEN}`,
+      'content-type': 'application/json',
+      cookie: admin,
+      origin: url,
+    },
     body: JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
@@ -72,7 +81,7 @@ try {
     ...org.teams.map((t) => `team:${t.id}`),
   ];
   for (let i = 0; i < consoles; i++) {
-    const socket = io(url, { transports: ['websocket'] });
+    const socket = io(url, { transports: ['websocket'], extraHeaders: { cookie: exec } });
     sockets.push(socket);
     await new Promise((resolve) =>
       socket.emit('kpi:subscribe', { scope: scopes[i % scopes.length], window: '1h' }, resolve),

@@ -57,7 +57,9 @@ const browser = await launchBrowser();
 const streams: { stop(): void }[] = [];
 
 async function openConsole(): Promise<Page> {
-  const page = await (await consoleContext(browser, 'Bench')).newPage();
+  const page = await (
+    await consoleContext(browser, { url: server.earshot.url, cookie: await server.cookie('exec') })
+  ).newPage();
   await page.goto(server.earshot.url);
   return page;
 }
@@ -116,7 +118,10 @@ try {
       stream(call.legs.customer.port, 900),
     );
   }
-  const observer = io(server.earshot.url, { transports: ['websocket'] });
+  const observer = io(server.earshot.url, {
+    transports: ['websocket'],
+    extraHeaders: { cookie: await server.cookie('exec') },
+  });
   const messages: { at: number; bytes: number }[] = [];
   observer.on('board:update', (u: BoardUpdate) =>
     messages.push({ at: Date.now(), bytes: JSON.stringify(u).length }),

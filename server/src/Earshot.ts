@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -14,6 +13,8 @@ import { PortAllocator } from './ingest/PortAllocator.ts';
 import type { Logger } from './log/logger.ts';
 import { WorkerPool } from './media/WorkerPool.ts';
 import { AuditLog, type AuditEntry } from './audit/AuditLog.ts';
+import { AuthService } from './auth/AuthService.ts';
+import { IngestTokenStore } from './auth/IngestTokenStore.ts';
 import { KpiService } from './kpi/KpiService.ts';
 import { ListenService } from './listen/ListenService.ts';
 import { createMetrics } from './metrics/Metrics.ts';
@@ -25,21 +26,6 @@ import { TagRepository } from './tags/TagRepository.ts';
 import { TagService } from './tags/TagService.ts';
 
 const DEFAULT_CLIENT_DIST = fileURLToPath(new URL('../../client/dist', import.meta.url));
-
-/** The ingest token: configured, or generated once and kept in the data dir. */
-function resolveIngestToken(config: Config, log: Logger): string {
-  if (config.ingestToken) return config.ingestToken;
-  const file = join(config.dataDir, 'ingest-token');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(config.dataDir, { recursive: true });
-  const token = randomBytes(24).toString('base64url');
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  log.warn(
-    { file },
-    'EARSHOT_INGEST_TOKEN is not set: generated an ingest token into the data dir',
-  );
-  return token;
-}
 
 /** A running Earshot server: everything main.ts and the tests need. */
 export interface Earshot {
@@ -54,6 +40,12 @@ export interface Earshot {
   tags: TagService;
   kpi: KpiService;
   audit: AuditLog;
+  auth: AuthService;
+  tokens: IngestTokenStore;
+  /**
+   * A token the ingest routes accept: EARSHOT_INGEST_TOKEN, or one made up for this process
+   * (for the built-in simulator) and kept nowhere.
+   */
   ingestToken: string;
   db: Database;
   /** Ends calls cleanly, closes sockets, workers and the database. Idempotent. */
@@ -102,7 +94,8 @@ export async function startEarshot(
   sweep();
   const retention = setInterval(sweep, 3_600_000);
   retention.unref();
-  const ingestToken = resolveIngestToken(config, logger);
+  const ingestToken = config.ingestToken ?? randomBytes(32).toString('base64url');
+  const tokens = new IngestTokenStore(db, ingestToken);
 
   const listen = new ListenService(
     calls,
@@ -128,6 +121,21 @@ export async function startEarshot(
   listen.on('stopped', (actor, callId, ms) =>
     record({ actor, action: 'listen.stop', target: callId, details: { listenedMs: ms } }),
   );
+  listen.on('denied', (actor, callId, team) =>
+    record({ actor, action: 'listen.denied', target: callId, details: { team } }),
+  );
+  const auth = new AuthService({
+    db,
+    org,
+    sessionTtlMs: config.auth.sessionTtlMs,
+    record,
+    logger: logger.child({ module: 'auth' }),
+  });
+  if (config.auth.adminPassword) {
+    const outcome = await auth.ensureAdmin('admin', config.auth.adminPassword);
+    logger.info({ outcome }, 'EARSHOT_ADMIN_PASSWORD: the admin user is ready');
+  }
+  await auth.demoUsers(config.auth.demoUsers);
   tags.on('created', (tag, actor) =>
     record({
       actor,
@@ -162,6 +170,8 @@ export async function startEarshot(
     listen,
     tags,
     kpi,
+    auth,
+    org,
     logger.child({ module: 'realtime' }),
   );
   const metrics = createMetrics({ pool, calls, listen, boardViewers: () => realtime.boardViewers });
@@ -177,7 +187,10 @@ export async function startEarshot(
       kpi,
       pool,
       metrics,
-      ingestToken,
+      auth,
+      tokens,
+      demoUsers: config.auth.demoUsers,
+      trustProxy: config.auth.trustProxy,
       clientDist: options.clientDist ?? DEFAULT_CLIENT_DIST,
       logger,
     }),
@@ -210,11 +223,14 @@ export async function startEarshot(
     tags,
     kpi,
     audit,
+    auth,
+    tokens,
     ingestToken,
     db,
     close() {
       closing ??= (async () => {
         clearInterval(retention);
+        auth.close();
         kpi.close();
         listen.close();
         await calls.close();

@@ -49,3 +49,11 @@ export class UnavailableError extends AppError {
     super('unavailable', 503, message);
   }
 }
+
+export class RateLimitedError extends AppError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number) {
+    super('rate_limited', 429, message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

@@ -30,6 +30,7 @@ const simulator = config.simulator.enabled
   ? await Simulator.start({
       baseUrl: earshot.url,
       ingestToken: earshot.ingestToken,
+      declareOrg: (org) => earshot.org.replace(org),
       seed: config.simulator.seed,
       concurrentCalls: config.simulator.concurrentCalls,
       logger: log.child({ module: 'sim' }),

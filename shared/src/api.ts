@@ -9,6 +9,7 @@ export const ErrorCode = z.enum([
   'not_found',
   'conflict',
   'payload_too_large',
+  'rate_limited',
   'unavailable',
   'internal',
 ]);
@@ -35,3 +36,8 @@ export function fieldIssues(error: z.ZodError): FieldIssue[] {
 export type Ack<T> =
   | { ok: true; data: T }
   | { ok: false; error: { code: ErrorCode; message: string; issues?: FieldIssue[] } };
+
+/** Ends a switch over a discriminated union: a new member fails the typecheck here. */
+export function assertUnreachable(value: never): never {
+  throw new Error(`unexpected value ${JSON.stringify(value)}`);
+}

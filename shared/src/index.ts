@@ -9,3 +9,4 @@ export * from './org.ts';
 export * from './realtime.ts';
 export * from './tags.ts';
 export * from './kpi.ts';
+export * from './auth.ts';

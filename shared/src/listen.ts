@@ -1,17 +1,11 @@
 import { z } from 'zod';
 import type { LegName } from './calls.ts';
 
-/** How a listener names itself until sign-in exists. */
-export const HelloRequest = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(60),
-  /** A console's lasting id (kept by the browser): tags it makes are its own. */
-  consoleId: z.string().uuid().optional(),
-});
-export type HelloRequest = z.infer<typeof HelloRequest>;
-
+/** Someone listening to a call: shown only to others allowed to hear it. */
 export interface Presence {
   /** The console session (one per browser tab). */
   id: string;
+  /** The signed-in user's name. */
   name: string;
 }
 
@@ -66,4 +60,4 @@ export interface ListenOffer {
 }
 
 /** Why a console stopped receiving a call without asking. */
-export type ListenEndReason = 'call-ended' | 'media-lost';
+export type ListenEndReason = 'call-ended' | 'media-lost' | 'revoked';

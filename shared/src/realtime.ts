@@ -20,7 +20,7 @@ export interface ClientToServerEvents {
   'board:subscribe': (payload: unknown, ack: (result: Ack<{ calls: Call[] }>) => void) => void;
   /** Leaves the live board. */
   'board:unsubscribe': (payload: unknown, ack: (result: Ack<null>) => void) => void;
-  /** Names this console (`{ name }`) so other listeners see who is there. */
+  /** Who this console is to other listeners (the signed-in user, this tab's presence id). */
   'session:hello': (payload: unknown, ack: (result: Ack<Presence>) => void) => void;
   /** The router's RTP capabilities, to load the mediasoup-client Device. */
   'media:capabilities': (
@@ -41,7 +41,7 @@ export interface ClientToServerEvents {
   'kpi:subscribe': (payload: unknown, ack: (result: Ack<KpiSnapshot>) => void) => void;
   /** Stops following a KPI scope. */
   'kpi:unsubscribe': (payload: unknown, ack: (result: Ack<null>) => void) => void;
-  /** Tags a call this console listens to (`{ callId, tag }`), as its own. */
+  /** Tags a call the user may see (`{ callId, tag }`), signed with the user. */
   'tag:create': (payload: unknown, ack: (result: Ack<Tag>) => void) => void;
 }
 
@@ -51,12 +51,16 @@ export interface ServerToClientEvents {
   'board:update': (update: BoardUpdate) => void;
   /** Who is listening to a call this console listens to, whenever it changes. */
   'listeners:update': (update: { callId: string; listeners: Presence[] }) => void;
-  /** A call this console listened to ended, or its media was lost. */
+  /** A call this console listened to ended, its media was lost, or the right to hear it went. */
   'listen:ended': (event: { callId: string; reason: ListenEndReason }) => void;
   /** The call's media moved to another worker: start listening again to re-attach. */
   'listen:restart': (event: { callId: string }) => void;
   /** The metrics of a followed scope that changed (at most 4 per second per scope). */
   'kpi:update': (update: KpiUpdate) => void;
+  /** The user's rights changed: the console reloads who it is and rejoins the board. */
+  'session:changed': () => void;
+  /** The session ended (signed out, expired, or the user removed); the socket closes next. */
+  'session:ended': (event: { reason: 'signed-out' | 'expired' | 'removed' }) => void;
   /** A tag was made on a call this console listens to. */
   'tag:created': (tag: Tag) => void;
   /** A tag on a call this console listens to changed. */

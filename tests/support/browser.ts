@@ -20,20 +20,25 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** A browser context whose console already knows its listener name (no dialog). */
+/**
+ * A browser context for the console, signed in when given a session cookie (`name=value`,
+ * from the harness's sign-in) and otherwise at the login page.
+ */
 export async function consoleContext(
   browser: Browser,
-  name: string,
-  theme: 'dark' | 'light' = 'dark',
+  options: { url: string; cookie?: string; theme?: 'dark' | 'light' },
 ): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1440, height: 860 } });
+  if (options.cookie) {
+    const [name, value] = options.cookie.split('=') as [string, string];
+    await context.addCookies([
+      { name, value, url: options.url, httpOnly: true, sameSite: 'Strict' },
+    ]);
+  }
   await context.addInitScript(
-    ([n, t]) =>
-      localStorage.setItem(
-        'earshot.console',
-        JSON.stringify({ state: { name: n, theme: t }, version: 0 }),
-      ),
-    [name, theme] as const,
+    (t) =>
+      localStorage.setItem('earshot.console', JSON.stringify({ state: { theme: t }, version: 0 })),
+    options.theme ?? 'dark',
   );
   // Count microphone requests: a listening console must never make one. (A string, so
   // that no test-time transform can touch what runs in the page.)

@@ -3,10 +3,15 @@
 import type { Socket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startTestServer, udpSocket, type TestServer } from '@earshot/server/testing';
-import type { Browser } from 'playwright-core';
+import {
+  startTestServer,
+  udpSocket,
+  type TestServer,
+  type TestUser,
+} from '@earshot/server/testing';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import { launchBrowser } from './browser.ts';
+import { consoleContext, launchBrowser } from './browser.ts';
 
 export interface ConsoleFixture {
   server: TestServer;
@@ -15,6 +20,21 @@ export interface ConsoleFixture {
 }
 
 const clientDist = fileURLToPath(new URL('../../client/dist', import.meta.url));
+
+/** A console page signed in as a test user (in a context of its own). */
+export async function signedInPage(
+  f: ConsoleFixture,
+  user: TestUser,
+  theme: 'dark' | 'light' = 'dark',
+): Promise<Page> {
+  const url = f.server.earshot.url;
+  const context = await consoleContext(f.browser, {
+    url,
+    cookie: await f.server.cookie(user),
+    theme,
+  });
+  return context.newPage();
+}
 
 export function useConsoleServer(): ConsoleFixture {
   const fixture = {} as ConsoleFixture;

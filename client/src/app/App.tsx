@@ -1,54 +1,47 @@
+import type { Me } from '@earshot/shared';
 import { useEffect, useMemo, useSyncExternalStore } from 'react';
+import { AdminPage } from '../features/admin/components/admin-page';
+import { LoginPage } from '../features/auth/components/login-page';
 import { CoachingQueue } from '../features/coaching/components/coaching-queue';
 import { KpiPage } from '../features/kpi/components/kpi-page';
 import { LiveBoard } from '../features/live-board/components/board';
 import { ListenPanel } from '../features/listen/components/listen-panel';
-import { NameDialog } from '../features/listen/components/name-dialog';
 import { ReplayView } from '../features/replay/components/replay-view';
 import { ReviewList } from '../features/replay/components/review-list';
 import { listenEngine } from '../lib/media/listen-engine';
 import { useListen } from '../lib/media/use-listen';
 import { navigate, usePath } from '../lib/router';
-import { connectionStatus, request, socket } from '../lib/socket';
+import { signOut, useMe } from '../lib/session';
+import { connectionStatus, socket } from '../lib/socket';
 import { useAppStore } from './store';
 
-/** Tells the server who this console is (again after every reconnect). */
-function useHello(name: string | undefined) {
-  useEffect(() => {
-    if (!name) return;
-    const hello = () =>
-      void request('session:hello', { name, consoleId: useAppStore.getState().consoleId }).catch(
-        () => undefined,
-      );
-    if (socket.connected) hello();
-    socket.on('connect', hello);
-    return () => {
-      socket.off('connect', hello);
-    };
-  }, [name]);
-}
-
-export function App() {
+/** The console once signed in: pages by what the user may do, and listening on top. */
+function Console({ me }: { me: Me }) {
   const theme = useAppStore((s) => s.theme);
   const toggleTheme = useAppStore((s) => s.toggleTheme);
-  const name = useAppStore((s) => s.name);
-  const setName = useAppStore((s) => s.setName);
-  const pendingListen = useAppStore((s) => s.pendingListen);
-  const setPendingListen = useAppStore((s) => s.setPendingListen);
   const selectedCallId = useAppStore((s) => s.selectedCallId);
   const select = useAppStore((s) => s.select);
   const status = useSyncExternalStore(connectionStatus.subscribe, connectionStatus.get);
   const path = usePath();
+  const can = me.capabilities;
+  const pages = (
+    [
+      ['/', 'Live', 'live', can.listen],
+      ['/review', 'Review', 'review', can.review],
+      ['/coaching', 'Coaching', 'coaching', can.listen || can.review],
+      ['/kpis', 'KPIs', 'kpis', can.listen || can.review],
+      ['/admin', 'Admin', 'admin', can.admin],
+    ] as const
+  ).filter(([, , , allowed]) => allowed);
   const replayId = /^\/review\/([0-9a-f-]{36})$/.exec(path)?.[1];
-  const page = replayId
+  // A shared link to a live call: `/live/<call id>` opens it for listening.
+  const linkedCall = /^\/live\/([0-9a-f-]{36})$/.exec(path)?.[1];
+  const asked = replayId
     ? 'review'
-    : path === '/review'
-      ? 'review'
-      : path === '/coaching'
-        ? 'coaching'
-        : path === '/kpis'
-          ? 'kpis'
-          : 'live';
+    : linkedCall
+      ? 'live'
+      : (pages.find(([href]) => href !== '/' && path.startsWith(href))?.[2] ?? 'live');
+  const page = pages.some(([, , id]) => id === asked) ? asked : (pages[0]?.[2] ?? 'none');
   const { strips } = useListen();
   const listening = useMemo(
     () =>
@@ -57,30 +50,32 @@ export function App() {
       ),
     [strips],
   );
-  useHello(name);
 
   useEffect(() => {
-    document.documentElement.dataset.theme = theme;
-  }, [theme]);
+    socket.connect();
+    return () => {
+      socket.disconnect();
+    };
+  }, []);
 
-  const listen = (callId: string) => {
-    if (!useAppStore.getState().name) setPendingListen(callId);
-    else listenEngine.open(callId);
-  };
+  useEffect(() => {
+    if (!linkedCall || !can.listen) return;
+    const open = () => listenEngine.open(linkedCall);
+    if (socket.connected) open();
+    else socket.once('connect', open);
+    return () => {
+      socket.off('connect', open);
+    };
+  }, [linkedCall, can.listen]);
+
+  const listen = (callId: string) => listenEngine.open(callId);
 
   return (
     <div className="app">
       <header className="topbar">
         <h1>Earshot</h1>
         <nav className="nav" aria-label="Pages">
-          {(
-            [
-              ['/', 'Live', 'live'],
-              ['/review', 'Review', 'review'],
-              ['/coaching', 'Coaching', 'coaching'],
-              ['/kpis', 'KPIs', 'kpis'],
-            ] as const
-          ).map(([href, label, id]) => (
+          {pages.map(([href, label, id]) => (
             <a
               key={id}
               href={href}
@@ -102,16 +97,7 @@ export function App() {
               : 'Offline, reconnecting…'}
         </span>
         <span className="spacer" />
-        {name && (
-          <button
-            type="button"
-            className="ghost"
-            onClick={() => setPendingListen('')}
-            title="Change the name other listeners see"
-          >
-            {name}
-          </button>
-        )}
+        <UserMenu me={me} />
         <button
           type="button"
           className="ghost"
@@ -121,8 +107,14 @@ export function App() {
           {theme === 'dark' ? '☀' : '☾'}
         </button>
       </header>
-      <main className="layout">
-        {page === 'live' ? (
+      <main className={can.listen ? 'layout' : 'layout layout-solo'}>
+        {page === 'none' ? (
+          <div className="empty">
+            <p>Your account has no role yet. An admin gives you one on the Admin page.</p>
+          </div>
+        ) : page === 'admin' ? (
+          <AdminPage />
+        ) : page === 'live' ? (
           <LiveBoard
             listening={listening}
             selectedCallId={selectedCallId}
@@ -139,24 +131,50 @@ export function App() {
           <ReviewList />
         )}
         {/* Listening goes on whatever page is open. */}
-        <ListenPanel />
+        {can.listen && <ListenPanel />}
       </main>
-      {pendingListen !== undefined && (
-        <NameDialog
-          onCancel={() => setPendingListen(undefined)}
-          onSubmit={(newName) => {
-            setName(newName);
-            setPendingListen(undefined);
-            // Socket.IO keeps order: the server has the name before the listen request,
-            // and opening inside the click lets the AudioContext start.
-            void request('session:hello', {
-              name: newName,
-              consoleId: useAppStore.getState().consoleId,
-            }).catch(() => undefined);
-            if (pendingListen) listenEngine.open(pendingListen);
-          }}
-        />
-      )}
     </div>
   );
+}
+
+/** Who is signed in, their roles, and signing out. */
+function UserMenu({ me }: { me: Me }) {
+  const roles = me.user.roles.map((r) => ROLE_NAMES[r.role]).join(', ') || 'no role';
+  return (
+    <span className="user-menu">
+      <span title={`Signed in as ${me.user.username}`}>
+        {me.user.name} <span className="muted">· {roles}</span>
+      </span>
+      <button type="button" className="ghost" onClick={() => void signOut()}>
+        Sign out
+      </button>
+    </span>
+  );
+}
+
+const ROLE_NAMES = {
+  admin: 'Admin',
+  executive: 'Executive',
+  teamLead: 'Team lead',
+  qa: 'QA reviewer',
+} as const;
+
+export function App() {
+  const theme = useAppStore((s) => s.theme);
+  const me = useMe();
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
+  if (me.isPending) return <div className="splash">Earshot</div>;
+  if (me.isError)
+    return (
+      <div className="splash">
+        <p>The server cannot be reached: {me.error.message}</p>
+        <button type="button" onClick={() => void me.refetch()}>
+          Try again
+        </button>
+      </div>
+    );
+  if (!me.data) return <LoginPage />;
+  return <Console key={me.data.user.id} me={me.data} />;
 }

@@ -1,6 +1,5 @@
 import { create, type StateCreator } from 'zustand';
 import { persist } from 'zustand/middleware';
-import { uuid } from '../lib/uuid';
 
 export type Theme = 'dark' | 'light';
 
@@ -18,18 +17,7 @@ interface UiSlice {
   setLastLabel(label: string): void;
 }
 
-interface IdentitySlice {
-  /** How this console is named to other listeners (until sign-in exists). */
-  name: string | undefined;
-  setName(name: string): void;
-  /** This browser's lasting id: the tags it makes are its own. */
-  consoleId: string;
-  /** A call waiting for the name dialog before listening starts. */
-  pendingListen: string | undefined;
-  setPendingListen(callId: string | undefined): void;
-}
-
-export type AppState = UiSlice & IdentitySlice;
+export type AppState = UiSlice;
 
 const uiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => ({
   theme: window.matchMedia?.('(prefers-color-scheme: light)').matches ? 'light' : 'dark',
@@ -48,22 +36,12 @@ const uiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => ({
   setLastLabel: (lastLabel) => set({ lastLabel }),
 });
 
-const identitySlice: StateCreator<AppState, [], [], IdentitySlice> = (set) => ({
-  name: undefined,
-  setName: (name) => set({ name }),
-  consoleId: uuid(),
-  pendingListen: undefined,
-  setPendingListen: (pendingListen) => set({ pendingListen }),
-});
-
 /** UI state: one store of slices; middleware only here, on the combined store. */
 export const useAppStore = create<AppState>()(
-  persist((...a) => ({ ...uiSlice(...a), ...identitySlice(...a) }), {
+  persist((...a) => ({ ...uiSlice(...a) }), {
     name: 'earshot.console',
     partialize: (s) => ({
       theme: s.theme,
-      name: s.name,
-      consoleId: s.consoleId,
       lastLabel: s.lastLabel,
       thresholds: s.thresholds,
     }),

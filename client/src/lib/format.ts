@@ -1,8 +1,5 @@
-/** A customer number reduced to its last four digits. */
-export const maskNumber = (n: string | null): string => {
-  const digits = n?.replace(/\D/g, '') ?? '';
-  return digits.length ? `••• ${digits.slice(-4)}` : '—';
-};
+/** A customer number as the server gives it: masked unless the user's role needs it. */
+export const customerNumber = (n: string | null): string => n ?? '—';
 
 /** A call-time offset as m:ss.t (tenths), for tags. */
 export function formatOffset(ms: number): string {

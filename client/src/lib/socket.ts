@@ -4,7 +4,8 @@ import { io, type Socket } from 'socket.io-client';
 export type ConsoleSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** The console's one Socket.IO connection (reconnects by itself). */
-export const socket: ConsoleSocket = io({ transports: ['websocket'], autoConnect: true });
+// NOTE: connected once signed in (the server refuses a socket without a session).
+export const socket: ConsoleSocket = io({ transports: ['websocket'], autoConnect: false });
 
 /** An error the server answered in an ack. */
 export class RequestError extends Error {

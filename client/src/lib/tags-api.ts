@@ -1,16 +1,6 @@
 import type { Tag } from '@earshot/shared';
 import { queryOptions, useQuery, type QueryClient } from '@tanstack/react-query';
-import { useAppStore } from '../app/store';
 import { apiFetch } from './api-fetch';
-
-/** Who this console is, for changes the API attributes (until sign-in exists). */
-export const authorHeaders = (): Record<string, string> => {
-  const { consoleId, name } = useAppStore.getState();
-  return {
-    'x-earshot-author-id': consoleId,
-    'x-earshot-author-name': encodeURIComponent(name ?? 'unnamed'),
-  };
-};
 
 /** Fetches a call's tags. */
 export const getCallTags = (callId: string) =>
@@ -37,15 +27,15 @@ export async function updateTag(
 ): Promise<Tag> {
   const tag = await apiFetch<Tag>(`/api/v1/tags/${id}`, {
     method: 'PATCH',
-    headers: { 'content-type': 'application/json', ...authorHeaders() },
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify(change),
   });
   upsertTag(client, tag);
   return tag;
 }
 
-/** Deletes one of this console's tags. */
+/** Deletes one of the user's own tags. */
 export async function deleteTag(client: QueryClient, tag: Tag): Promise<void> {
-  await apiFetch<Tag>(`/api/v1/tags/${tag.id}`, { method: 'DELETE', headers: authorHeaders() });
+  await apiFetch<Tag>(`/api/v1/tags/${tag.id}`, { method: 'DELETE' });
   client.setQueryData<Tag[]>(['tags', tag.callId], (tags) => tags?.filter((t) => t.id !== tag.id));
 }

@@ -19,7 +19,7 @@ describe('audit trail', () => {
       ),
     );
     expect(await audit.verify()).toEqual({ ok: true, records: 20 });
-    expect((await audit.list(3)).map((r) => r.seq)).toEqual([20, 19, 18]);
+    expect((await audit.list({ limit: 3 })).map((r) => r.seq)).toEqual([20, 19, 18]);
 
     await db.run('UPDATE audit SET details = \'{"i":99}\' WHERE seq = 7');
     expect(await audit.verify()).toEqual({ ok: false, brokenAt: 7 });

@@ -1,17 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { Database } from '../db/Database.ts';
+import type { AuditAction, AuditQuery } from '@earshot/shared';
+import type { Database, SqlValue } from '../db/Database.ts';
 
 /** What is recorded: who did what to what, when, and anything that says more. */
 export interface AuditEntry {
   actor: { id: string; name: string };
-  action:
-    | 'listen.start'
-    | 'listen.stop'
-    | 'recording.replay'
-    | 'recording.download'
-    | 'tag.create'
-    | 'tag.update'
-    | 'tag.delete';
+  action: AuditAction;
   target: string | null;
   details?: Record<string, unknown>;
 }
@@ -37,6 +31,8 @@ interface AuditRow {
 }
 
 const GENESIS = '0'.repeat(64);
+
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** The hash of a record: its fields in a fixed order, chained to the previous hash. */
 function hashOf(
@@ -133,11 +129,33 @@ export class AuditLog {
     return next;
   }
 
-  /** Records, newest first. */
-  async list(limit = 500): Promise<AuditRecord[]> {
-    return (
-      await this.#db.all<AuditRow>('SELECT * FROM audit ORDER BY seq DESC LIMIT ?', [limit])
-    ).map(fromRow);
+  /** Records matching a query, newest first. */
+  async list(
+    query: Omit<AuditQuery, 'format' | 'limit'> & { limit?: number } = {},
+  ): Promise<AuditRecord[]> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    const add = (clause: string, ...values: SqlValue[]) => {
+      where.push(clause);
+      params.push(...values);
+    };
+    if (query.actor)
+      add(
+        "(actor_id = ? OR actor_name LIKE ? ESCAPE '\\')",
+        query.actor,
+        `%${likeEscape(query.actor)}%`,
+      );
+    if (query.action?.length)
+      add(`action IN (${query.action.map(() => '?').join(', ')})`, ...query.action);
+    if (query.target) add('target = ?', query.target);
+    if (query.from) add('at >= ?', new Date(query.from).toISOString());
+    if (query.to) add('at <= ?', new Date(query.to).toISOString());
+    if (query.before) add('seq < ?', query.before);
+    const rows = await this.#db.all<AuditRow>(
+      `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`,
+      [...params, query.limit ?? 500],
+    );
+    return rows.map(fromRow);
   }
 
   /** Walks the chain from the start: ok with the count, or the first record that does not fit. */

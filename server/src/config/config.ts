@@ -20,7 +20,19 @@ const EnvSchema = z
     PORT: port('PORT', 0).default(8080),
     HOST: z.string().min(1).default('127.0.0.1'),
     EARSHOT_DATA_DIR: z.string().min(1).default('data'),
-    EARSHOT_INGEST_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    EARSHOT_INGEST_TOKEN: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
+    EARSHOT_ADMIN_PASSWORD: z
+      .string()
+      .min(10, 'must be at least 10 characters')
+      .max(256, 'must be at most 256 characters')
+      .optional(),
+    EARSHOT_SESSION_HOURS: z.coerce
+      .number({ error: 'must be a number of hours' })
+      .min(0.01, 'must be at least 0.01')
+      .max(720, 'must be at most 720 (30 days)')
+      .default(12),
+    EARSHOT_DEMO_USERS: onOff.optional(),
+    EARSHOT_TRUST_PROXY: onOff.default('off'),
     EARSHOT_SIMULATOR: onOff.default('off'),
     EARSHOT_SIM_SEED: z.coerce.number().int().min(0).default(1),
     EARSHOT_SIM_CONCURRENT_CALLS: z.coerce.number().int().min(1).max(500).default(24),
@@ -74,8 +86,17 @@ const EnvSchema = z
 export interface Config {
   http: { port: number; host: string };
   dataDir: string;
-  /** Bearer token for ingest routes; when absent one is generated into the data dir. */
+  /** A bearer token for ingest routes besides those admins create (kept only in memory). */
   ingestToken: string | undefined;
+  auth: {
+    /** When set, the `admin` user exists with this password at start-up. */
+    adminPassword: string | undefined;
+    sessionTtlMs: number;
+    /** Demo users for each role, with their passwords on the login page. */
+    demoUsers: boolean;
+    /** Behind a TLS-terminating proxy: trust X-Forwarded-Proto/-For (Secure cookies, client IPs). */
+    trustProxy: boolean;
+  };
   simulator: { enabled: boolean; seed: number; concurrentCalls: number };
   mediasoup: {
     workers: number;
@@ -127,6 +148,13 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     http: { port: e.PORT, host: e.HOST },
     dataDir: resolve(cwd, e.EARSHOT_DATA_DIR),
     ingestToken: e.EARSHOT_INGEST_TOKEN,
+    auth: {
+      adminPassword: e.EARSHOT_ADMIN_PASSWORD,
+      sessionTtlMs: e.EARSHOT_SESSION_HOURS * 3_600_000,
+      // NOTE: demo users come with the demo simulator unless told otherwise.
+      demoUsers: (e.EARSHOT_DEMO_USERS ?? e.EARSHOT_SIMULATOR) === 'on',
+      trustProxy: e.EARSHOT_TRUST_PROXY === 'on',
+    },
     simulator: {
       enabled: e.EARSHOT_SIMULATOR === 'on',
       seed: e.EARSHOT_SIM_SEED,

@@ -1,6 +1,6 @@
 import type { ApiErrorBody, Call, Org } from '@earshot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, TEST_ORG, TEST_TOKEN, type TestServer } from '../test/harness.ts';
+import { startTestServer, TEST_ORG, type TestServer } from '../test/harness.ts';
 
 let server: TestServer;
 
@@ -183,7 +183,7 @@ describe('organisation', () => {
       ],
       agents: [...TEST_ORG.agents, TEST_ORG.agents[0]!],
     };
-    const res = await server.api<ApiErrorBody>('PUT', '/api/v1/org', bad);
+    const res = await server.api<ApiErrorBody>('PUT', '/api/v1/org', bad, { as: 'admin' });
     expect(res.status).toBe(400);
     const paths = res.body.error.issues!.map((i) => i.path);
     expect(paths).toEqual(
@@ -197,18 +197,17 @@ describe('organisation', () => {
     expect((await server.api<Org>('GET', '/api/v1/org')).body).toEqual(TEST_ORG);
   });
 
-  it('needs the ingest token to change', async () => {
-    expect((await server.api('PUT', '/api/v1/org', TEST_ORG, { token: null })).status).toBe(401);
-    expect(
-      (await server.api('PUT', '/api/v1/org', TEST_ORG, { token: `${TEST_TOKEN}x` })).status,
-    ).toBe(401);
+  it('is changed by an admin only: neither another role nor an ingest token may', async () => {
+    expect((await server.api('PUT', '/api/v1/org', TEST_ORG, { as: null })).status).toBe(401);
+    expect((await server.api('PUT', '/api/v1/org', TEST_ORG, { as: 'exec' })).status).toBe(403);
+    expect((await server.api('PUT', '/api/v1/org', TEST_ORG, { as: 'admin' })).status).toBe(200);
   });
 });
 
 describe('health and metrics', () => {
   it('reports health with the worker count', async () => {
     const res = await server.api<{ status: string; workers: number }>('GET', '/healthz');
-    expect(res).toEqual({ status: 200, body: { status: 'ok', workers: 1, calls: 0 } });
+    expect(res).toMatchObject({ status: 200, body: { status: 'ok', workers: 1, calls: 0 } });
   });
 
   it('exposes Prometheus metrics for workers, calls, legs and packets', async () => {

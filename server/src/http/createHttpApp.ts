@@ -11,6 +11,8 @@ import type { AuditLog } from '../audit/AuditLog.ts';
 import type { KpiService } from '../kpi/KpiService.ts';
 import type { ReviewService } from '../review/ReviewService.ts';
 import type { TagService } from '../tags/TagService.ts';
+import type { AuthService } from '../auth/AuthService.ts';
+import type { IngestTokenStore } from '../auth/IngestTokenStore.ts';
 import { errorHandler } from './errorHandler.ts';
 import { apiRouter } from './routes.ts';
 
@@ -24,7 +26,10 @@ export interface HttpDeps {
   audit: AuditLog;
   pool: WorkerPool;
   metrics: Registry;
-  ingestToken: string;
+  auth: AuthService;
+  tokens: IngestTokenStore;
+  demoUsers: boolean;
+  trustProxy: boolean;
   clientDist: string;
   logger: Logger;
 }
@@ -33,6 +38,7 @@ export interface HttpDeps {
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  if (deps.trustProxy) app.set('trust proxy', true);
   app.use((_req, res, next) => {
     // The console loads only its own files, talks only to its own server, and may never
     // use a microphone or camera: a listener cannot be heard on a call, whatever runs.

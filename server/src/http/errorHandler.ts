@@ -1,6 +1,6 @@
 import type { ApiErrorBody } from '@earshot/shared';
 import type { ErrorRequestHandler } from 'express';
-import { AppError } from '../errors.ts';
+import { AppError, RateLimitedError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 
 interface BodyParserError {
@@ -17,6 +17,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     const parser = error as BodyParserError;
     if (error instanceof AppError) {
       status = error.status;
+      if (error instanceof RateLimitedError)
+        res.set('Retry-After', String(error.retryAfterSeconds));
       body = {
         error: {
           code: error.code,

@@ -16,7 +16,7 @@ async function converse(
   legs: Record<'agent' | 'customer', { port: number }>,
   seconds: number,
   talking: (leg: 'agent' | 'customer', s: number) => boolean,
-) {
+): Promise<number> {
   const start = Date.now();
   for (let n = 0; n < seconds * 50; n++) {
     const wait = start + n * 20 - Date.now();
@@ -33,6 +33,7 @@ async function converse(
       );
     }
   }
+  return Date.now() - start;
 }
 
 const within = (actual: number | null, expected: number, tolerance: number) => {
@@ -44,11 +45,12 @@ describe('what the audio shows', () => {
   it('a known speech and silence pattern per leg gives the talk ratio, silence and overtalk within 5 %', async () => {
     const { callId, legs } = await t.server.createCall('PCMU');
     // 8 s: the agent talks 0-4 s, the customer 2-6 s: overtalk 2-4 s, silence 6-8 s.
-    await converse(legs, 8, (leg, s) => (leg === 'agent' ? s < 4 : s >= 2 && s < 6));
+    const sentMs = await converse(legs, 8, (leg, s) => (leg === 'agent' ? s < 4 : s >= 2 && s < 6));
     await new Promise((resolve) => setTimeout(resolve, 300));
     const call = (await t.server.api<Call>('GET', `/api/v1/calls/${callId}`)).body;
     const total = call.audio.durationMs;
-    within(total, 8000, 400);
+    // NOTE: on a busy machine the sender can fall behind its 8 s; the call lasts what it sent.
+    within(total, sentMs, 400);
     within(call.audio.agentTalkMs, 4000, 0.05 * total);
     within(call.audio.customerTalkMs, 4000, 0.05 * total);
     within(call.audio.overtalkMs, 2000, 0.05 * total);

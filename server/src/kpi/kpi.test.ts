@@ -1,6 +1,6 @@
 import type { EventsResult, KpiSnapshot, KpiUpdate } from '@earshot/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ask, connectConsole, type ConsoleClient } from '../test/consoleClient.ts';
+import { ask, type ConsoleClient } from '../test/consoleClient.ts';
 import { useTestServer } from '../test/fixtures.ts';
 import { TEST_TOKEN } from '../test/harness.ts';
 
@@ -126,8 +126,8 @@ describe('contact-center events and KPIs', () => {
   });
 
   it('streams the changed metrics to consoles following a scope, and only to them', async () => {
-    const teamFollower = await connectConsole(t.server.earshot.url);
-    const otherFollower = await connectConsole(t.server.earshot.url);
+    const teamFollower = await t.server.console('exec');
+    const otherFollower = await t.server.console('exec');
     clients.push(teamFollower, otherFollower);
     const snapshot = await ask<KpiSnapshot>(teamFollower, 'kpi:subscribe', {
       scope: 'team:mpls-care-1',

@@ -2,10 +2,16 @@ import { EventEmitter } from 'node:events';
 import type { ListenEndReason, ListenOffer, Presence } from '@earshot/shared';
 import type { types as ms } from 'mediasoup';
 import type { CallService } from '../calls/CallService.ts';
-import { AppError, ConflictError, NotFoundError } from '../errors.ts';
+import {
+  AppError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthorizedError,
+} from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { KeyedQueue } from '../util/KeyedQueue.ts';
-import { Listener } from './Listener.ts';
+import { Listener, type MayHear } from './Listener.ts';
 import { ListenSession, type WebRtcListenConfig } from './ListenSession.ts';
 
 /** How many calls one console may hear at once. */
@@ -26,6 +32,8 @@ export class ListenService extends EventEmitter<{
   started: [who: { id: string; name: string }, callId: string];
   /** Someone stopped listening to a call (asked, left, or the call ended), after `ms`. */
   stopped: [who: { id: string; name: string }, callId: string, ms: number];
+  /** Someone tried to listen to a call outside their scope, and was refused. */
+  denied: [who: { id: string; name: string }, callId: string, team: string];
 }> {
   readonly #calls: CallService;
   readonly #webRtc: WebRtcListenConfig;
@@ -55,30 +63,28 @@ export class ListenService extends EventEmitter<{
     });
   }
 
-  #listener(id: string): Listener {
-    let listener = this.#listeners.get(id);
-    if (!listener) {
-      listener = new Listener(id);
-      this.#listeners.set(id, listener);
-    }
-    return listener;
-  }
-
-  /** Names a console. */
-  hello(listenerId: string, name: string, consoleId?: string): Presence {
-    const listener = this.#listener(listenerId);
-    listener.name = name;
-    listener.consoleId = consoleId;
-    for (const callId of listener.calls.keys()) this.#announce(callId);
+  /** A signed-in console connected: who it is and what it may hear. */
+  attach(listenerId: string, who: { id: string; name: string }, mayHear: MayHear): Presence {
+    const listener = new Listener(listenerId, who, mayHear);
+    this.#listeners.set(listenerId, listener);
     return listener.presence();
   }
 
-  /** Who a named console is, to sign its tags; throws when it has not named itself. */
-  author(listenerId: string): { id: string; name: string } {
+  /**
+   * A console's rights changed: calls it may no longer hear are dropped at once (their
+   * transports and consumers closed) and it is told why.
+   */
+  reauthorize(listenerId: string, mayHear: MayHear): void {
     const listener = this.#listeners.get(listenerId);
-    if (!listener?.name)
-      throw new AppError('bad_request', 400, 'name yourself first (session:hello)');
-    return { id: listener.consoleId ?? listener.id, name: listener.name };
+    if (!listener) return;
+    listener.mayHear = mayHear;
+    for (const callId of [...listener.calls.keys()]) {
+      const call = this.#calls.live(callId);
+      if (call && mayHear(call.request)) continue;
+      this.#drop(listener, callId);
+      this.#log.info({ listenerId, user: listener.who.id, callId }, 'listening revoked');
+      this.emit('ended', listenerId, callId, 'revoked');
+    }
   }
 
   /** Starts (or restarts) receiving a call: a transport and two paused consumers. */
@@ -89,11 +95,15 @@ export class ListenService extends EventEmitter<{
   ): Promise<ListenOffer> {
     // NOTE: one queue per console, so that the 4-call limit holds under concurrent starts.
     return this.#queue.run(listenerId, async () => {
-      const listener = this.#listener(listenerId);
-      if (!listener.name)
-        throw new AppError('bad_request', 400, 'name yourself first (session:hello)');
+      const listener = this.#listeners.get(listenerId);
+      if (!listener) throw new UnauthorizedError('sign in first');
       const call = this.#calls.live(callId);
       if (!call) throw new NotFoundError(`no live call with id "${callId}"`);
+      // NOTE: checked here, in the listener's queue, right before any media object exists.
+      if (!listener.mayHear(call.request)) {
+        this.emit('denied', listener.who, callId, call.request.team);
+        throw new ForbiddenError(`call of team "${call.request.team}" is not yours to hear`);
+      }
       if (!listener.calls.has(callId) && listener.calls.size >= MAX_CALLS_PER_LISTENER) {
         throw new ConflictError(
           `you already listen to ${MAX_CALLS_PER_LISTENER} calls; stop one first`,
@@ -108,7 +118,11 @@ export class ListenService extends EventEmitter<{
         webRtc: this.#webRtc,
         listenerId,
       });
-      if (call.closed || !this.#listeners.has(listenerId)) {
+      if (
+        call.closed ||
+        this.#listeners.get(listenerId) !== listener ||
+        !listener.mayHear(call.request)
+      ) {
         session.close();
         throw new NotFoundError(`call "${callId}" ended`);
       }
@@ -119,9 +133,9 @@ export class ListenService extends EventEmitter<{
       });
       if (isNew) {
         this.#announce(callId);
-        this.#log.info({ listenerId, name: listener.name, callId }, 'listening started');
+        this.#log.info({ listenerId, user: listener.who.id, callId }, 'listening started');
         listener.since.set(callId, Date.now());
-        this.emit('started', this.#who(listener), callId);
+        this.emit('started', listener.who, callId);
       }
       return session.offer();
     });
@@ -152,11 +166,7 @@ export class ListenService extends EventEmitter<{
     if (!listener?.calls.has(callId))
       throw new NotFoundError(`you are not listening to call "${callId}"`);
     this.#drop(listener, callId);
-    this.#log.info({ listenerId, name: listener.name, callId }, 'listening stopped');
-  }
-
-  #who(listener: Listener): { id: string; name: string } {
-    return { id: listener.consoleId ?? listener.id, name: listener.name ?? 'unnamed' };
+    this.#log.info({ listenerId, user: listener.who.id, callId }, 'listening stopped');
   }
 
   #drop(listener: Listener, callId: string): void {
@@ -164,7 +174,7 @@ export class ListenService extends EventEmitter<{
     listener.calls.delete(callId);
     const since = listener.since.get(callId);
     listener.since.delete(callId);
-    if (since !== undefined) this.emit('stopped', this.#who(listener), callId, Date.now() - since);
+    if (since !== undefined) this.emit('stopped', listener.who, callId, Date.now() - since);
     this.#announce(callId);
   }
 

@@ -1,7 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import {
   fieldIssues,
-  HelloRequest,
   ListenCallRequest,
   ListenConnectRequest,
   KpiSubscribeRequest,
@@ -17,39 +16,61 @@ import {
 import type { types as ms } from 'mediasoup';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
+import type { Access } from '../auth/Access.ts';
+import { actorOf, type AuthService, type Principal } from '../auth/AuthService.ts';
+import { mayFollow } from '../auth/kpiAccess.ts';
 import type { CallService } from '../calls/CallService.ts';
-import { AppError } from '../errors.ts';
+import { AppError, ForbiddenError, UnauthorizedError } from '../errors.ts';
+import { readCookie, sameOrigin, SESSION_COOKIE } from '../http/auth.ts';
 import type { ListenService } from '../listen/ListenService.ts';
 import type { KpiService } from '../kpi/KpiService.ts';
+import type { OrgRepository } from '../org/OrgRepository.ts';
 import type { TagService } from '../tags/TagService.ts';
 import type { Logger } from '../log/logger.ts';
 import { ROUTER_RTP_CAPABILITIES } from '../media/codecs.ts';
 
-const BOARD_ROOM = 'board';
 /** Events that carry no data accept any object (or none). */
 const NoPayload = z.looseObject({});
 const callRoom = (callId: string) => `call:${callId}`;
 const kpiRoom = (scope: string, window: string) => `kpi:${scope}|${window}`;
+const boardRoom = (access: Access) => `board:${access.boardKey}`;
 
-type EarshotSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+/** What the server keeps per socket: its session and what it follows. */
+interface SocketData {
+  token: string;
+  principal: Principal;
+  followed: Map<string, { scope: string; window: KpiWindow }>;
+}
+
+type EarshotSocket = Socket<ClientToServerEvents, ServerToClientEvents, object, SocketData>;
 type Handler<S extends z.ZodType, T> = (
   socket: EarshotSocket,
   payload: z.infer<S>,
+  principal: Principal,
 ) => Promise<T> | T;
 
+const mayHear = (principal: Principal) => (call: { team: string; center: string }) =>
+  principal.access.canListen(call);
+
 /**
- * Socket.IO: translates socket events into domain calls, and fans changes out through
- * rooms: the board (batched once per CallService tick) and one room per call for presence.
+ * Socket.IO: signed-in consoles only. Translates socket events into domain calls after
+ * checking the session on every event, and fans changes out through rooms: one board room
+ * per kind of view (the same calls, the same masking), batched once per CallService tick,
+ * and one room per call for presence and tags.
  */
 export class RealtimeServer {
-  readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
+  readonly io: Server<ClientToServerEvents, ServerToClientEvents, object, SocketData>;
   readonly #calls: CallService;
   readonly #listen: ListenService;
   readonly #tags: TagService;
   readonly #kpi: KpiService;
+  readonly #auth: AuthService;
+  readonly #org: OrgRepository;
   readonly #log: Logger;
   #upserts = new Map<string, Call>();
-  #ended = new Set<string>();
+  #ended = new Map<string, { team: string; center: string }>();
+  /** Board rooms and the access their members share. */
+  readonly #boards = new Map<string, Access>();
 
   constructor(
     httpServer: HttpServer,
@@ -57,12 +78,16 @@ export class RealtimeServer {
     listen: ListenService,
     tags: TagService,
     kpi: KpiService,
+    auth: AuthService,
+    org: OrgRepository,
     log: Logger,
   ) {
     this.#kpi = kpi;
     this.#calls = calls;
     this.#listen = listen;
     this.#tags = tags;
+    this.#auth = auth;
+    this.#org = org;
     this.#log = log;
     this.io = new Server(httpServer, {
       serveClient: false,
@@ -70,19 +95,25 @@ export class RealtimeServer {
       // NOTE: CORS is closed: a page from another origin may not open the console's socket.
       allowRequest: (req, callback) => {
         const origin = req.headers.origin;
-        if (!origin) return callback(null, true);
-        try {
-          callback(null, new URL(origin).host === req.headers.host);
-        } catch {
-          callback(null, false);
-        }
+        callback(null, !origin || sameOrigin(origin, req.headers.host));
       },
+    });
+    this.io.use((socket, next) => {
+      const token = readCookie(socket.request.headers.cookie, SESSION_COOKIE);
+      auth
+        .resolve(token)
+        .then((principal) => {
+          if (!principal || !token) return next(new Error('unauthorized'));
+          socket.data = { token, principal, followed: new Map() };
+          next();
+        })
+        .catch((error: unknown) => next(error as Error));
     });
     calls.on('started', (call) => this.#upserts.set(call.id, call));
     calls.on('updated', (call) => this.#upserts.set(call.id, call));
     calls.on('ended', (call) => {
       this.#upserts.delete(call.id);
-      this.#ended.add(call.id);
+      this.#ended.set(call.id, { team: call.team, center: call.center });
     });
     calls.on('levels', (levels) => this.#flush(levels));
     listen.on('presence', (callId, listeners) =>
@@ -104,7 +135,40 @@ export class RealtimeServer {
     kpi.on('update', (update) =>
       this.io.to(kpiRoom(update.scope, update.window)).emit('kpi:update', update),
     );
+    auth.on('changed', (userId) => void this.#rightsChanged(userId));
+    auth.on('ended', (sessionHash, reason) => {
+      for (const socket of this.io.sockets.sockets.values()) {
+        if (socket.data.principal?.sessionHash !== sessionHash) continue;
+        socket.emit('session:ended', { reason });
+        socket.disconnect(true);
+      }
+    });
     this.io.on('connection', (socket) => this.#connect(socket));
+  }
+
+  /** A user's rights changed: each of their sockets keeps only what it may still have. */
+  async #rightsChanged(userId: string): Promise<void> {
+    for (const socket of this.io.sockets.sockets.values()) {
+      if (socket.data.principal?.user.id !== userId) continue;
+      const principal = await this.#auth.resolve(socket.data.token).catch(() => undefined);
+      if (!principal) {
+        this.#listen.disconnect(socket.id);
+        socket.emit('session:ended', { reason: 'removed' });
+        socket.disconnect(true);
+        continue;
+      }
+      socket.data.principal = principal;
+      this.#listen.reauthorize(socket.id, mayHear(principal));
+      // The board is rejoined with the new view; KPI scopes no longer allowed are dropped.
+      for (const room of socket.rooms) if (room.startsWith('board:')) void socket.leave(room);
+      for (const [room, { scope, window }] of socket.data.followed) {
+        if (await mayFollow(principal.access, scope, this.#org, this.#calls)) continue;
+        socket.data.followed.delete(room);
+        this.#kpi.unsubscribe(scope, window);
+        void socket.leave(room);
+      }
+      socket.emit('session:changed');
+    }
   }
 
   #connect(socket: EarshotSocket): void {
@@ -129,10 +193,15 @@ export class RealtimeServer {
           return;
         }
         try {
-          reply({ ok: true, data: await handler(socket, parsed.data) });
+          // NOTE: the session is checked on every event: signed out or expired stops here.
+          const principal = await this.#auth.resolve(socket.data.token);
+          if (!principal) throw new UnauthorizedError('the session has ended: sign in again');
+          socket.data.principal = principal;
+          reply({ ok: true, data: await handler(socket, parsed.data, principal) });
         } catch (error) {
           if (error instanceof AppError) {
             reply({ ok: false, error: { code: error.code, message: error.message } });
+            if (error instanceof UnauthorizedError) socket.disconnect(true);
           } else {
             this.#log.error({ err: error, event }, 'socket handler failed');
             reply({ ok: false, error: { code: 'internal', message: 'internal error' } });
@@ -141,23 +210,37 @@ export class RealtimeServer {
       });
     };
 
-    on('board:subscribe', NoPayload, (s) => {
-      void s.join(BOARD_ROOM);
-      return { calls: this.#calls.list() };
+    const { principal } = socket.data;
+    this.#listen.attach(socket.id, actorOf(principal), mayHear(principal));
+
+    on('board:subscribe', NoPayload, (s, _payload, { access }) => {
+      if (!access.canListenAtAll) throw new ForbiddenError('your roles do not include live calls');
+      for (const room of s.rooms) if (room.startsWith('board:')) void s.leave(room);
+      const room = boardRoom(access);
+      this.#boards.set(room, access);
+      void s.join(room);
+      return {
+        calls: this.#calls
+          .list()
+          .filter((c) => access.canListen(c))
+          .map((c) => access.present(c)),
+      };
     });
     on('board:unsubscribe', NoPayload, (s) => {
-      void s.leave(BOARD_ROOM);
+      for (const room of s.rooms) if (room.startsWith('board:')) void s.leave(room);
       return null;
     });
-    on('session:hello', HelloRequest, (s, { name, consoleId }) =>
-      this.#listen.hello(s.id, name, consoleId),
-    );
-    on('tag:create', SocketCreateTagRequest, (s, { callId, tag }) =>
-      this.#tags.create(callId, tag, this.#listen.author(s.id)),
-    );
+    on('session:hello', NoPayload, (s, _payload, p) => ({ id: s.id, name: p.user.name }));
+    on('tag:create', SocketCreateTagRequest, async (_s, { callId, tag }, p) => {
+      const call = await this.#calls.get(callId);
+      if (!p.access.canSee(call))
+        throw new ForbiddenError(`call of team "${call.team}" is outside what you may see`);
+      return this.#tags.create(callId, tag, actorOf(p));
+    });
     on('session:time', NoPayload, () => ({ now: Date.now() }));
     on('media:capabilities', NoPayload, () => ({ routerRtpCapabilities: ROUTER_RTP_CAPABILITIES }));
-    on('listen:start', ListenStartRequest, async (s, { callId, rtpCapabilities }) => {
+    on('listen:start', ListenStartRequest, async (s, { callId, rtpCapabilities }, p) => {
+      this.#listen.reauthorize(s.id, mayHear(p));
       const offer = await this.#listen.start(s.id, callId, rtpCapabilities as ms.RtpCapabilities);
       await s.join(callRoom(callId));
       // The newcomer learns who else is there; the others heard of it from the service.
@@ -177,9 +260,11 @@ export class RealtimeServer {
       this.#listen.stop(s.id, callId);
       return null;
     });
-    const followed = new Map<string, { scope: string; window: KpiWindow }>();
-    on('kpi:subscribe', KpiSubscribeRequest, async (s, { scope, window }) => {
+    on('kpi:subscribe', KpiSubscribeRequest, async (s, { scope, window }, p) => {
+      if (!(await mayFollow(p.access, scope, this.#org, this.#calls)))
+        throw new ForbiddenError(`the scope "${scope}" is outside what you may see`);
       const room = kpiRoom(scope, window);
+      const { followed } = s.data;
       const snapshot = followed.has(room)
         ? await this.#kpi.metrics(scope, window)
         : await this.#kpi.subscribe(scope, window);
@@ -189,36 +274,51 @@ export class RealtimeServer {
     });
     on('kpi:unsubscribe', KpiSubscribeRequest, async (s, { scope, window }) => {
       const room = kpiRoom(scope, window);
-      if (followed.delete(room)) this.#kpi.unsubscribe(scope, window);
+      if (s.data.followed.delete(room)) this.#kpi.unsubscribe(scope, window);
       await s.leave(room);
       return null;
     });
     socket.on('disconnect', () => {
       this.#listen.disconnect(socket.id);
-      for (const { scope, window } of followed.values()) this.#kpi.unsubscribe(scope, window);
+      for (const { scope, window } of socket.data.followed.values())
+        this.#kpi.unsubscribe(scope, window);
+      socket.data.followed.clear();
     });
     socket.on('error', (error) => this.#log.debug({ err: error }, 'socket error'));
   }
 
   /** Consoles on the live board now. */
   get boardViewers(): number {
-    return this.io.sockets.adapter.rooms.get(BOARD_ROOM)?.size ?? 0;
+    let n = 0;
+    for (const room of this.#boards.keys()) n += this.io.sockets.adapter.rooms.get(room)?.size ?? 0;
+    return n;
   }
 
   #flush(levels: Map<string, [number, number]>): void {
-    if (this.boardViewers === 0) {
-      this.#upserts.clear();
-      this.#ended.clear();
-      return;
-    }
-    const update: BoardUpdate = {
-      upserts: [...this.#upserts.values()],
-      ended: [...this.#ended],
-      levels: Object.fromEntries(levels),
-    };
+    const upserts = [...this.#upserts.values()];
+    const ended = [...this.#ended];
     this.#upserts = new Map();
-    this.#ended = new Set();
-    this.io.to(BOARD_ROOM).emit('board:update', update);
+    this.#ended = new Map();
+    for (const [room, access] of this.#boards) {
+      if (!this.io.sockets.adapter.rooms.get(room)?.size) {
+        this.#boards.delete(room);
+        continue;
+      }
+      const all = access.listen.kind === 'all';
+      const update: BoardUpdate = {
+        upserts: upserts.filter((c) => all || access.canListen(c)).map((c) => access.present(c)),
+        ended: ended.filter(([, place]) => all || access.canListen(place)).map(([id]) => id),
+        levels: Object.fromEntries(
+          all
+            ? levels
+            : [...levels].filter(([id]) => {
+                const call = this.#calls.live(id);
+                return call !== undefined && access.canListen(call.request);
+              }),
+        ),
+      };
+      this.io.to(room).emit('board:update', update);
+    }
   }
 
   close(): Promise<void> {

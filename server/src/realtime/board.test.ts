@@ -1,11 +1,4 @@
-import type {
-  Ack,
-  BoardUpdate,
-  Call,
-  ClientToServerEvents,
-  ServerToClientEvents,
-} from '@earshot/shared';
-import { io, type Socket } from 'socket.io-client';
+import type { Ack, BoardUpdate, Call } from '@earshot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   eventually,
@@ -14,17 +7,14 @@ import {
   udpSocket,
   type TestServer,
 } from '../test/harness.ts';
+import type { ConsoleClient } from '../test/consoleClient.ts';
 
 let server: TestServer;
-let client: Socket<ServerToClientEvents, ClientToServerEvents>;
+let client: ConsoleClient;
 
 beforeAll(async () => {
   server = await startTestServer();
-  client = io(server.earshot.url, { transports: ['websocket'], reconnection: false });
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', resolve);
-    client.once('connect_error', reject);
-  });
+  client = await server.console('exec');
 });
 
 afterAll(async () => {

@@ -5,6 +5,8 @@ import type { Call, Tag } from '@earshot/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   decodeWav,
+  DEMO_PASSWORD,
+  signInAt,
   spawnServer,
   streamTone,
   TEST_ORG,
@@ -24,19 +26,22 @@ const env = {
   EARSHOT_DATA_DIR: dataDir,
   EARSHOT_INGEST_TOKEN: TEST_TOKEN,
   EARSHOT_MEDIASOUP_WORKERS: '1',
+  EARSHOT_DEMO_USERS: 'on',
 };
 const headers = { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' };
-const author = { 'x-earshot-author-id': 'console-dana', 'x-earshot-author-name': 'Dana' };
 
 describe('a server killed mid-call', () => {
   it('keeps the recording up to the kill, playable after restart, and the tags made before it', async () => {
     const first = await spawnServer(env);
     processes.push(first);
+    const admin = await signInAt(first.url, 'admin', DEMO_PASSWORD);
     await fetch(`${first.url}/api/v1/org`, {
       method: 'PUT',
-      headers,
+      headers: { ...headers, cookie: admin, origin: first.url },
       body: JSON.stringify(TEST_ORG),
     });
+    // The session outlives the process: it is the same cookie after the restart.
+    const exec = { cookie: await signInAt(first.url, 'exec', DEMO_PASSWORD) };
     const created = await fetch(`${first.url}/api/v1/calls`, {
       method: 'POST',
       headers,
@@ -71,13 +76,13 @@ describe('a server killed mid-call', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const tag = await fetch(`${first.url}/api/v1/calls/${callId}/tags`, {
       method: 'POST',
-      headers: { ...headers, ...author },
+      headers: { ...headers, ...exec, origin: first.url },
       body: JSON.stringify({ offsetMs: 1000, label: 'compliance', leg: 'both' }),
     });
     expect(tag.status).toBe(201);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const { startedAt } = (await (
-      await fetch(`${first.url}/api/v1/calls/${callId}`)
+      await fetch(`${first.url}/api/v1/calls/${callId}`, { headers: exec })
     ).json()) as Call;
     const killedAtMs = Date.now() - Date.parse(startedAt);
     first.child.kill('SIGKILL');
@@ -88,9 +93,13 @@ describe('a server killed mid-call', () => {
 
     const second = await spawnServer(env);
     processes.push(second);
-    const call = (await (await fetch(`${second.url}/api/v1/calls/${callId}`)).json()) as Call;
+    const call = (await (
+      await fetch(`${second.url}/api/v1/calls/${callId}`, { headers: exec })
+    ).json()) as Call;
     expect(call).toMatchObject({ state: 'ended', endReason: 'server-restart' });
-    const response = await fetch(`${second.url}/api/v1/calls/${callId}/recording`);
+    const response = await fetch(`${second.url}/api/v1/calls/${callId}/recording`, {
+      headers: exec,
+    });
     expect(response.status).toBe(200);
     const wav = decodeWav(Buffer.from(await response.arrayBuffer()));
     const recordedMs = (wav.left.length / 8000) * 1000;
@@ -101,7 +110,9 @@ describe('a server killed mid-call', () => {
       samples.filter((s) => Math.abs(s) > 3000).length / samples.length;
     expect(loud(wav.left.subarray(800, wav.left.length - 800))).toBeGreaterThan(0.5);
     expect(loud(wav.right.subarray(800, wav.right.length - 800))).toBeGreaterThan(0.5);
-    const tags = (await (await fetch(`${second.url}/api/v1/calls/${callId}/tags`)).json()) as {
+    const tags = (await (
+      await fetch(`${second.url}/api/v1/calls/${callId}/tags`, { headers: exec })
+    ).json()) as {
       tags: Tag[];
     };
     expect(tags.tags.map((t) => [t.label, t.offsetMs])).toEqual([['compliance', 1000]]);

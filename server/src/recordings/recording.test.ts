@@ -4,6 +4,9 @@ import { useTestServer } from '../test/fixtures.ts';
 import { decodeWav, sendTone } from '../test/harness.ts';
 
 const t = useTestServer();
+/** A GET as a QA reviewer (who replays every center's recordings). */
+const get = async (url: string, headers: Record<string, string> = {}) =>
+  fetch(url, { headers: { cookie: await t.server.cookie('qa'), ...headers } });
 const RATE = 8000;
 
 /** A 20 ms frame of a sine at `frequency`, µ-law, continuing phase across frames. */
@@ -55,7 +58,7 @@ describe('recordings', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
     const ended = (await t.server.api<Call>('DELETE', `/api/v1/calls/${callId}`)).body;
-    const response = await fetch(`${t.server.earshot.url}/api/v1/calls/${callId}/recording`);
+    const response = await get(`${t.server.earshot.url}/api/v1/calls/${callId}/recording`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('audio/wav');
     const wav = decodeWav(Buffer.from(await response.arrayBuffer()));
@@ -100,15 +103,15 @@ describe('recordings', () => {
     await t.server.api('DELETE', `/api/v1/calls/${callId}`);
     const url = `${t.server.earshot.url}/api/v1/calls/${callId}/recording`;
 
-    const whole = await fetch(url);
+    const whole = await get(url);
     const size = Number(whole.headers.get('content-length'));
     expect(whole.headers.get('accept-ranges')).toBe('bytes');
-    const part = await fetch(url, { headers: { range: 'bytes=44-1043' } });
+    const part = await get(url, { range: 'bytes=44-1043' });
     expect(part.status).toBe(206);
     expect(part.headers.get('content-range')).toBe(`bytes 44-1043/${size}`);
     expect((await part.arrayBuffer()).byteLength).toBe(1000);
 
-    const segment = await fetch(`${url}?from=500&to=1500&download=1`);
+    const segment = await get(`${url}?from=500&to=1500&download=1`);
     expect(segment.status).toBe(200);
     expect(segment.headers.get('content-disposition')).toMatch(
       /^attachment; filename="call-.*-500-1500\.wav"$/,
@@ -124,7 +127,7 @@ describe('recordings', () => {
       'from=-5&to=100',
       'from=99999999&to=999999999',
     ]) {
-      const res = await fetch(`${url}?${bad}`);
+      const res = await get(`${url}?${bad}`);
       expect(res.status, bad).toBe(400);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
         'validation_failed',
@@ -132,7 +135,7 @@ describe('recordings', () => {
     }
     expect(
       (
-        await fetch(
+        await get(
           `${t.server.earshot.url}/api/v1/calls/00000000-0000-4000-8000-000000000000/recording`,
         )
       ).status,

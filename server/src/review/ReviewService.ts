@@ -7,6 +7,7 @@ import type {
   ReviewItem,
   ReviewQuery,
 } from '@earshot/shared';
+import { reachSql, type Reach } from '../auth/Access.ts';
 import type { CallService } from '../calls/CallService.ts';
 import type { Database, SqlValue } from '../db/Database.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
@@ -38,13 +39,15 @@ export class ReviewService {
   }
 
   /** Ended calls matching `query`, the most recently flagged first, then the newest. */
-  async list(query: ReviewQuery, limit = 300): Promise<ReviewItem[]> {
+  async list(query: ReviewQuery, reach: Reach, limit = 300): Promise<ReviewItem[]> {
     const where = ['c.ended_at IS NOT NULL'];
     const params: SqlValue[] = [];
     const add = (clause: string, ...values: SqlValue[]) => {
       where.push(clause);
       params.push(...values);
     };
+    const scope = reachSql(reach, 'c.team_id', 'c.center_id');
+    add(scope.sql, ...scope.params);
     if (query.from) add('c.started_at >= ?', new Date(query.from).toISOString());
     if (query.to) add('c.started_at <= ?', new Date(query.to).toISOString());
     if (query.center) add('c.center_id = ?', query.center);

@@ -91,10 +91,11 @@ describe('simulator against a real server', () => {
     await server?.close();
   });
 
-  it('declares the organisation through the API and streams both legs of each answered call', async () => {
+  it('declares the organisation and streams both legs of each answered call', async () => {
     const simulator = await Simulator.start({
       baseUrl: server.earshot.url,
       ingestToken: TEST_TOKEN,
+      declareOrg: (org) => server.earshot.org.replace(org),
       seed: 11,
       concurrentCalls: 3,
       rampUpMs: 200,

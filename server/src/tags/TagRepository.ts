@@ -1,4 +1,5 @@
 import type { Label, Tag, TagLeg, TagQuery } from '@earshot/shared';
+import { reachSql, type Reach } from '../auth/Access.ts';
 import type { Database, SqlValue } from '../db/Database.ts';
 
 interface TagRow {
@@ -109,6 +110,7 @@ export class TagRepository {
   /** Tags matching a query, newest first, with the call's team and agent. */
   async search(
     query: TagQuery,
+    reach: Reach,
     limit = 500,
   ): Promise<(Tag & { team: string; agent: { id: string; name: string } })[]> {
     const where: string[] = [];
@@ -117,6 +119,8 @@ export class TagRepository {
       where.push(clause);
       params.push(...values);
     };
+    const scope = reachSql(reach, 'c.team_id', 'c.center_id');
+    add(scope.sql, ...scope.params);
     if (query.label) add('t.label = ?', query.label);
     if (query.team) add('c.team_id = ?', query.team);
     if (query.agent) add('c.agent_id = ?', query.agent);

@@ -10,6 +10,7 @@ import {
   type TagQuery,
   type UpdateTagRequest,
 } from '@earshot/shared';
+import type { Reach } from '../auth/Access.ts';
 import type { CallService } from '../calls/CallService.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import type { TagRepository } from './TagRepository.ts';
@@ -90,8 +91,9 @@ export class TagService extends EventEmitter<{
   }
 
   /** Tags matching a query, newest first. */
-  search(query: TagQuery) {
-    return this.#repo.search(query);
+  /** Tags matching `query` on calls within `reach`. */
+  search(query: TagQuery, reach: Reach) {
+    return this.#repo.search(query, reach);
   }
 
   async forCall(callId: string): Promise<Tag[]> {
@@ -127,7 +129,8 @@ export class TagService extends EventEmitter<{
     return tag;
   }
 
-  async #get(id: string): Promise<Tag> {
+  /** A tag, or 404. */
+  async get(id: string): Promise<Tag> {
     const tag = await this.#repo.find(id);
     if (!tag) throw new NotFoundError(`no tag with id "${id}"`);
     return tag;
@@ -135,7 +138,7 @@ export class TagService extends EventEmitter<{
 
   /** Changes a tag: its content only by its author; reviewed and coached by anyone. */
   async update(id: string, request: UpdateTagRequest, by: Author): Promise<Tag> {
-    const tag = await this.#get(id);
+    const tag = await this.get(id);
     const content = ['offsetMs', 'endMs', 'label', 'note', 'leg'].some((k) => k in request);
     if (content && tag.author.id !== by.id)
       throw new ForbiddenError('only the author can change a tag');
@@ -164,7 +167,7 @@ export class TagService extends EventEmitter<{
   }
 
   async delete(id: string, by: Author): Promise<Tag> {
-    const tag = await this.#get(id);
+    const tag = await this.get(id);
     if (tag.author.id !== by.id) throw new ForbiddenError('only the author can delete a tag');
     await this.#repo.delete(id);
     this.#announce('deleted', tag, by);

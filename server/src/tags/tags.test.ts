@@ -1,29 +1,21 @@
 import type { ApiErrorBody, Call, Tag } from '@earshot/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ask, connectConsole, startListening, type ConsoleClient } from '../test/consoleClient.ts';
+import { ask, startListening, type ConsoleClient } from '../test/consoleClient.ts';
 import { useTestServer } from '../test/fixtures.ts';
-import { sendTone } from '../test/harness.ts';
+import { sendTone, type TestUser } from '../test/harness.ts';
 
 const t = useTestServer();
 type Client = ConsoleClient;
 const clients: Client[] = [];
 afterEach(() => clients.splice(0).forEach((c) => c.close()));
 
-const DANA = { 'x-earshot-author-id': 'console-dana', 'x-earshot-author-name': 'Dana' };
-const LEE = { 'x-earshot-author-id': 'console-lee', 'x-earshot-author-name': 'Lee' };
+// Dana is an executive; Lee leads the team the test calls belong to.
+const DANA: TestUser = 'exec';
+const LEE: TestUser = 'lead';
 
-async function call(
-  method: string,
-  path: string,
-  body: unknown,
-  headers: Record<string, string> = DANA,
-) {
-  const res = await fetch(`${t.server.earshot.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as never };
+async function call(method: string, path: string, body: unknown, as: TestUser | null = DANA) {
+  const { status, body: answer } = await t.server.api(method, path, body, { as, token: null });
+  return { status, body: answer as never };
 }
 
 async function liveCallWithAudio(): Promise<string> {
@@ -37,8 +29,8 @@ async function liveCallWithAudio(): Promise<string> {
   return callId;
 }
 
-async function listener(name: string, callId: string): Promise<Client> {
-  const client = await connectConsole(t.server.earshot.url, name, crypto.randomUUID());
+async function listener(user: TestUser, callId: string): Promise<Client> {
+  const client = await t.server.console(user);
   clients.push(client);
   await startListening(client, callId);
   return client;
@@ -63,7 +55,7 @@ describe('tags', () => {
       label: 'coaching',
       note: 'talked over the customer',
       leg: 'agent',
-      author: { id: 'console-dana', name: 'Dana' },
+      author: { id: t.server.userId('exec'), name: 'Dana Exec' },
     });
 
     expect((await call('PATCH', `/api/v1/tags/${tag.id}`, { label: 'praise' }, LEE)).status).toBe(
@@ -76,7 +68,11 @@ describe('tags', () => {
       LEE,
     );
     expect(reviewed.status).toBe(200);
-    expect(reviewed.body).toMatchObject({ reviewedBy: 'Lee', coachedBy: 'Lee', label: 'coaching' });
+    expect(reviewed.body).toMatchObject({
+      reviewedBy: 'Lee Lead',
+      coachedBy: 'Lee Lead',
+      label: 'coaching',
+    });
     const edited = await call(
       'PATCH',
       `/api/v1/tags/${tag.id}`,
@@ -87,7 +83,7 @@ describe('tags', () => {
       label: 'praise',
       note: null,
       endMs: null,
-      reviewedBy: 'Lee',
+      reviewedBy: 'Lee Lead',
     });
 
     const listed = await call('GET', `/api/v1/calls/${callId}/tags`, undefined);
@@ -115,7 +111,7 @@ describe('tags', () => {
 
   it('refuses bad tags with a clear message and stores nothing', async () => {
     const callId = await liveCallWithAudio();
-    const cases: [string, string, unknown, Record<string, string>, number, string | undefined][] = [
+    const cases: [string, string, unknown, TestUser | null, number, string | undefined][] = [
       [
         'unknown call',
         '/api/v1/calls/00000000-0000-4000-8000-000000000000/tags',
@@ -181,16 +177,24 @@ describe('tags', () => {
         '(body)',
       ],
       [
-        'no author',
+        'not signed in',
         `/api/v1/calls/${callId}/tags`,
         { offsetMs: 0, label: 'praise', leg: 'both' },
-        {},
-        400,
-        'x-earshot-author-id',
+        null,
+        401,
+        undefined,
+      ],
+      [
+        'a team lead of another team',
+        `/api/v1/calls/${callId}/tags`,
+        { offsetMs: 0, label: 'praise', leg: 'both' },
+        'lead-bk',
+        403,
+        undefined,
       ],
     ];
-    for (const [name, path, body, headers, status, field] of cases) {
-      const res = await call('POST', path, body, headers);
+    for (const [name, path, body, as, status, field] of cases) {
+      const res = await call('POST', path, body, as);
       expect(res.status, name).toBe(status);
       if (field)
         expect(
@@ -247,8 +251,8 @@ describe('tags', () => {
 
   it('made live over the socket, a tag appears at once for the other listeners of the call', async () => {
     const callId = await liveCallWithAudio();
-    const dana = await listener('Dana', callId);
-    const lee = await listener('Lee', callId);
+    const dana = await listener(DANA, callId);
+    const lee = await listener(LEE, callId);
     const seen: string[] = [];
     lee.on('tag:created', (tag) => seen.push(`created ${tag.label} by ${tag.author.name}`));
     lee.on('tag:updated', (tag) => seen.push(`updated ${tag.label}`));
@@ -258,18 +262,17 @@ describe('tags', () => {
       tag: { offsetMs: 150, label: 'compliance', leg: 'customer' },
     });
     if (!made.ok) throw new Error(made.error.message);
-    expect(made.data.author.name).toBe('Dana');
+    expect(made.data.author.name).toBe('Dana Exec');
     const bad = await ask<Tag>(dana, 'tag:create', {
       callId,
       tag: { offsetMs: 150, label: 'nope', leg: 'customer' },
     });
     expect(bad).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
-    const headers = { 'x-earshot-author-id': made.data.author.id, 'x-earshot-author-name': 'Dana' };
-    await call('PATCH', `/api/v1/tags/${made.data.id}`, { label: 'escalation' }, headers);
-    await call('DELETE', `/api/v1/tags/${made.data.id}`, undefined, headers);
+    await call('PATCH', `/api/v1/tags/${made.data.id}`, { label: 'escalation' }, DANA);
+    await call('DELETE', `/api/v1/tags/${made.data.id}`, undefined, DANA);
     await expect
       .poll(() => seen, { timeout: 2000 })
-      .toEqual(['created compliance by Dana', 'updated escalation', 'deleted']);
+      .toEqual(['created compliance by Dana Exec', 'updated escalation', 'deleted']);
     const ended = (await t.server.api<Call>('DELETE', `/api/v1/calls/${callId}`)).body;
     expect(ended.state).toBe('ended');
   });
@@ -306,7 +309,7 @@ describe('review', () => {
     expect(byLabel.recordings.map((r) => r.callId)).not.toContain(quiet);
 
     const reviewed = await call('PUT', `/api/v1/calls/${flagged}/review`, { reviewed: true }, LEE);
-    expect(reviewed.body).toMatchObject({ reviewedBy: 'Lee' });
+    expect(reviewed.body).toMatchObject({ reviewedBy: 'Lee Lead' });
     const unreviewed = (await call('GET', '/api/v1/recordings?reviewed=false', undefined)).body as {
       recordings: { callId: string }[];
     };
@@ -338,7 +341,7 @@ describe('review', () => {
       comments: { body: string; author: { name: string } }[];
     };
     expect(review.comments.map((c) => [c.author.name, c.body])).toEqual([
-      ['Lee', 'Good de-escalation'],
+      ['Lee Lead', 'Good de-escalation'],
     ]);
   });
 });

@@ -19,21 +19,20 @@ export function ask<T>(
   );
 }
 
-/** Connects a console (named when `name` is given); the caller closes it. */
-export async function connectConsole(
-  url: string,
-  name?: string,
-  consoleId?: string,
-): Promise<ConsoleClient> {
-  const client: ConsoleClient = io(url, { transports: ['websocket'], reconnection: false });
+/** Connects a console with a session cookie (`name=value`); the caller closes it. */
+export async function connectConsole(url: string, cookie: string): Promise<ConsoleClient> {
+  const client: ConsoleClient = io(url, {
+    transports: ['websocket'],
+    reconnection: false,
+    extraHeaders: { cookie },
+  });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', resolve);
-    client.once('connect_error', reject);
+    client.once('connect_error', (error) => {
+      client.close();
+      reject(error);
+    });
   });
-  if (name) {
-    const hello = await ask(client, 'session:hello', consoleId ? { name, consoleId } : { name });
-    if (!hello.ok) throw new Error(hello.error.message);
-  }
   return client;
 }
 

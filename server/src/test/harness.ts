@@ -14,11 +14,13 @@ import {
   linearToUlaw,
   type Codec,
   type Org,
+  type RoleGrant,
   ALAW_TO_LINEAR,
   ULAW_TO_LINEAR,
 } from '@earshot/shared';
 import OpusScript from 'opusscript';
 import { loadConfig } from '../config/config.ts';
+import { connectConsole, type ConsoleClient } from './consoleClient.ts';
 import { startEarshot, type Earshot } from '../Earshot.ts';
 import { createRootLogger } from '../log/logger.ts';
 
@@ -65,16 +67,55 @@ export const TEST_ORG: Org = {
   ],
 };
 
+export const TEST_PASSWORD = 'test-password-0123';
+
+/** One user per role and scope, made in every test server (password TEST_PASSWORD). */
+export const TEST_USERS = {
+  admin: { name: 'Ada Admin', roles: [{ role: 'admin' }] },
+  exec: { name: 'Dana Exec', roles: [{ role: 'executive' }] },
+  lead: { name: 'Lee Lead', roles: [{ role: 'teamLead', teams: ['mpls-care-1'] }] },
+  'lead-bk': { name: 'Bea Lead', roles: [{ role: 'teamLead', teams: ['bk-billing'] }] },
+  qa: { name: 'Quinn QA', roles: [{ role: 'qa' }] },
+  'qa-bk': { name: 'Bo QA', roles: [{ role: 'qa', centers: ['ny-brooklyn'] }] },
+} satisfies Record<string, { name: string; roles: RoleGrant[] }>;
+export type TestUser = keyof typeof TEST_USERS;
+
+export interface ApiOptions {
+  /** The ingest token to send (TEST_TOKEN unless said); null sends none. */
+  token?: string | null;
+  /** Who is signed in (`exec` unless said); null sends no session cookie. */
+  as?: TestUser | null;
+  /** The Origin header of a change (the server's own unless said); null sends none. */
+  origin?: string | null;
+  /** A body sent as is. */
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
 export interface TestServer {
   earshot: Earshot;
   dataDir: string;
-  /** Calls the API; `token: null` sends no Authorization header. */
+  /** Calls the API as a signed-in user and with the ingest token (see ApiOptions). */
   api<T = unknown>(
     method: string,
     path: string,
     body?: unknown,
-    options?: { token?: string | null; raw?: string },
-  ): Promise<{ status: number; body: T }>;
+    options?: ApiOptions,
+  ): Promise<{ status: number; body: T; headers: Headers }>;
+  /** The session cookie of a test user (signing in once through the API). */
+  cookie(user: TestUser): Promise<string>;
+  /** Signs in again: a fresh session for a user whose earlier one ended. */
+  signIn(user: TestUser): Promise<string>;
+  /** A user's id. */
+  userId(user: TestUser): string;
+  /** A console signed in as a test user (a real Socket.IO client); the caller closes it. */
+  console(user: TestUser): Promise<ConsoleClient>;
+  /**
+   * Everything stored that a request could change, as one string: compare two to prove a
+   * refused request changed nothing (the audit trail and sessions are left out: refusals
+   * are recorded, and signing in opens sessions).
+   */
+  snapshot(): Promise<string>;
   /** Announces a call on the test org and returns its id and leg ports. */
   createCall(
     codec?: Codec,
@@ -112,10 +153,21 @@ export async function startTestServer(
   const earshot = await startEarshot(config, createRootLogger(config.logLevel), {
     clientDist: options.clientDist ?? join(dataDir, 'no-client'),
   });
+  const cookies = new Map<TestUser, string>();
+  const signIn = async (user: TestUser) => {
+    const cookie = await signInAt(earshot.url, user, TEST_PASSWORD);
+    cookies.set(user, cookie);
+    return cookie;
+  };
+  const cookie = async (user: TestUser) => cookies.get(user) ?? signIn(user);
   const api: TestServer['api'] = async (method, path, body, options = {}) => {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...options.headers };
     const token = options.token === undefined ? TEST_TOKEN : options.token;
     if (token !== null) headers.authorization = `Bearer ${token}`;
+    const as = options.as === undefined ? 'exec' : options.as;
+    if (as !== null) headers.cookie = await cookie(as);
+    const origin = options.origin === undefined ? earshot.url : options.origin;
+    if (origin !== null && method !== 'GET') headers.origin = origin;
     const payload = options.raw ?? (body === undefined ? undefined : JSON.stringify(body));
     if (payload !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${earshot.url}${path}`, {
@@ -124,14 +176,53 @@ export async function startTestServer(
       ...(payload === undefined ? {} : { body: payload }),
     });
     const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as never };
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON (CSV, WAV): the text as it came
+    }
+    return { status: response.status, body: parsed as never, headers: response.headers };
   };
-  const put = await api('PUT', '/api/v1/org', TEST_ORG);
+  const ids = new Map<TestUser, string>();
+  await earshot.auth.ensureAdmin('admin', TEST_PASSWORD);
+  const put = await api('PUT', '/api/v1/org', TEST_ORG, { as: 'admin' });
   if (put.status !== 200) throw new Error(`test org rejected: ${JSON.stringify(put.body)}`);
+  for (const [username, user] of Object.entries(TEST_USERS) as [
+    TestUser,
+    (typeof TEST_USERS)[TestUser],
+  ][]) {
+    const made =
+      username === 'admin'
+        ? (await earshot.auth.list()).find((u) => u.username === 'admin')!
+        : await earshot.auth.create(
+            { username, name: user.name, password: TEST_PASSWORD, roles: user.roles },
+            { id: 'test', name: 'test' },
+          );
+    ids.set(username, made.id);
+  }
   return {
     earshot,
     dataDir,
     api,
+    cookie,
+    signIn,
+    userId: (user) => ids.get(user)!,
+    console: async (user) => connectConsole(earshot.url, await cookie(user)),
+    async snapshot() {
+      const tables = await earshot.db.all<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+      );
+      const parts: unknown[] = [earshot.calls.list().map((c) => [c.id, c.state, c.listeners])];
+      for (const { name } of tables) {
+        if (['audit', 'sessions', 'schema_migrations'].includes(name)) continue;
+        // A live call's row changes as its audio flows: what a request could change is kept.
+        const columns =
+          name === 'calls' ? 'id, ended_at, end_reason, reviewed_at, reviewed_by' : '*';
+        parts.push(name, await earshot.db.all(`SELECT ${columns} FROM ${name} ORDER BY 1`));
+      }
+      return JSON.stringify(parts);
+    },
     async createCall(codec = 'PCMU', extra = {}) {
       const res = await api<{
         callId: string;
@@ -164,6 +255,20 @@ export async function startTestServer(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+export { DEMO_PASSWORD } from '../auth/AuthService.ts';
+
+/** Signs in at a server's URL; the session cookie (`name=value`). */
+export async function signInAt(url: string, username: string, password: string): Promise<string> {
+  const response = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: url },
+    body: JSON.stringify({ username, password }),
+  });
+  if (response.status !== 200)
+    throw new Error(`${username} could not sign in: ${await response.text()}`);
+  return (response.headers.get('set-cookie') ?? '').split(';')[0]!;
 }
 
 /** A UDP socket on loopback, closed by `close()`. */

@@ -82,7 +82,9 @@ class ListenEngine {
         message:
           reason === 'media-lost'
             ? 'Media lost: the call could not be moved to another media worker'
-            : 'Call ended',
+            : reason === 'revoked'
+              ? 'You may no longer hear this call: your access changed'
+              : 'Call ended',
       });
     });
     socket.on('listen:restart', ({ callId }) =>

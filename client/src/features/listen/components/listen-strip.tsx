@@ -6,7 +6,7 @@ import { socket } from '../../../lib/socket';
 import { useCall } from '../../../lib/calls-api';
 import { StripDataVsAudio } from './strip-data-vs-audio';
 import { StripTags } from './strip-tags';
-import { maskNumber } from '../../../lib/format';
+import { customerNumber } from '../../../lib/format';
 
 const STATUS: Record<StripState['status'], string> = {
   connecting: 'Connecting…',
@@ -69,7 +69,7 @@ export function ListenStrip({ strip, focused }: { strip: StripState; focused: bo
   const others = strip.listeners.filter((p) => p.id !== socket.id);
   const over = strip.status === 'ended' || strip.status === 'lost';
   const title = call.data
-    ? `${call.data.agent.name} · ${maskNumber(call.data.customer.number)}`
+    ? `${call.data.agent.name} · ${customerNumber(call.data.customer.number)}`
     : strip.callId.slice(0, 8);
   return (
     <article

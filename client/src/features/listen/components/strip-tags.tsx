@@ -3,6 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useAppStore } from '../../../app/store';
 import { formatOffset } from '../../../lib/format';
+import { useMe } from '../../../lib/session';
 import { deleteTag, updateTag, useCallTags } from '../../../lib/tags-api';
 import { heardOffsetMs, tagHeardMoment } from '../api/call-tags';
 import { useLabels } from '../api/get-labels';
@@ -91,7 +92,7 @@ export function StripTags({
   const client = useQueryClient();
   const labels = useLabels();
   const tags = useCallTags(callId);
-  const consoleId = useAppStore((s) => s.consoleId);
+  const me = useMe();
   const setLastLabel = useAppStore((s) => s.setLastLabel);
   const [leg, setLeg] = useState<TagLeg>('both');
   const [error, setError] = useState<string>();
@@ -138,7 +139,7 @@ export function StripTags({
             <TagRow
               key={`${t.id}:${t.updatedAt}`}
               tag={t}
-              mine={t.author.id === consoleId}
+              mine={t.author.id === me.data?.user.id}
               startedAt={startedAt}
             />
           ))}

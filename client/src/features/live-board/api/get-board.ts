@@ -41,9 +41,11 @@ export function useBoard() {
     // After a reconnect the subscription is gone: take a fresh snapshot.
     const onReconnect = () => void queryClient.invalidateQueries({ queryKey: ['board'] });
     socket.on('board:update', onUpdate);
+    socket.on('session:changed', onReconnect);
     socket.io.on('reconnect', onReconnect);
     return () => {
       socket.off('board:update', onUpdate);
+      socket.off('session:changed', onReconnect);
       socket.io.off('reconnect', onReconnect);
     };
   }, [queryClient]);

@@ -1,7 +1,7 @@
 import type { Call, Org } from '@earshot/shared';
 import { memo } from 'react';
 import { Meter } from '../../../components/meter';
-import { formatDuration, maskNumber } from '../../../lib/format';
+import { formatDuration, customerNumber } from '../../../lib/format';
 import { boardLevel } from '../stores/levels';
 
 const STATE_LABEL: Record<Call['state'], string> = {
@@ -56,7 +56,7 @@ export const BoardRow = memo(function BoardRow({
         {call.agent.name}
       </span>
       <span role="cell" className="col-customer mono">
-        {maskNumber(call.customer.number)}
+        {customerNumber(call.customer.number)}
       </span>
       <span role="cell" className="col-state">
         <span className={`badge state-${call.state}`}>{STATE_LABEL[call.state]}</span>

@@ -1,7 +1,6 @@
 import type { CallReview, Comment, ReviewItem } from '@earshot/shared';
 import { queryOptions, useQuery, type QueryClient } from '@tanstack/react-query';
 import { apiFetch } from '../../../lib/api-fetch';
-import { authorHeaders } from '../../../lib/tags-api';
 
 export interface ReviewFilter {
   from: string;
@@ -56,7 +55,7 @@ export async function setCallReviewed(
 ): Promise<void> {
   const review = await apiFetch<CallReview>(`/api/v1/calls/${callId}/review`, {
     method: 'PUT',
-    headers: { 'content-type': 'application/json', ...authorHeaders() },
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ reviewed }),
   });
   client.setQueryData(['review', callId], review);
@@ -71,7 +70,7 @@ export async function addComment(
 ): Promise<void> {
   const comment = await apiFetch<Comment>(`/api/v1/calls/${callId}/comments`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...authorHeaders() },
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify(tagId ? { body, tagId } : { body }),
   });
   client.setQueryData<CallReview>(

@@ -3,7 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useState } from 'react';
 import { Meter } from '../../../components/meter';
 import { useShortcuts } from '../../../components/use-shortcuts';
-import { formatOffset, maskNumber } from '../../../lib/format';
+import { formatOffset, customerNumber } from '../../../lib/format';
 import { navigate } from '../../../lib/router';
 import { updateTag, useCallTags } from '../../../lib/tags-api';
 import { useCall } from '../../../lib/calls-api';
@@ -74,7 +74,7 @@ export function ReplayView({ callId }: { callId: string }) {
         </button>
         <h2>
           {call.data
-            ? `${call.data.agent.name} · ${call.data.team} · ${maskNumber(call.data.customer.number)}`
+            ? `${call.data.agent.name} · ${call.data.team} · ${customerNumber(call.data.customer.number)}`
             : 'Recording'}
         </h2>
         <span className="muted">{call.data && new Date(call.data.startedAt).toLocaleString()}</span>

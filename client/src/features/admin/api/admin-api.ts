@@ -1,0 +1,107 @@
+import type {
+  AuditRecord,
+  CreatedIngestToken,
+  IngestToken,
+  RoleGrant,
+  User,
+} from '@earshot/shared';
+import { keepPreviousData, queryOptions, useQuery, type QueryClient } from '@tanstack/react-query';
+import { apiFetch } from '../../../lib/api-fetch';
+
+const json = (method: string, body?: unknown): RequestInit => ({
+  method,
+  headers: { 'content-type': 'application/json' },
+  ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+});
+
+export const getUsers = async (): Promise<User[]> =>
+  (await apiFetch<{ users: User[] }>('/api/v1/users')).users;
+
+export const useUsers = () =>
+  useQuery(queryOptions({ queryKey: ['admin', 'users'], queryFn: getUsers }));
+
+export interface UserDraft {
+  username: string;
+  name: string;
+  password: string;
+  roles: RoleGrant[];
+}
+
+export async function saveUser(client: QueryClient, draft: UserDraft, id?: string): Promise<User> {
+  const body = id
+    ? {
+        name: draft.name,
+        roles: draft.roles,
+        ...(draft.password ? { password: draft.password } : {}),
+      }
+    : { ...draft, name: draft.name || undefined };
+  const user = await apiFetch<User>(
+    id ? `/api/v1/users/${id}` : '/api/v1/users',
+    json(id ? 'PATCH' : 'POST', body),
+  );
+  void client.invalidateQueries({ queryKey: ['admin'] });
+  return user;
+}
+
+export async function deleteUser(client: QueryClient, id: string): Promise<void> {
+  await apiFetch<User>(`/api/v1/users/${id}`, json('DELETE'));
+  void client.invalidateQueries({ queryKey: ['admin'] });
+}
+
+export const getTokens = async (): Promise<IngestToken[]> =>
+  (await apiFetch<{ tokens: IngestToken[] }>('/api/v1/tokens')).tokens;
+
+export const useTokens = () =>
+  useQuery(queryOptions({ queryKey: ['admin', 'tokens'], queryFn: getTokens }));
+
+export async function createToken(client: QueryClient, name: string): Promise<CreatedIngestToken> {
+  const token = await apiFetch<CreatedIngestToken>('/api/v1/tokens', json('POST', { name }));
+  void client.invalidateQueries({ queryKey: ['admin'] });
+  return token;
+}
+
+export async function revokeToken(client: QueryClient, id: string): Promise<void> {
+  await apiFetch<IngestToken>(`/api/v1/tokens/${id}`, json('DELETE'));
+  void client.invalidateQueries({ queryKey: ['admin'] });
+}
+
+export interface AuditFilter {
+  actor: string;
+  action: string;
+  target: string;
+  from: string;
+  to: string;
+}
+
+/** The audit query string for a filter (datetime-local inputs are local time). */
+export function auditSearch(filter: AuditFilter, extra: Record<string, string> = {}): string {
+  const params = new URLSearchParams();
+  if (filter.actor.trim()) params.set('actor', filter.actor.trim());
+  if (filter.action) params.set('action', filter.action);
+  if (filter.target.trim()) params.set('target', filter.target.trim());
+  if (filter.from) params.set('from', new Date(filter.from).toISOString());
+  if (filter.to) params.set('to', new Date(filter.to).toISOString());
+  for (const [k, v] of Object.entries(extra)) params.set(k, v);
+  return params.toString();
+}
+
+export const getAudit = async (
+  filter: AuditFilter,
+  before: number | undefined,
+): Promise<AuditRecord[]> => {
+  const page = { limit: '100', ...(before ? { before: String(before) } : {}) };
+  return (await apiFetch<{ records: AuditRecord[] }>(`/api/v1/audit?${auditSearch(filter, page)}`))
+    .records;
+};
+
+/** A page of the audit trail (the newest page refreshes itself). */
+export const useAudit = (filter: AuditFilter, before: number | undefined) =>
+  useQuery({
+    queryKey: ['admin', 'audit', filter, before],
+    queryFn: () => getAudit(filter, before),
+    placeholderData: keepPreviousData,
+    refetchInterval: before ? false : 5000,
+  });
+
+export const verifyAudit = () =>
+  apiFetch<{ ok: true; records: number } | { ok: false; brokenAt: number }>('/api/v1/audit/verify');

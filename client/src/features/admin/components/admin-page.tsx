@@ -1,0 +1,43 @@
+import { useState } from 'react';
+import { AuditPanel } from './audit-panel';
+import { TokensPanel } from './tokens-panel';
+import { UsersPanel } from './users-panel';
+
+const TABS = [
+  ['users', 'People'],
+  ['tokens', 'Ingest tokens'],
+  ['audit', 'Audit trail'],
+] as const;
+
+/** Admins: who may sign in and with what roles, telephony credentials, the audit trail. */
+export function AdminPage() {
+  const [tab, setTab] = useState<(typeof TABS)[number][0]>(() =>
+    window.location.hash === '#audit'
+      ? 'audit'
+      : window.location.hash === '#tokens'
+        ? 'tokens'
+        : 'users',
+  );
+  return (
+    <section className="admin" aria-label="Admin">
+      <div className="segmented admin-tabs" role="tablist">
+        {TABS.map(([id, label]) => (
+          <button
+            key={id}
+            type="button"
+            role="tab"
+            aria-selected={tab === id}
+            aria-pressed={tab === id}
+            onClick={() => {
+              setTab(id);
+              window.history.replaceState(null, '', `#${id}`);
+            }}
+          >
+            {label}
+          </button>
+        ))}
+      </div>
+      {tab === 'users' ? <UsersPanel /> : tab === 'tokens' ? <TokensPanel /> : <AuditPanel />}
+    </section>
+  );
+}

@@ -1,0 +1,269 @@
+import type { Role, RoleGrant, User } from '@earshot/shared';
+import { useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useOrg } from '../../../lib/org-api';
+import { deleteUser, saveUser, useUsers, type UserDraft } from '../api/admin-api';
+
+const ROLE_LABELS: Record<Role, string> = {
+  admin: 'Admin',
+  executive: 'Executive',
+  teamLead: 'Team lead',
+  qa: 'QA reviewer',
+};
+
+/** One line per role: "Team lead of Minneapolis Care 1, Brooklyn Billing". */
+function describeRole(grant: RoleGrant, names: Map<string, string>): string {
+  if (grant.role === 'teamLead')
+    return `Team lead of ${grant.teams.map((t) => names.get(t) ?? t).join(', ')}`;
+  if (grant.role === 'qa')
+    return grant.centers
+      ? `QA reviewer of ${grant.centers.map((c) => names.get(c) ?? c).join(', ')}`
+      : 'QA reviewer of every center';
+  return ROLE_LABELS[grant.role];
+}
+
+/** People who may sign in, their roles and scope. */
+export function UsersPanel() {
+  const users = useUsers();
+  const org = useOrg();
+  const names = new Map<string, string>([
+    ...(org.data?.teams.map((t) => [t.id, t.name] as const) ?? []),
+    ...(org.data?.centers.map((c) => [c.id, c.name] as const) ?? []),
+  ]);
+  const [editing, setEditing] = useState<User | 'new' | undefined>();
+  const client = useQueryClient();
+  const [error, setError] = useState<string>();
+  return (
+    <div className="admin-panel">
+      <div className="admin-head">
+        <h2>People</h2>
+        <span className="spacer" />
+        <button type="button" className="primary" onClick={() => setEditing('new')}>
+          New user
+        </button>
+      </div>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      {users.isPending ? (
+        <p className="muted">Loading…</p>
+      ) : users.isError ? (
+        <p className="form-error">{users.error.message}</p>
+      ) : (
+        <table className="review-table">
+          <thead>
+            <tr>
+              <th>User</th>
+              <th>Roles</th>
+              <th>Changed</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {users.data.map((u) => (
+              <tr key={u.id}>
+                <td>
+                  <strong>{u.name}</strong> <span className="muted mono">{u.username}</span>
+                  {u.demo && <span className="badge">demo</span>}
+                </td>
+                <td>
+                  {u.roles.length === 0 ? (
+                    <span className="muted">no role</span>
+                  ) : (
+                    u.roles.map((r) => <div key={r.role}>{describeRole(r, names)}</div>)
+                  )}
+                </td>
+                <td className="muted">{new Date(u.updatedAt).toLocaleString()}</td>
+                <td className="row-actions">
+                  <button type="button" onClick={() => setEditing(u)}>
+                    Edit
+                  </button>
+                  <button
+                    type="button"
+                    className="danger"
+                    onClick={() => {
+                      if (!window.confirm(`Remove ${u.username}? They are signed out at once.`))
+                        return;
+                      setError(undefined);
+                      deleteUser(client, u.id).catch((e: Error) => setError(e.message));
+                    }}
+                  >
+                    Remove
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {editing && (
+        <UserDialog
+          user={editing === 'new' ? undefined : editing}
+          onClose={() => setEditing(undefined)}
+        />
+      )}
+    </div>
+  );
+}
+
+/** Creates a user, or changes one's name, password and roles. */
+function UserDialog({ user, onClose }: { user: User | undefined; onClose: () => void }) {
+  const org = useOrg();
+  const client = useQueryClient();
+  const [draft, setDraft] = useState<UserDraft>({
+    username: user?.username ?? '',
+    name: user?.name ?? '',
+    password: '',
+    roles: user?.roles ?? [],
+  });
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const grant = (role: Role) => draft.roles.find((r) => r.role === role);
+  const setGrant = (role: Role, next: RoleGrant | undefined) =>
+    setDraft((d) => ({
+      ...d,
+      roles: [...d.roles.filter((r) => r.role !== role), ...(next ? [next] : [])],
+    }));
+  const lead = grant('teamLead');
+  const qa = grant('qa');
+  const submit = async (event: React.FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      await saveUser(client, draft, user?.id);
+      onClose();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const selected = (e: React.ChangeEvent<HTMLSelectElement>) =>
+    [...e.target.selectedOptions].map((o) => o.value);
+  return (
+    <div className="backdrop" role="presentation" onClick={onClose}>
+      <form
+        className="dialog user-dialog"
+        role="dialog"
+        aria-label={user ? `Edit ${user.username}` : 'New user'}
+        onClick={(e) => e.stopPropagation()}
+        onSubmit={(e) => void submit(e)}
+      >
+        <h2>{user ? `Edit ${user.username}` : 'New user'}</h2>
+        {!user && (
+          <label className="form-field">
+            Username
+            <input
+              name="username"
+              required
+              value={draft.username}
+              onChange={(e) => setDraft({ ...draft, username: e.target.value.toLowerCase() })}
+            />
+          </label>
+        )}
+        <label className="form-field">
+          Name shown to others
+          <input
+            name="name"
+            value={draft.name}
+            onChange={(e) => setDraft({ ...draft, name: e.target.value })}
+          />
+        </label>
+        <label className="form-field">
+          {user
+            ? 'New password (leave empty to keep; changing it signs them out)'
+            : 'Password (10+ characters)'}
+          <input
+            name="password"
+            type="password"
+            autoComplete="new-password"
+            required={!user}
+            value={draft.password}
+            onChange={(e) => setDraft({ ...draft, password: e.target.value })}
+          />
+        </label>
+        <fieldset className="roles">
+          <legend>Roles</legend>
+          {(['executive', 'admin'] as const).map((role) => (
+            <label key={role}>
+              <input
+                type="checkbox"
+                checked={!!grant(role)}
+                onChange={(e) => setGrant(role, e.target.checked ? { role } : undefined)}
+              />{' '}
+              {ROLE_LABELS[role]}{' '}
+              <span className="muted">
+                {role === 'executive' ? 'hears every call' : 'people, tokens, audit trail'}
+              </span>
+            </label>
+          ))}
+          <label>
+            <input
+              type="checkbox"
+              checked={!!lead}
+              onChange={(e) =>
+                setGrant('teamLead', e.target.checked ? { role: 'teamLead', teams: [] } : undefined)
+              }
+            />{' '}
+            Team lead <span className="muted">hears and reviews their teams</span>
+          </label>
+          {lead?.role === 'teamLead' && (
+            <select
+              multiple
+              aria-label="Teams led"
+              value={lead.teams}
+              onChange={(e) => setGrant('teamLead', { role: 'teamLead', teams: selected(e) })}
+            >
+              {org.data?.teams.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name}
+                </option>
+              ))}
+            </select>
+          )}
+          <label>
+            <input
+              type="checkbox"
+              checked={!!qa}
+              onChange={(e) => setGrant('qa', e.target.checked ? { role: 'qa' } : undefined)}
+            />{' '}
+            QA reviewer <span className="muted">replays recordings; all centers unless chosen</span>
+          </label>
+          {qa?.role === 'qa' && (
+            <select
+              multiple
+              aria-label="Centers reviewed"
+              value={qa.centers ?? []}
+              onChange={(e) => {
+                const centers = selected(e);
+                setGrant('qa', centers.length ? { role: 'qa', centers } : { role: 'qa' });
+              }}
+            >
+              {org.data?.centers.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
+          )}
+        </fieldset>
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="dialog-actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy}>
+            {user ? 'Save' : 'Create'}
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}
