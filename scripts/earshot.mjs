@@ -42,6 +42,7 @@ const TASKS = {
   test: { browser: true, client: true },
   bench: { browser: true, client: true },
   simulate: { browser: false, client: false },
+  admin: { browser: false, client: false, worker: false },
   exec: { browser: false, client: false },
 };
 
@@ -120,7 +121,7 @@ async function main() {
   }
   env.PATH = `${join(root, 'node_modules', '.bin')}:${env.PATH}`;
 
-  const needWorkerBuild = !env.MEDIASOUP_WORKER_BIN;
+  const needWorkerBuild = plan.worker !== false && !env.MEDIASOUP_WORKER_BIN;
   const required = [];
   const optional = [...VOICE_PACKAGES, ...(plan.browser ? BROWSER_PACKAGES : [])];
   if (needWorkerBuild) required.push(...WORKER_BUILD_PACKAGES.filter((p) => p !== 'python3-venv'));
@@ -154,6 +155,7 @@ async function main() {
       return [node, [file, ...(named ? args.slice(1) : args)], {}];
     },
     simulate: () => [node, [join(root, 'scripts', 'simulate.ts'), ...args], {}],
+    admin: () => [node, [join(root, 'scripts', 'admin.ts'), ...args], {}],
     exec: () => [args[0], args.slice(1), {}],
   };
   const [command, commandArgs, extraEnv] = commands[task]();

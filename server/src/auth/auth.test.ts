@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CreatedIngestToken, Me, User } from '@earshot/shared';
 import { describe, expect, it } from 'vitest';
+import { connectConsole } from '../test/consoleClient.ts';
 import { useTestServer } from '../test/fixtures.ts';
 import { signInAt, spawnServer, TEST_PASSWORD } from '../test/harness.ts';
 import { maskNumber } from './Access.ts';
@@ -88,11 +89,18 @@ describe('signing in', () => {
     expect([wrong.status, unknown.status]).toEqual([401, 401]);
     expect(wrong.body).toEqual(unknown.body);
     const cookie = await signInAt(t.server.earshot.url, 'exec', TEST_PASSWORD);
+    const socket = await connectConsole(t.server.earshot.url, cookie);
+    const reasons: string[] = [];
+    socket.on('session:ended', (e) => reasons.push(e.reason));
     await t.server.earshot.db.run('UPDATE sessions SET expires_at = ?', [
       new Date(Date.now() - 1000).toISOString(),
     ]);
     const me = await fetch(`${t.server.earshot.url}/api/v1/auth/me`, { headers: { cookie } });
     expect(me.status).toBe(401);
+    // The sweep (every 30 s) closes the sockets of expired sessions.
+    await t.server.earshot.auth.sweep();
+    await expect.poll(() => socket.disconnected, { timeout: 1000 }).toBe(true);
+    expect(reasons).toEqual(['expired']);
     // Every session expired: the harness's ones too.
     for (const user of ['exec', 'lead', 'qa', 'admin', 'qa-bk', 'lead-bk'] as const)
       await t.server.signIn(user);

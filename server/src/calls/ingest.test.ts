@@ -1,6 +1,6 @@
-import type { Call, Codec } from '@earshot/shared';
+import { buildRtp, type Call, type Codec } from '@earshot/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sendTone, udpSocket } from '../test/harness.ts';
+import { sendTone, streamTone, udpSocket } from '../test/harness.ts';
 import { useTestServer } from '../test/fixtures.ts';
 
 const t = useTestServer({ EARSHOT_CALL_IDLE_TIMEOUT_MS: '1500' });
@@ -134,6 +134,63 @@ describe('plain-RTP ingest', () => {
       expect(health.body.status).toBe('ok');
     } finally {
       intruder.close();
+    }
+  });
+
+  it('a flood of garbage and stray RTP on one call’s ports does not disturb another call', async () => {
+    const flooded = await t.server.createCall('PCMU');
+    const quiet = await t.server.createCall('PCMU');
+    const flooder = await udpSocket();
+    try {
+      const tone = streamTone(t.sender, quiet.legs.agent.port, {
+        codec: 'PCMU',
+        frequency: 440,
+        amplitude: 0.3,
+        ssrc: 5,
+        maxSeconds: 3,
+      });
+      // 30,000 datagrams as fast as the sender can, bounded: junk, huge, and RTP of many
+      // sources and payload types, on both legs of the flooded call.
+      let sent = 0;
+      const start = Date.now();
+      for (let i = 0; i < 30_000 && Date.now() - start < 10_000; i++) {
+        const port = i % 2 ? flooded.legs.agent.port : flooded.legs.customer.port;
+        const kind = i % 4;
+        const datagram =
+          kind === 0
+            ? Buffer.alloc(1 + (i % 1400), i & 0xff)
+            : kind === 1
+              ? Buffer.alloc(60_000, 0x80)
+              : buildRtp(
+                  {
+                    payloadType: kind === 2 ? 0 : 96 + (i % 30),
+                    sequenceNumber: i & 0xffff,
+                    timestamp: i * 160,
+                    ssrc: i,
+                  },
+                  new Uint8Array(160),
+                );
+        flooder.send(datagram, port, '127.0.0.1');
+        sent++;
+        if (i % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      await tone.done;
+      const call = await t.server.waitForCall(
+        quiet.callId,
+        (c) => c.legs.agent.packets >= 145,
+        'the quiet call’s packets',
+        3000,
+      );
+      expect(sent).toBeGreaterThan(10_000);
+      expect(call.state).not.toBe('ended');
+      expect(call.legs.agent.lost).toBe(0);
+      expect(call.legs.agent.dropped).toBe(0);
+      expect(t.server.earshot.pool.size).toBe(1);
+      const hit = await getCall(flooded.callId);
+      expect(hit.legs.agent.dropped + hit.legs.customer.dropped).toBeGreaterThan(1000);
+      expect((await t.server.api<{ status: string }>('GET', '/healthz')).body.status).toBe('ok');
+    } finally {
+      flooder.close();
     }
   });
 
