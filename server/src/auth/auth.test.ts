@@ -5,7 +5,7 @@ import type { CreatedIngestToken, Me, User } from '@earshot/shared';
 import { describe, expect, it } from 'vitest';
 import { connectConsole } from '../test/consoleClient.ts';
 import { useTestServer } from '../test/fixtures.ts';
-import { signInAt, spawnServer, TEST_PASSWORD } from '../test/harness.ts';
+import { signInAt, spawnServer, TEST_CALL, TEST_PASSWORD } from '../test/harness.ts';
 import { maskNumber } from './Access.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 
@@ -141,19 +141,7 @@ describe('signing in', () => {
     expect(await t.server.snapshot()).toBe(before);
     expect((await t.server.api('POST', '/api/v1/labels', label)).status).toBe(201);
     // Integrations with a bearer token and no cookie send no Origin, and need none.
-    const call = await t.server.api(
-      'POST',
-      '/api/v1/calls',
-      {
-        center: 'mn-minneapolis',
-        region: 'upper-midwest',
-        team: 'mpls-care-1',
-        agent: { id: 'a-olsen', name: 'Kari Olsen' },
-        customer: {},
-        codec: 'PCMU',
-      },
-      { as: null, origin: null },
-    );
+    const call = await t.server.api('POST', '/api/v1/calls', TEST_CALL, { as: null, origin: null });
     expect(call.status).toBe(201);
     await t.server.api(
       'DELETE',
@@ -198,36 +186,15 @@ describe('people and credentials', () => {
       'roles.0.teams.0',
       'roles.1.centers.0',
     ]);
-    expect(
-      (
-        await t.server.api(
-          'POST',
-          '/api/v1/users',
-          { username: 'pat', password: 'short', roles: [] },
-          { as: 'admin' },
-        )
-      ).status,
-    ).toBe(400);
-    expect(
-      (
-        await t.server.api(
-          'POST',
-          '/api/v1/users',
-          { username: 'Pat!', password: 'pat-password-1', roles: [] },
-          { as: 'admin' },
-        )
-      ).status,
-    ).toBe(400);
-    expect(
-      (
-        await t.server.api(
-          'POST',
-          '/api/v1/users',
-          { username: 'exec', password: 'pat-password-1', roles: [] },
-          { as: 'admin' },
-        )
-      ).status,
-    ).toBe(409);
+    for (const [body, status] of [
+      [{ username: 'pat', password: 'short', roles: [] }, 400],
+      [{ username: 'Pat!', password: 'pat-password-1', roles: [] }, 400],
+      [{ username: 'exec', password: 'pat-password-1', roles: [] }, 409],
+      [{ username: 'pat', password: 'pat-password-1', roles: [{ role: 'boss' }] }, 400],
+    ] as const) {
+      const res = await t.server.api('POST', '/api/v1/users', body, { as: 'admin' });
+      expect(res.status, JSON.stringify(body)).toBe(status);
+    }
     const made = await t.server.api<User>(
       'POST',
       '/api/v1/users',
@@ -300,19 +267,7 @@ describe('people and credentials', () => {
     expect(listed[0]).not.toHaveProperty('token');
 
     const announce = () =>
-      t.server.api<{ callId: string }>(
-        'POST',
-        '/api/v1/calls',
-        {
-          center: 'mn-minneapolis',
-          region: 'upper-midwest',
-          team: 'mpls-care-1',
-          agent: { id: 'a-olsen', name: 'Kari Olsen' },
-          customer: {},
-          codec: 'PCMU',
-        },
-        { as: null, token },
-      );
+      t.server.api<{ callId: string }>('POST', '/api/v1/calls', TEST_CALL, { as: null, token });
     const call = await announce();
     expect(call.status).toBe(201);
     expect(

@@ -12,6 +12,7 @@ import {
   eventually,
   sendTone,
   signInAt,
+  TEST_CALL,
   TEST_ORG,
   type ApiOptions,
   type TestUser,
@@ -105,18 +106,7 @@ const adminRoutes: Attempt[] = [
   ['POST', () => '/api/v1/labels', { name: 'Everyone' }],
 ];
 const ingestRoutes: Attempt[] = [
-  [
-    'POST',
-    () => '/api/v1/calls',
-    {
-      center: 'mn-minneapolis',
-      region: 'upper-midwest',
-      team: 'mpls-care-1',
-      agent: { id: 'a-olsen', name: 'Kari Olsen' },
-      customer: {},
-      codec: 'PCMU',
-    },
-  ],
+  ['POST', () => '/api/v1/calls', TEST_CALL],
   ['DELETE', () => `/api/v1/calls/${liveBrooklyn}`],
   [
     'POST',

@@ -9,6 +9,7 @@ import {
   signInAt,
   spawnServer,
   streamTone,
+  TEST_CALL,
   TEST_ORG,
   TEST_TOKEN,
   udpSocket,
@@ -45,14 +46,7 @@ describe('a server killed mid-call', () => {
     const created = await fetch(`${first.url}/api/v1/calls`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({
-        center: 'mn-minneapolis',
-        region: 'upper-midwest',
-        team: 'mpls-care-1',
-        agent: { id: 'a-olsen', name: 'Kari Olsen' },
-        customer: {},
-        codec: 'PCMU',
-      }),
+      body: JSON.stringify(TEST_CALL),
     });
     const { callId, legs } = (await created.json()) as {
       callId: string;

@@ -67,6 +67,16 @@ export const TEST_ORG: Org = {
   ],
 };
 
+/** A Minneapolis call of the test org, as an SBC announces it. */
+export const TEST_CALL = {
+  center: 'mn-minneapolis',
+  region: 'upper-midwest',
+  team: 'mpls-care-1',
+  agent: { id: 'a-olsen', name: 'Kari Olsen' },
+  customer: { number: '+16125550142' },
+  codec: 'PCMU',
+} as const;
+
 export const TEST_PASSWORD = 'test-password-0123';
 
 /** One user per role and scope, made in every test server (password TEST_PASSWORD). */
@@ -227,15 +237,7 @@ export async function startTestServer(
       const res = await api<{
         callId: string;
         legs: { agent: { ip: string; port: number }; customer: { ip: string; port: number } };
-      }>('POST', '/api/v1/calls', {
-        center: 'mn-minneapolis',
-        region: 'upper-midwest',
-        team: 'mpls-care-1',
-        agent: { id: 'a-olsen', name: 'Kari Olsen' },
-        customer: { number: '+16125550142' },
-        codec,
-        ...extra,
-      });
+      }>('POST', '/api/v1/calls', { ...TEST_CALL, codec, ...extra });
       if (res.status !== 201)
         throw new Error(`call rejected: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body;
