@@ -77,13 +77,19 @@ async function startServer(): Promise<{ url: string; child: ChildProcess; dataDi
 /** Session cookies of the demo admin (declares the org) and executive (watches the board). */
 const sessions = { admin: '', exec: '' };
 
-async function api<T>(url: string, method: string, path: string, body?: unknown): Promise<T> {
+async function api<T>(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  as: keyof typeof sessions = 'admin',
+): Promise<T> {
   const res = await fetch(`${url}${path}`, {
     method,
     headers: {
       authorization: `Bearer ${TOKEN}`,
       'content-type': 'application/json',
-      cookie: sessions.admin,
+      cookie: sessions[as],
       origin: url,
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -184,7 +190,13 @@ async function runOnce(
   const cpu1 = { server: cpuSeconds([serverPid]), workers: cpuSeconds(workers) };
   await new Promise((resolve) => setTimeout(resolve, 500));
 
-  const { calls: live } = await api<{ calls: Call[] }>(url, 'GET', '/api/v1/calls');
+  const { calls: live } = await api<{ calls: Call[] }>(
+    url,
+    'GET',
+    '/api/v1/calls',
+    undefined,
+    'exec',
+  );
   const received = live.reduce((sum, c) => sum + c.legs.agent.packets + c.legs.customer.packets, 0);
   // Levels: in the steady second before the end, every call had a level reading above 0.
   const window = updates.filter(
