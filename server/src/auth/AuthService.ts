@@ -53,8 +53,17 @@ const DEMO_USERS: { username: string; name: string; roles: RoleGrant[]; descript
   {
     username: 'lead',
     name: 'Sam Lead',
-    roles: [{ role: 'teamLead', teams: ['minneapolis-care-1', 'minneapolis-care-2'] }],
-    description: 'Team lead of Minneapolis Care 1 and 2',
+    // NOTE: eight teams, so that the demo's couple of dozen calls keep the lead's board busy.
+    roles: [
+      {
+        role: 'teamLead',
+        teams: ['minneapolis', 'st-paul', 'duluth', 'rochester'].flatMap((c) => [
+          `${c}-care-1`,
+          `${c}-care-2`,
+        ]),
+      },
+    ],
+    description: 'Team lead of Care 1 and 2 in the four Minnesota centers',
   },
   {
     username: 'qa',
