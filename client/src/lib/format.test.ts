@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration } from './format';
+import { customerNumber, formatDuration } from './format';
 
 describe('live board formatting', () => {
+  it('shortens a masked customer number to its last four digits and shows a full one whole', () => {
+    expect(customerNumber('+1••••••0142')).toBe('••• 0142');
+    expect(customerNumber('+16125550142')).toBe('+16125550142');
+    expect(customerNumber(null)).toBe('—');
+  });
+
   it('formats durations as m:ss, and h:mm:ss past an hour', () => {
     const start = '2026-01-01T00:00:00.000Z';
     const at = (s: number) => Date.parse(start) + s * 1000;

@@ -1,5 +1,11 @@
-/** A customer number as the server gives it: masked unless the user's role needs it. */
-export const customerNumber = (n: string | null): string => n ?? '—';
+/**
+ * A customer number as the server gives it (masked unless the user's role needs it), a
+ * masked one shortened to its last four digits.
+ */
+export const customerNumber = (n: string | null): string => {
+  if (!n) return '—';
+  return n.includes('•') ? `••• ${n.replace(/\D/g, '').slice(-4)}` : n;
+};
 
 /** A call-time offset as m:ss.t (tenths), for tags. */
 export function formatOffset(ms: number): string {
