@@ -1,4 +1,5 @@
 import { assertUnreachable, type Call, type Capabilities, type RoleGrant } from '@earshot/shared';
+import { ForbiddenError } from '../errors.ts';
 
 /** Calls a right covers: all of them, none, or those of some teams or centers. */
 export type Reach =
@@ -160,3 +161,7 @@ export function reachSql(
   }
   return { sql: parts.length ? `(${parts.join(' OR ')})` : '1 = 0', params };
 }
+
+/** The refusal for a call outside what the user may see. */
+export const outOfScope = (call: Pick<Call, 'team'>): ForbiddenError =>
+  new ForbiddenError(`call of team "${call.team}" is outside what you may see`);

@@ -301,8 +301,8 @@ export class AuthService extends EventEmitter<{
         ...(request.password ? { password: 'changed' } : {}),
       },
     });
-    // NOTE: a changed password signs the user out everywhere but here is not needed for an
-    // admin's reset to take effect; rights changes reach live sockets through 'changed'.
+    // A new password signs the user out everywhere; 'changed' brings every live socket of
+    // the user to the new rights at once (or closes it when its session is gone).
     if (request.password) await this.#endSessions(id);
     this.emit('changed', id);
     return toUser(next);

@@ -1,6 +1,6 @@
 import type { KpiScope } from '@earshot/shared';
 import type { CallService } from '../calls/CallService.ts';
-import { AppError } from '../errors.ts';
+import { AppError, ForbiddenError } from '../errors.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
 import { within, type Access } from './Access.ts';
 
@@ -39,4 +39,15 @@ export async function mayFollow(
     }
   }
   return place !== undefined && within(sight, place);
+}
+
+/** Like mayFollow, but refuses with a 403 naming the scope. */
+export async function assertMayFollow(
+  access: Access,
+  scope: KpiScope,
+  org: OrgRepository,
+  calls: CallService,
+): Promise<void> {
+  if (!(await mayFollow(access, scope, org, calls)))
+    throw new ForbiddenError(`the scope "${scope}" is outside what you may see`);
 }

@@ -1,7 +1,6 @@
 import {
   AuditQuery,
   type AuditRecord,
-  type Call,
   CreateCallRequest,
   CreateCommentRequest,
   CreateLabelRequest,
@@ -26,7 +25,8 @@ import express, { Router } from 'express';
 import type { AuditLog } from '../audit/AuditLog.ts';
 import { actorOf, AuthService, type Principal } from '../auth/AuthService.ts';
 import type { IngestTokenStore } from '../auth/IngestTokenStore.ts';
-import { mayFollow } from '../auth/kpiAccess.ts';
+import { outOfScope } from '../auth/Access.ts';
+import { assertMayFollow } from '../auth/kpiAccess.ts';
 import type { CallService } from '../calls/CallService.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import type { KpiService } from '../kpi/KpiService.ts';
@@ -55,9 +55,6 @@ function uuidParam(raw: string | string[] | undefined, what: string): string {
   return id;
 }
 
-const outOfScope = (call: Pick<Call, 'team'>) =>
-  new ForbiddenError(`call of team "${call.team}" is outside what you may see`);
-
 /** `/api/v1`: translates HTTP into domain calls and checks who may make them. */
 export function apiRouter(deps: {
   calls: CallService;
@@ -83,17 +80,14 @@ export function apiRouter(deps: {
 
   router.use(refuseCrossSite());
 
-  /** A call the principal may see (404 when there is none, 403 when out of scope). */
-  const visibleCall = async (id: string, who: Principal) => {
+  /** A call the principal may see, or review (404 when there is none, 403 out of scope). */
+  const scopedCall = async (id: string, who: Principal, right: 'canSee' | 'canReview') => {
     const call = await deps.calls.get(id);
-    if (!who.access.canSee(call)) throw outOfScope(call);
+    if (!who.access[right](call)) throw outOfScope(call);
     return call;
   };
-  const reviewableCall = async (id: string, who: Principal) => {
-    const call = await deps.calls.get(id);
-    if (!who.access.canReview(call)) throw outOfScope(call);
-    return call;
-  };
+  const visibleCall = (id: string, who: Principal) => scopedCall(id, who, 'canSee');
+  const reviewableCall = (id: string, who: Principal) => scopedCall(id, who, 'canReview');
 
   // --- sign-in ---------------------------------------------------------------------------
 
@@ -396,8 +390,7 @@ export function apiRouter(deps: {
   const kpiParams = async (req: Request, res: Response) => {
     const scope = parseOrThrow(KpiScope, req.params.scope, 'scope');
     const window = parseOrThrow(KpiWindow.default('1h'), req.query.window, 'window');
-    if (!(await mayFollow(principalOf(res).access, scope, deps.org, deps.calls)))
-      throw new ForbiddenError(`the scope "${scope}" is outside what you may see`);
+    await assertMayFollow(principalOf(res).access, scope, deps.org, deps.calls);
     return { scope, window };
   };
 

@@ -16,9 +16,9 @@ import {
 import type { types as ms } from 'mediasoup';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
-import type { Access } from '../auth/Access.ts';
+import { outOfScope, type Access } from '../auth/Access.ts';
 import { actorOf, type AuthService, type Principal } from '../auth/AuthService.ts';
-import { mayFollow } from '../auth/kpiAccess.ts';
+import { assertMayFollow, mayFollow } from '../auth/kpiAccess.ts';
 import type { CallService } from '../calls/CallService.ts';
 import { AppError, ForbiddenError, UnauthorizedError } from '../errors.ts';
 import { readCookie, sameOrigin, SESSION_COOKIE } from '../http/auth.ts';
@@ -233,8 +233,7 @@ export class RealtimeServer {
     on('session:hello', NoPayload, (s, _payload, p) => ({ id: s.id, name: p.user.name }));
     on('tag:create', SocketCreateTagRequest, async (_s, { callId, tag }, p) => {
       const call = await this.#calls.get(callId);
-      if (!p.access.canSee(call))
-        throw new ForbiddenError(`call of team "${call.team}" is outside what you may see`);
+      if (!p.access.canSee(call)) throw outOfScope(call);
       return this.#tags.create(callId, tag, actorOf(p));
     });
     on('session:time', NoPayload, () => ({ now: Date.now() }));
@@ -261,8 +260,7 @@ export class RealtimeServer {
       return null;
     });
     on('kpi:subscribe', KpiSubscribeRequest, async (s, { scope, window }, p) => {
-      if (!(await mayFollow(p.access, scope, this.#org, this.#calls)))
-        throw new ForbiddenError(`the scope "${scope}" is outside what you may see`);
+      await assertMayFollow(p.access, scope, this.#org, this.#calls);
       const room = kpiRoom(scope, window);
       const { followed } = s.data;
       const snapshot = followed.has(room)
