@@ -72,10 +72,16 @@ export async function startEarshot(
     join(config.dataDir, 'recordings'),
     logger.child({ module: 'recordings' }),
   );
+  const ports = new PortAllocator(
+    config.ingest.listenIp,
+    config.ingest.minPort,
+    config.ingest.maxPort,
+    { quarantineMs: config.ingest.quarantineMs },
+  );
   const calls = new CallService({
     pool,
     recordings,
-    ports: new PortAllocator(config.ingest.listenIp, config.ingest.minPort, config.ingest.maxPort),
+    ports,
     org,
     calls: new CallRepository(db),
     logger: logger.child({ module: 'calls' }),
@@ -83,7 +89,7 @@ export async function startEarshot(
     mediasoupListenIp: '127.0.0.1',
     idleTimeoutMs: config.ingest.idleTimeoutMs,
   });
-  await calls.recover();
+  await calls.recover(config.ingest.quarantineMs);
   const sweep = () => {
     if (config.recordings.retentionDays === 0) return;
     recordings
@@ -234,6 +240,7 @@ export async function startEarshot(
         kpi.close();
         listen.close();
         await calls.close();
+        ports.close();
         await recordings.close();
         await realtime.close();
         pool.close();

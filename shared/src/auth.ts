@@ -151,6 +151,10 @@ export const AUDIT_ACTIONS = [
   'user.delete',
   'token.create',
   'token.revoke',
+  'call.assign',
+  'siprec.peer.add',
+  'siprec.peer.remove',
+  'siprec.refused',
 ] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;

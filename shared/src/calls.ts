@@ -19,6 +19,18 @@ export const PayloadType = z
 
 export const DEFAULT_PAYLOAD_TYPE: Record<Codec, number> = { PCMU: 0, PCMA: 8, opus: 111 };
 
+/** Where a leg's RTP comes from: an address, and optionally its port. */
+export const RtpSourceSpec = z.strictObject({
+  ip: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }),
+  port: z.number().int().min(1).max(65535).optional(),
+});
+export type RtpSourceSpec = z.infer<typeof RtpSourceSpec>;
+
+const LegRequest = z.strictObject({
+  /** Only RTP from this source is heard on the leg; others are dropped as other-source. */
+  source: RtpSourceSpec.optional(),
+});
+
 /** `POST /api/v1/calls`: a telephony integration announces a call whose legs it will fork. */
 export const CreateCallRequest = z
   .strictObject({
@@ -36,6 +48,9 @@ export const CreateCallRequest = z
     }),
     codec: Codec,
     payloadType: PayloadType.optional(),
+    legs: z
+      .strictObject({ agent: LegRequest.optional(), customer: LegRequest.optional() })
+      .optional(),
   })
   .superRefine((body, ctx) => {
     const pt = body.payloadType;
@@ -90,6 +105,16 @@ export const LegStats = z.object({
 });
 export type LegStats = z.infer<typeof LegStats>;
 
+/** A party of the call as the recording client's metadata names it (SIPREC). */
+export const Participant = z.object({
+  /** The address of record (SIP URI, tel URI or number) the metadata gives. */
+  aor: z.string(),
+  name: z.string().nullable(),
+  /** The leg this participant's audio is on, where the metadata says. */
+  leg: LegName.nullable(),
+});
+export type Participant = z.infer<typeof Participant>;
+
 export const Call = z.object({
   id: z.string(),
   externalId: z.string().nullable(),
@@ -128,8 +153,19 @@ export const Call = z.object({
     holds: z.number().int(),
     disposition: z.string().nullable(),
   }),
+  /** The parties the telephony named (SIPREC metadata); empty for plain-RTP calls. */
+  participants: z.array(Participant),
+  /**
+   * No agent of the organisation matched the participants: region, center, team and agent
+   * are empty until an admin assigns the call (`POST /api/v1/calls/:id/assign`).
+   */
+  unmatched: z.boolean(),
 });
 export type Call = z.infer<typeof Call>;
+
+/** `POST /api/v1/calls/:id/assign`: an admin names the agent of an unmatched call. */
+export const AssignCallRequest = z.strictObject({ agentId: Id });
+export type AssignCallRequest = z.infer<typeof AssignCallRequest>;
 
 const Millis = z.coerce
   .number({ error: 'must be a number of milliseconds' })

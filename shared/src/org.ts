@@ -41,7 +41,26 @@ export const Team = z.strictObject({
 });
 export type Team = z.infer<typeof Team>;
 
-export const Agent = z.strictObject({ id: Id, name: Name, teamId: Id });
+/**
+ * An agent. `addresses` are what the telephony calls them (SIP URIs, extensions, phone
+ * numbers): a SIPREC call's participant whose address matches one is this agent.
+ */
+export const Agent = z.strictObject({
+  id: Id,
+  name: Name,
+  teamId: Id,
+  addresses: z
+    .array(
+      z
+        .string()
+        .trim()
+        .min(1)
+        .max(256)
+        .regex(/^[^\s<>"]+$/, 'must be a SIP URI, an extension or a number, without spaces'),
+    )
+    .max(20)
+    .optional(),
+});
 export type Agent = z.infer<typeof Agent>;
 
 const MAX = { regions: 200, centers: 500, teams: 5_000, agents: 100_000 } as const;
@@ -86,7 +105,20 @@ export const Org = z
         });
       }
     });
+    const claimed = new Map<string, string>();
     org.agents.forEach((a, i) => {
+      for (const address of a.addresses ?? []) {
+        const key = address.toLowerCase();
+        const other = claimed.get(key);
+        if (other !== undefined && other !== a.id) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['agents', i, 'addresses'],
+            message: `address "${address}" is also agent "${other}"'s`,
+          });
+        }
+        claimed.set(key, a.id);
+      }
       if (!teams.has(a.teamId)) {
         ctx.addIssue({
           code: 'custom',

@@ -27,6 +27,8 @@ const call: Call = {
   team: 'mpls-care-1',
   agent: { id: 'a-olsen', name: 'Kari Olsen' },
   customer: { number: '+16125550142', name: null },
+  participants: [],
+  unmatched: false,
   codec: 'PCMU',
   payloadType: 0,
   state: 'talking',

@@ -4,6 +4,7 @@ import {
   type CallState,
   type EndReason,
   type LegStats,
+  type Participant,
 } from '@earshot/shared';
 import type { Database } from '../db/Database.ts';
 
@@ -27,6 +28,8 @@ interface CallRow {
   audio_json: string | null;
   acd_json: string | null;
   discrepancies: number | null;
+  participants_json: string | null;
+  unmatched: number;
 }
 
 const emptyLeg = (): LegStats => ({
@@ -67,6 +70,8 @@ function fromRow(row: CallRow): Call {
     acd: row.acd_json
       ? (JSON.parse(row.acd_json) as Call['acd'])
       : { queue: null, holds: 0, disposition: null },
+    participants: row.participants_json ? (JSON.parse(row.participants_json) as Participant[]) : [],
+    unmatched: row.unmatched === 1,
   };
 }
 
@@ -81,8 +86,9 @@ export class CallRepository {
   async insert(call: Call): Promise<void> {
     await this.#db.run(
       `INSERT INTO calls (id, external_id, center_id, region_id, team_id, agent_id, agent_name,
-         customer_number, customer_name, codec, payload_type, state, started_at, ended_at, end_reason, legs_json)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         customer_number, customer_name, codec, payload_type, state, started_at, ended_at, end_reason, legs_json,
+         participants_json, unmatched)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         call.id,
         call.externalId,
@@ -100,8 +106,46 @@ export class CallRepository {
         call.endedAt,
         call.endReason,
         JSON.stringify(call.legs),
+        JSON.stringify(call.participants),
+        call.unmatched ? 1 : 0,
       ],
     );
+  }
+
+  /** Records a call's agent, team and parties after a transfer or an assignment. */
+  async updatePlace(call: Call): Promise<void> {
+    await this.#db.run(
+      `UPDATE calls SET center_id = ?, region_id = ?, team_id = ?, agent_id = ?, agent_name = ?,
+         participants_json = ?, unmatched = ? WHERE id = ?`,
+      [
+        call.center,
+        call.region,
+        call.team,
+        call.agent.id,
+        call.agent.name,
+        JSON.stringify(call.participants),
+        call.unmatched ? 1 : 0,
+        call.id,
+      ],
+    );
+  }
+
+  /**
+   * The leg ports of calls still live in the store or ended since `since` (ISO time): at
+   * start-up, streams for them may still be arriving.
+   */
+  async portsInUseSince(since: string): Promise<number[]> {
+    const rows = await this.#db.all<{ legs_json: string | null }>(
+      'SELECT legs_json FROM calls WHERE ended_at IS NULL OR ended_at >= ?',
+      [since],
+    );
+    const ports: number[] = [];
+    for (const row of rows) {
+      if (!row.legs_json) continue;
+      const legs = JSON.parse(row.legs_json) as Partial<Call['legs']>;
+      for (const leg of [legs.agent, legs.customer]) if (leg?.port) ports.push(leg.port);
+    }
+    return ports;
   }
 
   /** Records the final state of a call. */

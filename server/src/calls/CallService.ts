@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
-  DEFAULT_PAYLOAD_TYPE,
   LEGS,
   type Call,
-  type CreateCallRequest,
   type CallState,
   type CreateCallResponse,
   type EndReason,
   type LegName,
+  type Participant,
 } from '@earshot/shared';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors.ts';
-import { LegIngest } from '../ingest/LegIngest.ts';
+import { LegIngest, type RtpSource } from '../ingest/LegIngest.ts';
 import type { PortAllocator } from '../ingest/PortAllocator.ts';
 import type { Logger } from '../log/logger.ts';
 import { CallTap } from '../media/CallTap.ts';
@@ -20,7 +19,33 @@ import type { OrgRepository } from '../org/OrgRepository.ts';
 import type { RecordingStore } from '../recordings/RecordingStore.ts';
 import { KeyedQueue } from '../util/KeyedQueue.ts';
 import type { CallRepository } from './CallRepository.ts';
-import { LiveCall } from './LiveCall.ts';
+import { LiveCall, type CallInfo, type CallPlace } from './LiveCall.ts';
+
+/** What an ingest adapter asks for when it announces a call. */
+export interface CallSpec extends CallInfo {
+  /** The payload type mediasoup's producers use for both legs. */
+  payloadType: number;
+  /** Per leg: what its sender uses and where it sends from, as the signalling said. */
+  legs?: Partial<Record<LegName, LegSpec>>;
+}
+
+export interface LegSpec {
+  /** The payload type this leg's sender uses, where it is not the call's. */
+  payloadType?: number;
+  /** The agreed telephone-event payload type (absorbed, neither audio nor a drop). */
+  eventPayloadType?: number;
+  /** Only these sources are heard on the leg; none: the first sender latches. */
+  sources?: RtpSource[];
+}
+
+/** A change an ingest adapter reports during a call (re-INVITE, metadata update). */
+export interface CallChange {
+  /** The telephony put the call on hold (true) or took it off (false). */
+  held?: boolean;
+  /** A new agent (a transfer), or null when nobody in the organisation matches any more. */
+  place?: CallPlace | null;
+  participants?: Participant[];
+}
 
 export interface CallServiceOptions {
   pool: WorkerPool;
@@ -48,6 +73,9 @@ interface EndedTotals {
 const RETAP_ATTEMPTS = 10;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const RETAP_DELAY_MS = 300;
+
+const samePlace = (a: CallPlace | null, b: CallPlace | null) =>
+  a === b || (a !== null && b !== null && a.agent.id === b.agent.id && a.team === b.team);
 
 /** Live calls: creating, tapping, metering, re-tapping after worker loss, and ending them. */
 export class CallService extends EventEmitter<{
@@ -84,30 +112,34 @@ export class CallService extends EventEmitter<{
   }
 
   /** Ends calls a previous process left live (it stopped before ending them). */
-  async recover(): Promise<void> {
+  async recover(quarantineMs: number): Promise<void> {
+    // Their SBCs may still be sending: the ports stay in quarantine until they are quiet.
+    const since = new Date(Date.now() - quarantineMs).toISOString();
+    const held = await this.#o.ports.quarantine(await this.#o.calls.portsInUseSince(since));
+    if (held > 0) this.#o.logger.info({ ports: held }, 'ports of the previous run in quarantine');
     const orphans = await this.#o.calls.endOrphans(new Date().toISOString());
     if (orphans > 0) this.#o.logger.warn({ orphans }, 'ended calls left live by the previous run');
     await this.#o.recordings.recover();
   }
 
   /** Announces a call: opens its two leg ports and taps it into mediasoup. */
-  async create(request: CreateCallRequest): Promise<CreateCallResponse> {
+  async open(spec: CallSpec): Promise<CreateCallResponse> {
     if (this.#closed) throw new UnavailableError('the server is shutting down');
-    await this.#checkOrg(request);
-    const key = request.externalId ?? randomUUID();
+    const key = spec.externalId ?? randomUUID();
     return this.#creating.run(key, async () => {
-      if (request.externalId !== undefined) {
-        const existing = this.#byExternalId.get(request.externalId);
+      if (spec.externalId !== undefined) {
+        const existing = this.#byExternalId.get(spec.externalId);
         if (existing)
           throw new ConflictError(
-            `a live call with externalId "${request.externalId}" exists: ${existing}`,
+            `a live call with externalId "${spec.externalId}" exists: ${existing}`,
           );
       }
-      return this.#open(request);
+      return this.#open(spec);
     });
   }
 
-  async #checkOrg(request: CreateCallRequest): Promise<void> {
+  /** Checks that a place (region, center, team, agent) fits the declared organisation. */
+  async checkPlace(place: CallPlace): Promise<void> {
     const org = await this.#o.org.get();
     if (org.centers.length === 0) {
       throw new ValidationError('no organisation is declared yet: PUT /api/v1/org first', [
@@ -115,18 +147,18 @@ export class CallService extends EventEmitter<{
       ]);
     }
     const issues = [];
-    const center = org.centers.find((c) => c.id === request.center);
-    const team = org.teams.find((t) => t.id === request.team);
-    if (!center) issues.push({ path: 'center', message: `unknown center "${request.center}"` });
-    if (!org.regions.some((r) => r.id === request.region)) {
-      issues.push({ path: 'region', message: `unknown region "${request.region}"` });
-    } else if (center && center.regionId !== request.region) {
+    const center = org.centers.find((c) => c.id === place.center);
+    const team = org.teams.find((t) => t.id === place.team);
+    if (!center) issues.push({ path: 'center', message: `unknown center "${place.center}"` });
+    if (!org.regions.some((r) => r.id === place.region)) {
+      issues.push({ path: 'region', message: `unknown region "${place.region}"` });
+    } else if (center && center.regionId !== place.region) {
       issues.push({
         path: 'region',
         message: `center "${center.id}" is in region "${center.regionId}"`,
       });
     }
-    if (!team) issues.push({ path: 'team', message: `unknown team "${request.team}"` });
+    if (!team) issues.push({ path: 'team', message: `unknown team "${place.team}"` });
     else if (center && team.centerId !== center.id) {
       issues.push({
         path: 'team',
@@ -137,10 +169,25 @@ export class CallService extends EventEmitter<{
       throw new ValidationError('the call does not fit the declared organisation', issues);
   }
 
-  async #open(request: CreateCallRequest): Promise<CreateCallResponse> {
+  /** The place of an agent of the organisation, or undefined when there is no such agent. */
+  async placeOfAgent(agentId: string): Promise<CallPlace | undefined> {
+    const org = await this.#o.org.get();
+    const agent = org.agents.find((a) => a.id === agentId);
+    const team = agent && org.teams.find((t) => t.id === agent.teamId);
+    const center = team && org.centers.find((c) => c.id === team.centerId);
+    if (!agent || !team || !center) return undefined;
+    return {
+      region: center.regionId,
+      center: center.id,
+      team: team.id,
+      agent: { id: agent.id, name: agent.name },
+    };
+  }
+
+  async #open(spec: CallSpec): Promise<CreateCallResponse> {
     const id = randomUUID();
     const log = this.#o.logger.child({ callId: id });
-    const payloadType = request.payloadType ?? DEFAULT_PAYLOAD_TYPE[request.codec];
+    const { payloadType } = spec;
     const legs = new Map<LegName, LegIngest>();
     let call: LiveCall | undefined;
     try {
@@ -151,14 +198,17 @@ export class CallService extends EventEmitter<{
             leg,
             ports: this.#o.ports,
             announcedIp: this.#o.ingestAnnouncedIp,
-            codec: request.codec,
+            codec: spec.codec,
             payloadType,
+            inPayloadType: spec.legs?.[leg]?.payloadType,
+            eventPayloadType: spec.legs?.[leg]?.eventPayloadType,
+            sources: spec.legs?.[leg]?.sources,
             logger: log,
           }),
         );
       }
-      call = new LiveCall({ id, request, payloadType, legs, logger: log });
-      const recording = await this.#o.recordings.start(id, request.codec, call.startedAt);
+      call = new LiveCall({ id, info: spec, payloadType, legs, logger: log });
+      const recording = await this.#o.recordings.start(id, spec.codec, call.startedAt);
       for (const [leg, ingest] of legs) ingest.setRecorder(recording.legs.get(leg));
       call.attach(await this.#tap(call));
     } catch (error) {
@@ -172,7 +222,7 @@ export class CallService extends EventEmitter<{
     }
     const live = call;
     this.#live.set(id, live);
-    if (request.externalId !== undefined) this.#byExternalId.set(request.externalId, id);
+    if (spec.externalId !== undefined) this.#byExternalId.set(spec.externalId, id);
     for (const leg of legs.values()) {
       leg.onFirstPacket(() => {
         if (live.state === 'ringing') {
@@ -185,7 +235,10 @@ export class CallService extends EventEmitter<{
     live.once('closed', () => this.#onClosed(live));
     const snapshot = live.toJSON();
     await this.#o.calls.insert(snapshot);
-    log.info({ team: request.team, codec: request.codec }, 'call started');
+    log.info(
+      { team: spec.place?.team ?? null, codec: spec.codec, unmatched: spec.place === null },
+      'call started',
+    );
     this.emit('started', snapshot);
     const endpoint = (leg: LegName) => ({
       ip: snapshot.legs[leg].ip,
@@ -198,7 +251,7 @@ export class CallService extends EventEmitter<{
     const tap = await CallTap.create({
       worker: this.#o.pool.pick(),
       callId: call.id,
-      codec: call.request.codec,
+      codec: call.codec,
       payloadType: call.payloadType,
       ssrcs: { agent: call.legs.get('agent')!.ssrc, customer: call.legs.get('customer')!.ssrc },
       listenIp: this.#o.mediasoupListenIp,
@@ -236,7 +289,7 @@ export class CallService extends EventEmitter<{
 
   #onClosed(call: LiveCall): void {
     this.#live.delete(call.id);
-    if (call.request.externalId !== undefined) this.#byExternalId.delete(call.request.externalId);
+    if (call.externalId !== undefined) this.#byExternalId.delete(call.externalId);
     const snapshot = call.toJSON();
     const reason = call.endReason ?? 'hangup';
     this.#totals.calls[reason] += 1;
@@ -368,15 +421,67 @@ export class CallService extends EventEmitter<{
 
   /** Ends a live call (the telephony side hung up). */
   async end(id: string): Promise<Call> {
-    const live = this.#live.get(id);
-    if (!live) {
-      const stored = await this.#o.calls.find(id);
-      if (!stored) throw new NotFoundError(`no call with id "${id}"`);
-      throw new ConflictError(`call "${id}" has already ended`);
-    }
+    const live = await this.#liveOrThrow(id);
     live.close('hangup');
     await this.flush();
     return live.toJSON();
+  }
+
+  async #liveOrThrow(id: string): Promise<LiveCall> {
+    const live = this.#live.get(id);
+    if (live) return live;
+    const stored = await this.#o.calls.find(id);
+    if (!stored) throw new NotFoundError(`no call with id "${id}"`);
+    throw new ConflictError(`call "${id}" has already ended`);
+  }
+
+  /** What the telephony says changed on a live call: hold, a new agent, new parties. */
+  async update(id: string, change: CallChange): Promise<Call> {
+    const live = await this.#liveOrThrow(id);
+    let changed = false;
+    if (change.held !== undefined && change.held !== live.held) {
+      live.held = change.held;
+      const state: CallState = change.held ? 'held' : 'talking';
+      if (live.state !== 'ringing' || change.held) {
+        live.state = state;
+        this.#persist(this.#o.calls.updateState(id, state));
+      }
+      changed = true;
+    }
+    if (change.participants) {
+      live.participants = change.participants;
+      changed = true;
+    }
+    if (change.place !== undefined && !samePlace(live.place, change.place)) {
+      live.log.info(
+        { from: live.place?.agent.id ?? null, to: change.place?.agent.id ?? null },
+        'the call has a new agent',
+      );
+      live.place = change.place;
+      changed = true;
+    }
+    if (changed) {
+      const snapshot = live.toJSON();
+      this.#persist(this.#o.calls.updatePlace(snapshot));
+      this.emit('updated', snapshot);
+    }
+    return live.toJSON();
+  }
+
+  /** An admin names the agent of a call (an unmatched one, or a wrong match). */
+  async assign(id: string, agentId: string): Promise<Call> {
+    const place = await this.placeOfAgent(agentId);
+    if (!place)
+      throw new ValidationError('unknown agent', [
+        { path: 'agentId', message: `no agent "${agentId}" in the organisation` },
+      ]);
+    await this.#liveOrThrow(id);
+    return this.update(id, { place });
+  }
+
+  /** Ends a live call, if it still runs, for a reason the telephony gave. */
+  endWith(id: string, reason: EndReason): void {
+    this.#live.get(id)?.close(reason);
   }
 
   /** Figures for /metrics. */
@@ -402,6 +507,9 @@ export class CallService extends EventEmitter<{
       bytes,
       dropped,
       lost,
+      /** Datagrams that came to ports in quarantine (streams of calls that are over). */
+      strays: this.#o.ports.strays,
+      quarantinedPorts: this.#o.ports.quarantined,
     };
   }
 

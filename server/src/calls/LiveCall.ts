@@ -3,15 +3,36 @@ import {
   LEGS,
   type Call,
   type CallState,
-  type CreateCallRequest,
+  type Codec,
   type EndReason,
   type LegName,
   type LegStats,
+  type Participant,
 } from '@earshot/shared';
 import type { LegIngest } from '../ingest/LegIngest.ts';
 import type { Logger } from '../log/logger.ts';
 import type { CallTap } from '../media/CallTap.ts';
 import { ConversationMeter } from './ConversationMeter.ts';
+
+/** Where a call belongs in the organisation: its agent, and the agent's team. */
+export interface CallPlace {
+  region: string;
+  center: string;
+  team: string;
+  agent: { id: string; name: string };
+}
+
+/** What an ingest adapter knows of a call when it announces it. */
+export interface CallInfo {
+  externalId?: string;
+  /** null: no agent of the organisation matched (the call is tapped all the same). */
+  place: CallPlace | null;
+  customer: { number?: string; name?: string };
+  codec: Codec;
+  participants?: Participant[];
+}
+
+const NOWHERE: CallPlace = { region: '', center: '', team: '', agent: { id: '', name: '' } };
 
 /**
  * A call being tapped: its metadata, the two leg fronts that receive its RTP, and the
@@ -19,8 +40,13 @@ import { ConversationMeter } from './ConversationMeter.ts';
  */
 export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
   readonly id: string;
-  readonly request: CreateCallRequest;
+  readonly externalId: string | undefined;
+  readonly codec: Codec;
+  readonly customer: { number: string | null; name: string | null };
   readonly payloadType: number;
+  /** The agent and team; changes when a transfer or an admin says so. */
+  place: CallPlace | null;
+  participants: Participant[];
   readonly startedAt: Date;
   readonly legs: ReadonlyMap<LegName, LegIngest>;
   readonly log: Logger;
@@ -45,18 +71,28 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
 
   constructor(options: {
     id: string;
-    request: CreateCallRequest;
+    info: CallInfo;
     payloadType: number;
     legs: Map<LegName, LegIngest>;
     logger: Logger;
   }) {
     super();
     this.id = options.id;
-    this.request = options.request;
+    const { info } = options;
+    this.externalId = info.externalId;
+    this.codec = info.codec;
+    this.customer = { number: info.customer.number ?? null, name: info.customer.name ?? null };
+    this.place = info.place;
+    this.participants = info.participants ?? [];
     this.payloadType = options.payloadType;
     this.startedAt = new Date();
     this.legs = options.legs;
     this.log = options.logger;
+  }
+
+  /** The call's team and center (empty while unmatched), for access checks. */
+  get where(): { team: string; center: string } {
+    return this.place ?? NOWHERE;
   }
 
   get tap(): CallTap | undefined {
@@ -98,16 +134,16 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
 
   /** The call as the API shows it. */
   toJSON(): Call {
-    const r = this.request;
+    const p = this.place ?? NOWHERE;
     return {
       id: this.id,
-      externalId: r.externalId ?? null,
-      center: r.center,
-      region: r.region,
-      team: r.team,
-      agent: { id: r.agent.id, name: r.agent.name },
-      customer: { number: r.customer.number ?? null, name: r.customer.name ?? null },
-      codec: r.codec,
+      externalId: this.externalId ?? null,
+      center: p.center,
+      region: p.region,
+      team: p.team,
+      agent: { id: p.agent.id, name: p.agent.name },
+      customer: { ...this.customer },
+      codec: this.codec,
       payloadType: this.payloadType,
       state: this.state,
       startedAt: this.startedAt.toISOString(),
@@ -119,6 +155,8 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
       flags: [...this.conversation.flags],
       discrepancies: this.conversation.discrepancies,
       acd: { ...this.acd },
+      participants: this.participants.map((x) => ({ ...x })),
+      unmatched: this.place === null,
     };
   }
 

@@ -51,6 +51,12 @@ const EnvSchema = z
       .min(0, 'must not be negative')
       .max(36500)
       .optional(),
+    EARSHOT_RTP_QUARANTINE_MS: z.coerce
+      .number({ error: 'must be a number of milliseconds' })
+      .int()
+      .min(0, 'must not be negative')
+      .max(3_600_000, 'must be at most 3600000 (an hour)')
+      .default(60_000),
     EARSHOT_CALL_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
     EARSHOT_LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -112,6 +118,8 @@ export interface Config {
     minPort: number;
     maxPort: number;
     idleTimeoutMs: number;
+    /** How long a freed leg port must stay quiet before another call may have it. */
+    quarantineMs: number;
   };
   /** Recordings older than this many days are deleted (0: kept forever). */
   recordings: { retentionDays: number };
@@ -174,6 +182,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       minPort: e.EARSHOT_RTP_MIN_PORT,
       maxPort: e.EARSHOT_RTP_MAX_PORT,
       idleTimeoutMs: e.EARSHOT_CALL_IDLE_TIMEOUT_MS,
+      quarantineMs: e.EARSHOT_RTP_QUARANTINE_MS,
     },
     // NOTE: the demo records every simulated call (about 58 MB per call-hour): unless told
     // otherwise it keeps three hours of them, not the production default of 90 days.

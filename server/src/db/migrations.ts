@@ -138,4 +138,17 @@ export const MIGRATIONS: readonly string[] = [
     revoked_at TEXT
   );
   `,
+  `
+  ALTER TABLE org_agents ADD COLUMN addresses_json TEXT;
+  ALTER TABLE calls ADD COLUMN participants_json TEXT;
+  ALTER TABLE calls ADD COLUMN unmatched INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX calls_ended ON calls (ended_at);
+  CREATE TABLE siprec_peers (
+    id TEXT PRIMARY KEY,
+    cidr TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL
+  );
+  `,
 ];

@@ -6,8 +6,31 @@ import { LevelMeter } from './LevelMeter.ts';
 import type { PortAllocator } from './PortAllocator.ts';
 import type { LegRecorder } from '../recordings/LegRecorder.ts';
 
+/** An address a leg's RTP may come from; without a port, any port of that address. */
+export interface RtpSource {
+  ip: string;
+  port?: number;
+}
+
 /** Why a datagram on a leg port was dropped. */
 export type DropReason = 'not-rtp' | 'rtcp' | 'payload-type' | 'other-source' | 'undecodable';
+
+export interface LegIngestOptions {
+  leg: LegName;
+  ports: PortAllocator;
+  /** The address given to the SBC. */
+  announcedIp: string;
+  codec: Codec;
+  /** The call's payload type, as mediasoup's producer expects it. */
+  payloadType: number;
+  /** The payload type this leg's sender uses, where it differs from the call's. */
+  inPayloadType?: number;
+  /** The telephone-event payload type agreed for this leg, if any. */
+  eventPayloadType?: number;
+  /** Where the signalling said the leg's RTP comes from; empty or absent: not named. */
+  sources?: readonly RtpSource[];
+  logger: Logger;
+}
 
 export interface LegCounters {
   packets: number;
@@ -21,11 +44,19 @@ export interface LegCounters {
 // NOTE: a source silent this long may be replaced by another (an SBC failing over).
 const RELATCH_AFTER_MS = 2000;
 
+const sameAddress = (a: string, b: string) => a === b || a === `::ffff:${b}` || b === `::ffff:${a}`;
+
 /**
  * The RTP front of one call leg: the port an SBC forks the leg to. Every datagram is
  * checked here (RTP version, payload type, one source), counted and metered, then handed
  * with a stable SSRC and continuous numbering to the leg's mediasoup PlainTransport.
  * The port outlives the mediasoup side, so a call moves to another worker unnoticed.
+ *
+ * Sources: where the signalling named the sender, only those addresses are heard. Where it
+ * did not, the first sender of the call's payload type latches the leg; another may take it
+ * over only after 2 s of silence (an SBC failing over), and the leg's first stream (same
+ * address, same SSRC) always takes it back when it resumes, so a stray can never lock the
+ * real stream out.
  */
 export class LegIngest {
   readonly leg: LegName;
@@ -33,7 +64,13 @@ export class LegIngest {
   /** The SSRC the mediasoup producer expects; incoming SSRCs are rewritten to it. */
   readonly ssrc: number;
   readonly #socket: Socket;
+  readonly #ports: PortAllocator;
+  /** The payload type the SBC sends (rewritten to the call's on the way to mediasoup). */
   readonly #payloadType: number;
+  readonly #outPayloadType: number;
+  /** telephone-event packets: legitimate, but neither audio nor recorded. */
+  readonly #eventPayloadType: number | undefined;
+  readonly #named: readonly RtpSource[] | undefined;
   readonly #clockRate: number;
   readonly #meter: LevelMeter;
   readonly #log: Logger;
@@ -41,12 +78,20 @@ export class LegIngest {
     packets: 0,
     bytes: 0,
     dropped: 0,
-    droppedBy: { 'not-rtp': 0, rtcp: 0, 'payload-type': 0, 'other-source': 0, undecodable: 0 },
+    droppedBy: {
+      'not-rtp': 0,
+      rtcp: 0,
+      'payload-type': 0,
+      'other-source': 0,
+      undecodable: 0,
+    },
     lost: 0,
     lastPacketAt: null,
   };
   #target: { ip: string; port: number } | undefined;
   #source: string | undefined;
+  /** The leg's first stream: it takes the leg back whenever it resumes. */
+  #anchor: { source: string; ssrc: number } | undefined;
   #inSsrc: number | undefined;
   #seqOffset = 0;
   #tsOffset = 0;
@@ -60,44 +105,27 @@ export class LegIngest {
   #onFirstPacket: (() => void) | undefined;
   #recorder: LegRecorder | undefined;
 
-  private constructor(
-    leg: LegName,
-    socket: Socket,
-    announcedIp: string,
-    codec: Codec,
-    payloadType: number,
-    log: Logger,
-  ) {
+  private constructor(options: LegIngestOptions, socket: Socket) {
+    const { leg, codec, payloadType } = options;
     this.leg = leg;
     this.#socket = socket;
-    this.endpoint = { ip: announcedIp, port: socket.address().port };
+    this.#ports = options.ports;
+    this.endpoint = { ip: options.announcedIp, port: socket.address().port };
     this.ssrc = (Math.random() * 0xffffffff) >>> 0 || 1;
-    this.#payloadType = payloadType;
+    this.#payloadType = options.inPayloadType ?? payloadType;
+    this.#outPayloadType = payloadType;
+    this.#eventPayloadType = options.eventPayloadType;
+    this.#named = options.sources?.length ? options.sources : undefined;
     this.#clockRate = CLOCK_RATE[codec];
     this.#meter = new LevelMeter(codec);
-    this.#log = log.child({ leg, port: this.endpoint.port });
+    this.#log = options.logger.child({ leg, port: this.endpoint.port });
     socket.on('message', (msg, rinfo) => this.#onDatagram(msg, rinfo));
     socket.on('error', (error) => this.#log.warn({ err: error }, 'leg socket error'));
   }
 
   /** Opens a leg port from `ports`; `announcedIp` is the address given to the SBC. */
-  static async open(options: {
-    leg: LegName;
-    ports: PortAllocator;
-    announcedIp: string;
-    codec: Codec;
-    payloadType: number;
-    logger: Logger;
-  }): Promise<LegIngest> {
-    const socket = await options.ports.bind();
-    return new LegIngest(
-      options.leg,
-      socket,
-      options.announcedIp,
-      options.codec,
-      options.payloadType,
-      options.logger,
-    );
+  static async open(options: LegIngestOptions): Promise<LegIngest> {
+    return new LegIngest(options, await options.ports.bind());
   }
 
   /** Where accepted packets go (the mediasoup PlainTransport), or nowhere while re-tapping. */
@@ -136,7 +164,11 @@ export class LegIngest {
       return;
     }
     if (header.payloadType !== this.#payloadType) {
-      this.#drop('payload-type');
+      if (header.payloadType !== this.#eventPayloadType) this.#drop('payload-type');
+      return;
+    }
+    if (this.#named && !this.#named.some((s) => this.#matches(s, rinfo))) {
+      this.#drop('other-source');
       return;
     }
     const now = Date.now();
@@ -145,13 +177,17 @@ export class LegIngest {
       const silent =
         this.#counters.lastPacketAt === null ||
         now - this.#counters.lastPacketAt > RELATCH_AFTER_MS;
-      if (!silent) {
+      const anchor = this.#anchor;
+      const anchorResumes = anchor?.source === source && anchor.ssrc === header.ssrc;
+      if (!silent && !anchorResumes) {
         this.#drop('other-source');
         return;
       }
       if (this.#source) this.#log.info({ from: this.#source, to: source }, 'leg source changed');
       this.#source = source;
     }
+    if (!this.#anchor) this.#anchor = { source, ssrc: header.ssrc };
+    else if (this.#anchor.source === source) this.#anchor.ssrc = header.ssrc;
     const payload = msg.subarray(header.payloadOffset, header.payloadOffset + header.payloadLength);
     const decoded = this.#meter.add(payload);
     if (decoded === false) {
@@ -176,6 +212,8 @@ export class LegIngest {
     msg.writeUInt16BE(outSeq, 2);
     msg.writeUInt32BE(outTs, 4);
     msg.writeUInt32BE(this.ssrc, 8);
+    if (this.#payloadType !== this.#outPayloadType)
+      msg[1] = (msg[1]! & 0x80) | this.#outPayloadType;
     this.#lastOutSeq = outSeq;
     this.#lastOutTs = outTs;
     if (target) this.#socket.send(msg, target.port, target.ip);
@@ -234,10 +272,18 @@ export class LegIngest {
     };
   }
 
+  #matches(source: RtpSource, rinfo: RemoteInfo): boolean {
+    return (
+      sameAddress(source.ip, rinfo.address) &&
+      (source.port === undefined || source.port === rinfo.port)
+    );
+  }
+
+  /** Closes the leg: its port goes into quarantine, its stream goes nowhere. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#meter.close();
-    this.#socket.close();
+    this.#ports.release(this.#socket);
   }
 }

@@ -1,34 +1,130 @@
+import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 
-/** Binds UDP sockets on free ports of a range, walking it round-robin. */
+const SWEEP_MS = 1000;
+
+interface Quarantined {
+  socket: Socket;
+  lastDatagramAt: number;
+}
+
+/**
+ * Binds UDP sockets on free ports of a range. Ports are drawn at random (the next call's
+ * port cannot be predicted and sprayed before the call exists), and a port a call gave back
+ * stays bound in quarantine, swallowing whatever still arrives for the old call, until it
+ * has been quiet for `quarantineMs`: a new call never takes in another call's stream.
+ */
 export class PortAllocator {
   readonly #ip: string;
   readonly #min: number;
   readonly #max: number;
-  readonly #inUse = new Set<number>();
-  #cursor: number;
+  readonly #quarantineMs: number;
+  /** Ports of live calls, with their socket (null while it is being bound). */
+  readonly #inUse = new Map<number, Socket | null>();
+  readonly #quarantine = new Map<number, Quarantined>();
+  readonly #sweep: NodeJS.Timeout;
+  #strays = 0;
+  #closed = false;
 
-  constructor(ip: string, min: number, max: number) {
+  constructor(ip: string, min: number, max: number, options: { quarantineMs: number }) {
     this.#ip = ip;
     this.#min = min;
     this.#max = max;
-    this.#cursor = min;
+    this.#quarantineMs = options.quarantineMs;
+    this.#sweep = setInterval(() => this.#release(Date.now()), SWEEP_MS);
+    this.#sweep.unref();
   }
 
-  /** A socket bound on a free port of the range; throws when the range is exhausted. */
+  /** A socket bound on a free port of the range, at random; throws when none is free. */
   async bind(): Promise<Socket> {
+    if (this.#closed) throw new Error('the port allocator is closed');
     const size = this.#max - this.#min + 1;
-    for (let tried = 0; tried < size; tried++) {
-      const port = this.#cursor;
-      this.#cursor = port === this.#max ? this.#min : port + 1;
-      if (this.#inUse.has(port)) continue;
+    // Random draws first; when the range is crowded, one walk from a random place.
+    const draws = Math.min(32, size);
+    for (let i = 0; i < draws; i++) {
+      const socket = await this.#claim(this.#min + randomInt(size));
+      if (socket) return socket;
+    }
+    const start = randomInt(size);
+    for (let i = 0; i < size; i++) {
+      const socket = await this.#claim(this.#min + ((start + i) % size));
+      if (socket) return socket;
+    }
+    throw new Error(
+      `no free UDP port in ${this.#ip}:${this.#min}-${this.#max} ` +
+        `(${this.#inUse.size} in use, ${this.#quarantine.size} in quarantine)`,
+    );
+  }
+
+  async #claim(port: number): Promise<Socket | undefined> {
+    if (this.#inUse.has(port) || this.#quarantine.has(port)) return undefined;
+    // Reserve before the await, so two binds racing never pick the same port.
+    this.#inUse.set(port, null);
+    const socket = await this.#tryBind(port);
+    if (!socket) {
+      this.#inUse.delete(port);
+      return undefined;
+    }
+    this.#inUse.set(port, socket);
+    // A socket closed without release() frees its port all the same.
+    socket.once('close', () => {
+      if (this.#inUse.get(port) === socket) this.#inUse.delete(port);
+    });
+    return socket;
+  }
+
+  /**
+   * Takes back a call's socket: it stays bound, in quarantine, until no datagram has come
+   * for `quarantineMs`; what arrives meanwhile is counted as strays and thrown away.
+   */
+  release(socket: Socket): void {
+    let port: number;
+    try {
+      port = socket.address().port;
+    } catch {
+      return; // already closed
+    }
+    socket.removeAllListeners('message');
+    this.#inUse.delete(port);
+    if (this.#closed || this.#quarantineMs === 0) {
+      socket.close();
+      return;
+    }
+    this.#hold(port, socket);
+  }
+
+  /**
+   * Puts ports a previous process handed out into quarantine (their SBC may still be
+   * sending); ports that cannot be bound (taken by someone else) are left alone.
+   */
+  async quarantine(ports: Iterable<number>): Promise<number> {
+    let held = 0;
+    for (const port of new Set(ports)) {
+      if (port < this.#min || port > this.#max) continue;
+      if (this.#inUse.has(port) || this.#quarantine.has(port)) continue;
       const socket = await this.#tryBind(port);
       if (!socket) continue;
-      this.#inUse.add(port);
-      socket.once('close', () => this.#inUse.delete(port));
-      return socket;
+      this.#hold(port, socket);
+      held++;
     }
-    throw new Error(`no free UDP port in ${this.#ip}:${this.#min}-${this.#max}`);
+    return held;
+  }
+
+  #hold(port: number, socket: Socket): void {
+    const entry: Quarantined = { socket, lastDatagramAt: Date.now() };
+    socket.on('message', () => {
+      this.#strays++;
+      entry.lastDatagramAt = Date.now();
+    });
+    this.#quarantine.set(port, entry);
+  }
+
+  #release(now: number): void {
+    for (const [port, entry] of this.#quarantine) {
+      if (now - entry.lastDatagramAt < this.#quarantineMs) continue;
+      this.#quarantine.delete(port);
+      entry.socket.close();
+    }
   }
 
   #tryBind(port: number): Promise<Socket | undefined> {
@@ -41,12 +137,38 @@ export class PortAllocator {
       socket.once('error', onError);
       socket.bind({ port, address: this.#ip, exclusive: true }, () => {
         socket.off('error', onError);
+        socket.on('error', () => undefined);
         resolve(socket);
       });
     });
   }
 
+  /** Ports handed to live calls. */
   get inUse(): number {
     return this.#inUse.size;
+  }
+
+  /** Ports held in quarantine now. */
+  get quarantined(): number {
+    return this.#quarantine.size;
+  }
+
+  /** Whether `port` is in quarantine now. */
+  isQuarantined(port: number): boolean {
+    return this.#quarantine.has(port);
+  }
+
+  /** Datagrams that arrived on quarantined ports (streams of calls that are over). */
+  get strays(): number {
+    return this.#strays;
+  }
+
+  /** Closes the quarantine; sockets of live calls are closed by their calls. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#sweep);
+    for (const entry of this.#quarantine.values()) entry.socket.close();
+    this.#quarantine.clear();
   }
 }

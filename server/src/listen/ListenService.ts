@@ -80,7 +80,7 @@ export class ListenService extends EventEmitter<{
     listener.mayHear = mayHear;
     for (const callId of [...listener.calls.keys()]) {
       const call = this.#calls.live(callId);
-      if (call && mayHear(call.request)) continue;
+      if (call && mayHear(call.where)) continue;
       this.#drop(listener, callId);
       this.#log.info({ listenerId, user: listener.who.id, callId }, 'listening revoked');
       this.emit('ended', listenerId, callId, 'revoked');
@@ -100,9 +100,9 @@ export class ListenService extends EventEmitter<{
       const call = this.#calls.live(callId);
       if (!call) throw new NotFoundError(`no live call with id "${callId}"`);
       // NOTE: checked here, in the listener's queue, right before any media object exists.
-      if (!listener.mayHear(call.request)) {
-        this.emit('denied', listener.who, callId, call.request.team);
-        throw new ForbiddenError(`call of team "${call.request.team}" is not yours to hear`);
+      if (!listener.mayHear(call.where)) {
+        this.emit('denied', listener.who, callId, call.where.team);
+        throw new ForbiddenError(`call of team "${call.where.team}" is not yours to hear`);
       }
       if (!listener.calls.has(callId) && listener.calls.size >= MAX_CALLS_PER_LISTENER) {
         throw new ConflictError(
@@ -121,7 +121,7 @@ export class ListenService extends EventEmitter<{
       if (
         call.closed ||
         this.#listeners.get(listenerId) !== listener ||
-        !listener.mayHear(call.request)
+        !listener.mayHear(call.where)
       ) {
         session.close();
         throw new NotFoundError(`call "${callId}" ended`);

@@ -79,6 +79,19 @@ export function createMetrics(deps: {
     'RTP packets the sequence numbers say never arrived',
     (s) => s.lost,
   );
+  counter(
+    'earshot_rtp_stray_datagrams_total',
+    'Datagrams that came to leg ports in quarantine (streams of calls that are over), thrown away',
+    (s) => s.strays,
+  );
+  new Gauge({
+    name: 'earshot_rtp_ports_quarantined',
+    help: 'Leg ports held in quarantine until the streams of their old calls stop',
+    registers: [registry],
+    collect() {
+      this.set(stats().quarantinedPorts);
+    },
+  });
   new Gauge({
     name: 'earshot_listeners',
     help: 'People listening to live calls (one per console and call)',

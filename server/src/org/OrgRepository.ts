@@ -30,8 +30,8 @@ export class OrgRepository {
       this.#db.all<TeamRow>(
         'SELECT id, name, center_id, specialty, hours_open, hours_close FROM org_teams ORDER BY id',
       ),
-      this.#db.all<{ id: string; name: string; team_id: string }>(
-        'SELECT id, name, team_id FROM org_agents ORDER BY id',
+      this.#db.all<{ id: string; name: string; team_id: string; addresses_json: string | null }>(
+        'SELECT id, name, team_id, addresses_json FROM org_agents ORDER BY id',
       ),
     ]);
     this.#cache = {
@@ -52,7 +52,12 @@ export class OrgRepository {
             ? { kind: 'daily' as const, open: t.hours_open, close: t.hours_close }
             : { kind: 'always' as const },
       })),
-      agents: agents.map((a) => ({ id: a.id, name: a.name, teamId: a.team_id })),
+      agents: agents.map((a) => ({
+        id: a.id,
+        name: a.name,
+        teamId: a.team_id,
+        ...(a.addresses_json ? { addresses: JSON.parse(a.addresses_json) as string[] } : {}),
+      })),
     };
     return this.#cache;
   }
@@ -85,11 +90,10 @@ export class OrgRepository {
         );
       }
       for (const a of org.agents) {
-        await db.run('INSERT INTO org_agents (id, name, team_id) VALUES (?, ?, ?)', [
-          a.id,
-          a.name,
-          a.teamId,
-        ]);
+        await db.run(
+          'INSERT INTO org_agents (id, name, team_id, addresses_json) VALUES (?, ?, ?, ?)',
+          [a.id, a.name, a.teamId, a.addresses?.length ? JSON.stringify(a.addresses) : null],
+        );
       }
     });
     this.#cache = org;

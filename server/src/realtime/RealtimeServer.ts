@@ -311,7 +311,7 @@ export class RealtimeServer {
             ? levels
             : [...levels].filter(([id]) => {
                 const call = this.#calls.live(id);
-                return call !== undefined && access.canListen(call.request);
+                return call !== undefined && access.canListen(call.where);
               }),
         ),
       };

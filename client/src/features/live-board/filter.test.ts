@@ -20,6 +20,8 @@ const call = (id: string, startedAt: string, over: Partial<Call> = {}): Call => 
   team: 'minneapolis-care-1',
   agent: { id: `agent-${id}`, name: `Agent ${id}` },
   customer: { number: null, name: null },
+  participants: [],
+  unmatched: false,
   codec: 'PCMU',
   payloadType: 0,
   state: 'talking',

@@ -1,0 +1,39 @@
+import { CreateCallRequest, DEFAULT_PAYLOAD_TYPE, LEGS, type LegName } from '@earshot/shared';
+import { Router } from 'express';
+import type { CallService, LegSpec } from '../../calls/CallService.ts';
+import { uuidParam, type RouteKit } from '../../http/kit.ts';
+import { parseOrThrow } from '../../http/validate.ts';
+
+/**
+ * Plain RTP: an integration announces a call (`POST /calls`), forks its two legs to the
+ * ports the answer names, and ends it (`DELETE /calls/:id`).
+ */
+export function rtpIngestRoutes(kit: RouteKit, deps: { calls: CallService }): Router {
+  const router = Router();
+
+  router.post('/calls', kit.bearer, kit.smallJson, async (req, res) => {
+    const body = parseOrThrow(CreateCallRequest, req.body, 'call');
+    const place = { region: body.region, center: body.center, team: body.team, agent: body.agent };
+    await deps.calls.checkPlace(place);
+    const legs: Partial<Record<LegName, LegSpec>> = {};
+    for (const leg of LEGS) {
+      const source = body.legs?.[leg]?.source;
+      if (source) legs[leg] = { sources: [source] };
+    }
+    const created = await deps.calls.open({
+      externalId: body.externalId,
+      place,
+      customer: body.customer,
+      codec: body.codec,
+      payloadType: body.payloadType ?? DEFAULT_PAYLOAD_TYPE[body.codec],
+      legs,
+    });
+    res.status(201).json(created);
+  });
+
+  router.delete('/calls/:id', kit.bearer, async (req, res) => {
+    res.json(await deps.calls.end(uuidParam(req.params.id, 'call')));
+  });
+
+  return router;
+}

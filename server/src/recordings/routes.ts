@@ -1,0 +1,83 @@
+import { RecordingQuery } from '@earshot/shared';
+import { Router } from 'express';
+import type { AuditLog } from '../audit/AuditLog.ts';
+import { outOfScope } from '../auth/Access.ts';
+import { actorOf } from '../auth/AuthService.ts';
+import type { CallService } from '../calls/CallService.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import { principalOf } from '../http/auth.ts';
+import { uuidParam, type RouteKit } from '../http/kit.ts';
+import { parseOrThrow } from '../http/validate.ts';
+import type { RecordingStore } from './RecordingStore.ts';
+
+/** A call's recording: the whole WAV (with Range), a segment, or a download; audited. */
+export function recordingRoutes(
+  kit: RouteKit,
+  deps: { calls: CallService; recordings: RecordingStore; audit: AuditLog },
+): Router {
+  const router = Router();
+
+  router.get('/calls/:id/recording', kit.signedIn, async (req, res) => {
+    const id = uuidParam(req.params.id, 'call');
+    const who = principalOf(res);
+    const call = await deps.calls.get(id);
+    const query = parseOrThrow(RecordingQuery, req.query, 'recording range');
+    const download = query.download === '1' || query.download === 'true';
+    const range = query.from === undefined ? {} : { fromMs: query.from, toMs: query.to };
+    if (!who.access.canReview(call)) {
+      void deps.audit.append({
+        actor: actorOf(who),
+        action: 'recording.denied',
+        target: id,
+        details: { team: call.team, download, ...range },
+      });
+      throw outOfScope(call);
+    }
+    const info = await deps.recordings.info(id);
+    if (!info) throw new NotFoundError(`call "${id}" has no recording`);
+    // A player fetches one replay in many ranges: the first (or only) request is the replay.
+    const byteRange = req.get('range');
+    if (!byteRange || /^bytes=0-/.test(byteRange))
+      void deps.audit.append({
+        actor: actorOf(who),
+        action: download ? 'recording.download' : 'recording.replay',
+        target: id,
+        details: range,
+      });
+    if (query.from !== undefined && query.to !== undefined) {
+      if (query.from >= info.durationMs) {
+        throw new ValidationError('the range is outside the recording', [
+          {
+            path: 'from',
+            message: `must be below the recording's ${Math.floor(info.durationMs)} ms`,
+          },
+        ]);
+      }
+      const segment = await deps.recordings.segment(
+        id,
+        query.from,
+        Math.min(query.to, info.durationMs),
+      );
+      if (!segment) throw new NotFoundError(`call "${id}" has no recording`);
+      const name = `call-${id.slice(0, 8)}-${query.from}-${query.to}.wav`;
+      res.set('Content-Disposition', `${download ? 'attachment' : 'inline'}; filename="${name}"`);
+      res.type('audio/wav').send(segment);
+      return;
+    }
+    if (download)
+      res.set('Content-Disposition', `attachment; filename="call-${id.slice(0, 8)}.wav"`);
+    if (info.finalized) {
+      // sendFile answers Range requests (206) and conditional requests by itself.
+      res.sendFile(deps.recordings.wavFile(id), {
+        headers: { 'Content-Type': 'audio/wav' },
+        maxAge: 0,
+      });
+      return;
+    }
+    const live = await deps.recordings.read(id);
+    if (!live) throw new NotFoundError(`call "${id}" has no recording`);
+    res.set('Cache-Control', 'no-store').type('audio/wav').send(live);
+  });
+
+  return router;
+}
