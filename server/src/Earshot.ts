@@ -16,6 +16,8 @@ import { AuditLog, type AuditEntry } from './audit/AuditLog.ts';
 import { AuthService } from './auth/AuthService.ts';
 import { IngestTokenStore } from './auth/IngestTokenStore.ts';
 import { KpiService } from './kpi/KpiService.ts';
+import { SiprecPeers } from './ingest/siprec/SiprecPeers.ts';
+import { SiprecService } from './ingest/siprec/SiprecService.ts';
 import { ListenService } from './listen/ListenService.ts';
 import { createMetrics } from './metrics/Metrics.ts';
 import { OrgRepository } from './org/OrgRepository.ts';
@@ -48,6 +50,9 @@ export interface Earshot {
    */
   ingestToken: string;
   db: Database;
+  /** The SIPREC recording server, when configured. */
+  siprec: SiprecService | undefined;
+  peers: SiprecPeers;
   /** Ends calls cleanly, closes sockets, workers and the database. Idempotent. */
   close(): Promise<void>;
 }
@@ -166,6 +171,19 @@ export async function startEarshot(
       details: { callId: tag.callId, label: tag.label },
     }),
   );
+  const peers = new SiprecPeers(db);
+  await peers.load(config.siprec?.peers ?? []);
+  const siprec = config.siprec
+    ? await SiprecService.start({
+        listen: config.siprec.listen,
+        calls,
+        org,
+        peers,
+        record,
+        contactHost: config.ingest.announcedIp ?? config.ingest.listenIp,
+        logger: logger.child({ module: 'siprec' }),
+      })
+    : undefined;
   const kpi = new KpiService(db, org, () => calls.conversations(), logger.child({ module: 'kpi' }));
   kpi.on('applied', (event) => calls.applyAcd(event));
   await kpi.load();
@@ -195,6 +213,8 @@ export async function startEarshot(
       metrics,
       auth,
       tokens,
+      peers,
+      siprec,
       demoUsers: config.auth.demoUsers,
       trustProxy: config.auth.trustProxy,
       clientDist: options.clientDist ?? DEFAULT_CLIENT_DIST,
@@ -208,6 +228,7 @@ export async function startEarshot(
       resolve();
     });
   }).catch(async (error: unknown) => {
+    siprec?.close();
     await calls.close();
     pool.close();
     await db.close();
@@ -233,12 +254,15 @@ export async function startEarshot(
     tokens,
     ingestToken,
     db,
+    siprec,
+    peers,
     close() {
       closing ??= (async () => {
         clearInterval(retention);
         auth.close();
         kpi.close();
         listen.close();
+        siprec?.close();
         await calls.close();
         ports.close();
         await recordings.close();

@@ -10,3 +10,4 @@ export * from './realtime.ts';
 export * from './tags.ts';
 export * from './kpi.ts';
 export * from './auth.ts';
+export * from './siprec.ts';

@@ -1,5 +1,7 @@
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
+import { isIP } from 'node:net';
+import { Cidr } from '@earshot/shared';
 import { z } from 'zod';
 
 const port = (name: string, min = 1) =>
@@ -12,6 +14,47 @@ const port = (name: string, min = 1) =>
 const onOff = z.enum(['on', 'off'], { error: 'must be "on" or "off"' });
 
 const ipv4 = z.string().regex(/^(\d{1,3})(\.\d{1,3}){3}$/, 'must be an IPv4 address');
+
+/** `udp:0.0.0.0:5060,tcp:[::]:5060`: where SIPREC listens. */
+const sipListen = z.string().transform((value, ctx) => {
+  const out: { transport: 'udp' | 'tcp'; host: string; port: number }[] = [];
+  for (const item of value
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const m = /^(udp|tcp):(\[[0-9a-fA-F:.]+\]|[^:]+):(\d{1,5})$/i.exec(item);
+    const host = m?.[2]?.replace(/^\[|\]$/g, '');
+    const port = Number(m?.[3]);
+    if (!m || !host || isIP(host) === 0 || port > 65535) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${item}" is not transport:address:port (e.g. udp:0.0.0.0:5060,tcp:0.0.0.0:5060)`,
+      });
+      return z.NEVER;
+    }
+    out.push({ transport: m[1]!.toLowerCase() as 'udp' | 'tcp', host, port });
+  }
+  if (out.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'names no listener (e.g. udp:0.0.0.0:5060)' });
+    return z.NEVER;
+  }
+  return out;
+});
+
+/** `192.0.2.10,198.51.100.0/24`: the addresses allowed to send SIPREC INVITEs. */
+const cidrList = z.string().transform((value, ctx) => {
+  const items = value
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  for (const item of items) {
+    if (!Cidr.safeParse(item).success) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not an IP address or a CIDR range` });
+      return z.NEVER;
+    }
+  }
+  return items;
+});
 
 /** Every environment variable Earshot reads, with its default. */
 const EnvSchema = z
@@ -57,6 +100,8 @@ const EnvSchema = z
       .min(0, 'must not be negative')
       .max(3_600_000, 'must be at most 3600000 (an hour)')
       .default(60_000),
+    EARSHOT_SIPREC_LISTEN: sipListen.optional(),
+    EARSHOT_SIPREC_PEERS: cidrList.optional(),
     EARSHOT_CALL_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
     EARSHOT_LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -121,6 +166,11 @@ export interface Config {
     /** How long a freed leg port must stay quiet before another call may have it. */
     quarantineMs: number;
   };
+  /** SIPREC (unset: off): where it listens, and the peers allowed at first start. */
+  siprec: {
+    listen: { transport: 'udp' | 'tcp'; host: string; port: number }[];
+    peers: string[];
+  } | null;
   /** Recordings older than this many days are deleted (0: kept forever). */
   recordings: { retentionDays: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -184,6 +234,9 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       idleTimeoutMs: e.EARSHOT_CALL_IDLE_TIMEOUT_MS,
       quarantineMs: e.EARSHOT_RTP_QUARANTINE_MS,
     },
+    siprec: e.EARSHOT_SIPREC_LISTEN
+      ? { listen: e.EARSHOT_SIPREC_LISTEN, peers: e.EARSHOT_SIPREC_PEERS ?? [] }
+      : null,
     // NOTE: the demo records every simulated call (about 58 MB per call-hour): unless told
     // otherwise it keeps three hours of them, not the production default of 90 days.
     recordings: {

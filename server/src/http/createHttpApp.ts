@@ -14,9 +14,9 @@ import type { TagService } from '../tags/TagService.ts';
 import type { AuthService } from '../auth/AuthService.ts';
 import type { IngestTokenStore } from '../auth/IngestTokenStore.ts';
 import { errorHandler } from './errorHandler.ts';
-import { apiRouter } from './routes.ts';
+import { apiRouter, type ApiDeps } from './routes.ts';
 
-export interface HttpDeps {
+export interface HttpDeps extends ApiDeps {
   calls: CallService;
   org: OrgRepository;
   recordings: RecordingStore;

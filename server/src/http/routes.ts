@@ -8,6 +8,9 @@ import type { CallService } from '../calls/CallService.ts';
 import { callRoutes } from '../calls/routes.ts';
 import { NotFoundError } from '../errors.ts';
 import { rtpIngestRoutes } from '../ingest/rtp/routes.ts';
+import { siprecRoutes } from '../ingest/siprec/routes.ts';
+import type { SiprecPeers } from '../ingest/siprec/SiprecPeers.ts';
+import type { SiprecService } from '../ingest/siprec/SiprecService.ts';
 import type { KpiService } from '../kpi/KpiService.ts';
 import { kpiRoutes } from '../kpi/routes.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
@@ -33,8 +36,9 @@ export interface ApiDeps {
   auth: AuthService;
   tokens: IngestTokenStore;
   demoUsers: boolean;
-  /** Routes of domains that come and go with configuration (SIPREC peers, ...). */
-  extraRoutes?: ((kit: ReturnType<typeof routeKit>) => Router)[];
+  peers: SiprecPeers;
+  /** The SIPREC recording server, when EARSHOT_SIPREC_LISTEN turns it on. */
+  siprec: SiprecService | undefined;
 }
 
 /** `/api/v1`: every domain's routes, behind the cross-site check they all share. */
@@ -51,7 +55,7 @@ export function apiRouter(deps: ApiDeps): Router {
   router.use(recordingRoutes(kit, deps));
   router.use(tagRoutes(kit, deps));
   router.use(reviewRoutes(kit, deps));
-  for (const routes of deps.extraRoutes ?? []) router.use(routes(kit));
+  router.use(siprecRoutes(kit, deps));
   router.use((req) => {
     throw new NotFoundError(`no route ${req.method} ${req.baseUrl}${req.path}`);
   });

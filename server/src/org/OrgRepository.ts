@@ -1,5 +1,6 @@
 import type { Org } from '@earshot/shared';
 import type { Database } from '../db/Database.ts';
+import { AgentAddresses } from './agentAddresses.ts';
 
 interface TeamRow {
   id: string;
@@ -14,6 +15,7 @@ interface TeamRow {
 export class OrgRepository {
   readonly #db: Database;
   #cache: Org | undefined;
+  #addresses: { org: Org; index: AgentAddresses } | undefined;
 
   constructor(db: Database) {
     this.#db = db;
@@ -60,6 +62,13 @@ export class OrgRepository {
       })),
     };
     return this.#cache;
+  }
+
+  /** Agents by the addresses the telephony knows them by. */
+  async addresses(): Promise<AgentAddresses> {
+    const org = await this.get();
+    if (this.#addresses?.org !== org) this.#addresses = { org, index: new AgentAddresses(org) };
+    return this.#addresses.index;
   }
 
   /** Replaces the whole organisation with `org` (already validated). */

@@ -1,0 +1,221 @@
+import { type Codec, type Org } from '@earshot/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestServer } from '../../test/fixtures.ts';
+import { decodeWav, eventually, sendTone, TEST_ORG, type TestServer } from '../../test/harness.ts';
+import { answeredStreams, fixtureBody, SipTestClient } from '../../test/sipClient.ts';
+
+/** The test organisation, with the addresses the fixtures' SBCs give the agents. */
+export const SIPREC_ORG: Org = {
+  ...TEST_ORG,
+  agents: [
+    {
+      id: 'a-olsen',
+      name: 'Kari Olsen',
+      teamId: 'mpls-care-1',
+      addresses: [
+        '7300',
+        '1002',
+        '+12249888012',
+        'sip:ASBCE@asbce.com',
+        'Extension-016190619@speechpath.ie',
+        '0760516936',
+      ],
+    },
+    { id: 'a-rivera', name: 'Luis Rivera', teamId: 'bk-billing', addresses: ['7400'] },
+  ],
+};
+
+const RATE = 8000;
+function frequency(samples: Int16Array): number {
+  let crossings = 0;
+  for (let i = 1; i < samples.length; i++) if (samples[i - 1]! < 0 !== samples[i]! < 0) crossings++;
+  return (crossings / 2) * (RATE / samples.length);
+}
+
+export const SIPREC_ENV = {
+  EARSHOT_SIPREC_LISTEN: 'udp:127.0.0.1:0,tcp:127.0.0.1:0',
+  EARSHOT_SIPREC_PEERS: '127.0.0.1',
+};
+
+/** The SIP address the test server listens on for a transport. */
+export function sipTarget(server: TestServer, transport: 'udp' | 'tcp') {
+  const a = server.earshot.siprec!.addresses().find((x) => x.transport === transport)!;
+  return { host: '127.0.0.1', port: a.port };
+}
+
+const t = useTestServer(SIPREC_ENV);
+let udp: SipTestClient;
+let tcp: SipTestClient;
+beforeAll(async () => {
+  const put = await t.server.api('PUT', '/api/v1/org', SIPREC_ORG, { as: 'admin' });
+  expect(put.status).toBe(200);
+  udp = await SipTestClient.open('udp', sipTarget(t.server, 'udp'));
+  tcp = await SipTestClient.open('tcp', sipTarget(t.server, 'tcp'));
+});
+afterAll(() => {
+  udp?.close();
+  tcp?.close();
+});
+
+const liveCall = (externalId: string) =>
+  eventually(
+    () => t.server.earshot.calls.list().find((c) => c.externalId === externalId),
+    3000,
+    'the SIPREC call on the board',
+  );
+
+/** Each fixture: who the agent is, which label is theirs, and the codec the answer picks. */
+const FIXTURES: {
+  file: string;
+  agent: string | null;
+  agentLabel: string;
+  customerLabel: string | null;
+  codec: Codec;
+}[] = [
+  {
+    file: 'cisco-siprec-offer.txt',
+    agent: 'a-olsen',
+    agentLabel: '2',
+    customerLabel: '1',
+    codec: 'PCMU',
+  },
+  {
+    file: 'acme-siprec-offer.txt',
+    agent: 'a-olsen',
+    agentLabel: '16777228',
+    customerLabel: '16777227',
+    codec: 'PCMU',
+  },
+  {
+    file: 'sonus-siprec-offer.txt',
+    agent: 'a-olsen',
+    agentLabel: '1',
+    customerLabel: '2',
+    codec: 'PCMU',
+  },
+  {
+    file: 'broadworks-offer.txt',
+    agent: null,
+    agentLabel: '1',
+    customerLabel: null,
+    codec: 'PCMA',
+  },
+  {
+    file: 'connectel-offer.txt',
+    agent: 'a-olsen',
+    agentLabel: '2',
+    customerLabel: '1',
+    codec: 'PCMU',
+  },
+  {
+    file: 'connectel-offer2.txt',
+    agent: 'a-olsen',
+    agentLabel: '2',
+    customerLabel: '1',
+    codec: 'PCMU',
+  },
+  {
+    file: 'connectel-offer3.txt',
+    agent: 'a-olsen',
+    agentLabel: '2',
+    customerLabel: '1',
+    codec: 'PCMU',
+  },
+  {
+    file: 'broadworks-offer-2.txt',
+    agent: 'a-olsen',
+    agentLabel: '20',
+    customerLabel: '10',
+    codec: 'PCMA',
+  },
+  {
+    file: 'procomm-siprec-offer.txt',
+    agent: 'a-olsen',
+    agentLabel: 'b_leg',
+    customerLabel: 'a_leg',
+    codec: 'PCMA',
+  },
+];
+
+describe('SIPREC recording sessions from real SBC offers', () => {
+  for (const f of FIXTURES) {
+    for (const transport of ['udp', 'tcp'] as const) {
+      it(`${f.file} over ${transport}: answered in order, on the board with the right agent, each leg on its channel`, async () => {
+        const client = transport === 'udp' ? udp : tcp;
+        const { response, dialog } = await client.invite(f.file);
+        expect(response.status).toBe(200);
+        expect(response.headers.get('contact')).toMatch(/\+sip\.srs/);
+        expect(response.headers.get('content-type')).toBe('application/sdp');
+        const answer = response.body.toString();
+        const offered = fixtureBody(f.file).body.match(/^m=.*$/gm)!;
+        const answered = answeredStreams(answer);
+        expect(answered).toHaveLength(offered.length);
+        const call = await liveCall(dialog.callId);
+        expect(call.codec).toBe(f.codec);
+        const byLabel = new Map(answered.map((s) => [s.label, s]));
+        expect(byLabel.get(f.agentLabel)).toMatchObject({
+          port: call.legs.agent.port,
+          direction: 'recvonly',
+        });
+        if (f.customerLabel)
+          expect(byLabel.get(f.customerLabel)).toMatchObject({
+            port: call.legs.customer.port,
+            direction: 'recvonly',
+          });
+        expect(answer).toMatch(new RegExp(`a=rtpmap:\\d+ ${f.codec}/8000`));
+        if (f.agent) {
+          expect(call).toMatchObject({
+            unmatched: false,
+            agent: { id: f.agent },
+            team: 'mpls-care-1',
+          });
+        } else {
+          expect(call).toMatchObject({ unmatched: true, team: '', agent: { id: '' } });
+        }
+        // Both legs, real RTP, to the answered ports: each lands on its channel.
+        const pt = f.codec === 'PCMU' ? 0 : 8;
+        await Promise.all([
+          sendTone(t.sender, call.legs.agent.port, {
+            codec: f.codec,
+            payloadType: pt,
+            frequency: 440,
+            amplitude: 0.3,
+            packets: 60,
+            ssrc: 1,
+          }),
+          f.customerLabel
+            ? sendTone(t.sender, call.legs.customer.port, {
+                codec: f.codec,
+                payloadType: pt,
+                frequency: 900,
+                amplitude: 0.3,
+                packets: 60,
+                ssrc: 2,
+              })
+            : Promise.resolve(),
+        ]);
+        const bye = await client.inDialog('BYE', dialog);
+        expect(bye.status).toBe(200);
+        const ended = await t.server.waitForCall(
+          call.id,
+          (c) => c.state === 'ended',
+          'the call to end',
+        );
+        expect(ended.endReason).toBe('hangup');
+        expect(ended.legs.agent.packets).toBe(60);
+        const wav = await eventually(async () => {
+          const r = await fetch(`${t.server.earshot.url}/api/v1/calls/${call.id}/recording`, {
+            headers: { cookie: await t.server.cookie('qa') },
+          });
+          return r.status === 200 ? decodeWav(Buffer.from(await r.arrayBuffer())) : undefined;
+        });
+        const voiced = (s: Int16Array) => {
+          const first = s.findIndex((x) => Math.abs(x) > 2000);
+          return s.subarray(first + 400, first + 6400);
+        };
+        expect(frequency(voiced(wav.left))).toBeCloseTo(440, -1);
+        if (f.customerLabel) expect(frequency(voiced(wav.right))).toBeCloseTo(900, -1);
+      });
+    }
+  }
+});
