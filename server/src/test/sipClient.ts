@@ -47,15 +47,17 @@ export class SipTestClient {
   static async open(
     transport: 'udp' | 'tcp',
     target: { host: string; port: number },
+    /** The loopback address to send from (127.0.0.2 plays a stranger). */
+    from = '127.0.0.1',
   ): Promise<SipTestClient> {
     if (transport === 'udp') {
       const udp = createSocket('udp4');
-      await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+      await new Promise<void>((resolve) => udp.bind(0, from, resolve));
       const client = new SipTestClient('udp', target, udp);
       udp.on('message', (data) => client.#receive(data));
       return client;
     }
-    const tcp = connect(target.port, target.host);
+    const tcp = connect({ port: target.port, host: target.host, localAddress: from });
     await new Promise<void>((resolve, reject) => {
       tcp.once('connect', resolve);
       tcp.once('error', reject);
@@ -121,10 +123,14 @@ export class SipTestClient {
     }
   }
 
-  /** The final response to a request with this CSeq (provisional ones are skipped). */
-  async final(cseq: string, timeoutMs = 5000): Promise<SipResponse> {
+  /** The final response to a request (by Call-ID and CSeq; provisional ones are skipped). */
+  async final(req: { callId: string; cseq: string }, timeoutMs = 5000): Promise<SipResponse> {
     return (await this.next(
-      (m) => m.kind === 'response' && m.status >= 200 && m.headers.get('cseq') === cseq,
+      (m) =>
+        m.kind === 'response' &&
+        m.status >= 200 &&
+        m.headers.get('cseq') === req.cseq &&
+        m.headers.get('call-id') === req.callId,
       timeoutMs,
     )) as SipResponse;
   }
@@ -144,8 +150,10 @@ export class SipTestClient {
       branch?: string;
       headers?: [string, string][];
       cseq?: number;
+      /** The Contact header (an SRC's, with +sip.src, unless said). */
+      contact?: string;
     } = {},
-  ): { text: string; branch: string; cseq: string } {
+  ): { text: string; branch: string; cseq: string; callId: string } {
     const branch = options.branch ?? `z9hG4bK${id()}`;
     const seq = options.cseq ?? dialog.cseq;
     const body = options.body ?? '';
@@ -158,14 +166,14 @@ export class SipTestClient {
       `To: <${dialog.uri}>${dialog.toTag ? `;tag=${dialog.toTag}` : ''}`,
       `Call-ID: ${dialog.callId}`,
       `CSeq: ${seq} ${method === 'ACK' || method === 'CANCEL' ? method : method}`,
-      `Contact: <sip:src@127.0.0.1:${this.localPort}>;+sip.src`,
+      `Contact: ${options.contact ?? `<sip:src@127.0.0.1:${this.localPort}>;+sip.src`}`,
       ...(options.headers ?? []).map(([n, v]) => `${n}: ${v}`),
       ...(body ? [`Content-Type: ${options.contentType ?? 'application/sdp'}`] : []),
       `Content-Length: ${Buffer.byteLength(body)}`,
       '',
       body,
     ];
-    return { text: lines.join('\r\n'), branch, cseq: `${seq} ${method}` };
+    return { text: lines.join('\r\n'), branch, cseq: `${seq} ${method}`, callId: dialog.callId };
   }
 
   /** A fresh dialog towards the SRS. */
@@ -179,7 +187,12 @@ export class SipTestClient {
    */
   async invite(
     fixture: string | { body: string; contentType: string },
-    options: { headers?: [string, string][]; dialog?: SipDialogState; ack?: boolean } = {},
+    options: {
+      headers?: [string, string][];
+      dialog?: SipDialogState;
+      ack?: boolean;
+      contact?: string;
+    } = {},
   ): Promise<{ response: SipResponse; dialog: SipDialogState }> {
     const dialog = options.dialog ?? this.dialog();
     const { body, contentType } = typeof fixture === 'string' ? fixtureBody(fixture) : fixture;
@@ -190,9 +203,10 @@ export class SipTestClient {
         ['Require', 'siprec'],
         ['Accept', 'application/sdp'],
       ],
+      contact: options.contact,
     });
     this.send(req.text);
-    const response = await this.final(req.cseq);
+    const response = await this.final(req);
     dialog.toTag = headerParams(response.headers.get('to') ?? '').get('tag');
     if (response.status < 300 && options.ack !== false) this.ack(dialog);
     return { response, dialog };
@@ -212,7 +226,7 @@ export class SipTestClient {
     dialog.cseq += 1;
     const req = this.request(method, dialog, options);
     this.send(req.text);
-    const response = await this.final(req.cseq);
+    const response = await this.final(req);
     if (method === 'INVITE' && response.status < 300) this.ack(dialog);
     return response;
   }

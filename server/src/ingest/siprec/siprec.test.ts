@@ -1,46 +1,15 @@
-import { type Codec, type Org } from '@earshot/shared';
+import type { Codec } from '@earshot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestServer } from '../../test/fixtures.ts';
-import { decodeWav, eventually, sendTone, TEST_ORG, type TestServer } from '../../test/harness.ts';
+import { decodeWav, eventually, sendTone } from '../../test/harness.ts';
 import { answeredStreams, fixtureBody, SipTestClient } from '../../test/sipClient.ts';
-
-/** The test organisation, with the addresses the fixtures' SBCs give the agents. */
-export const SIPREC_ORG: Org = {
-  ...TEST_ORG,
-  agents: [
-    {
-      id: 'a-olsen',
-      name: 'Kari Olsen',
-      teamId: 'mpls-care-1',
-      addresses: [
-        '7300',
-        '1002',
-        '+12249888012',
-        'sip:ASBCE@asbce.com',
-        'Extension-016190619@speechpath.ie',
-        '0760516936',
-      ],
-    },
-    { id: 'a-rivera', name: 'Luis Rivera', teamId: 'bk-billing', addresses: ['7400'] },
-  ],
-};
+import { SIPREC_ENV, SIPREC_ORG, sipTarget } from '../../test/siprecFixtures.ts';
 
 const RATE = 8000;
 function frequency(samples: Int16Array): number {
   let crossings = 0;
   for (let i = 1; i < samples.length; i++) if (samples[i - 1]! < 0 !== samples[i]! < 0) crossings++;
   return (crossings / 2) * (RATE / samples.length);
-}
-
-export const SIPREC_ENV = {
-  EARSHOT_SIPREC_LISTEN: 'udp:127.0.0.1:0,tcp:127.0.0.1:0',
-  EARSHOT_SIPREC_PEERS: '127.0.0.1',
-};
-
-/** The SIP address the test server listens on for a transport. */
-export function sipTarget(server: TestServer, transport: 'udp' | 'tcp') {
-  const a = server.earshot.siprec!.addresses().find((x) => x.transport === transport)!;
-  return { host: '127.0.0.1', port: a.port };
 }
 
 const t = useTestServer(SIPREC_ENV);

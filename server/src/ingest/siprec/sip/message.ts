@@ -127,7 +127,12 @@ export function declaredLength(headers: SipHeaders): number | undefined {
 }
 
 /** Parses the start line and headers (the bytes before the blank line). */
-export function parseHead(text: string): { start: SipRequest | SipResponse; headers: SipHeaders } {
+export function parseHead(text: string): {
+  start: SipRequest | SipResponse;
+  headers: SipHeaders;
+  /** The SIP version the start line names (only 2.0 is taken). */
+  version: string;
+} {
   const lines = text.split(/\r?\n/);
   const startLine = lines.shift() ?? '';
   const headers = new SipHeaders();
@@ -161,8 +166,8 @@ export function parseHead(text: string): { start: SipRequest | SipResponse; head
   const empty = Buffer.alloc(0);
   const response = /^SIP\/(\d+\.\d+) (\d{3}) ?(.*)$/.exec(startLine);
   if (response) {
-    if (response[1] !== '2.0') throw new SipParseError(505, 'only SIP/2.0 is supported');
     return {
+      version: response[1]!,
       start: {
         kind: 'response',
         status: Number(response[2]),
@@ -175,12 +180,12 @@ export function parseHead(text: string): { start: SipRequest | SipResponse; head
   }
   const request = /^([A-Za-z]+) (\S+) SIP\/(\d+\.\d+)$/.exec(startLine);
   if (!request) throw new SipParseError(400, `malformed start line "${startLine.slice(0, 60)}"`);
-  if (request[3] !== '2.0') throw new SipParseError(505, 'only SIP/2.0 is supported');
   if (request[2]!.length > SIP_LIMITS.uriLength)
     throw new SipParseError(414, 'Request-URI too long');
   if (!/^(sips?|tel):/i.test(request[2]!))
     throw new SipParseError(416, `unsupported URI scheme in "${request[2]!.slice(0, 40)}"`);
   return {
+    version: request[3]!,
     start: { kind: 'request', method: request[1]!, uri: request[2]!, headers, body: empty },
     headers,
   };
@@ -219,7 +224,8 @@ export function parseSipMessage(buf: Buffer): SipMessage {
   }
   if (end.at > SIP_LIMITS.headerBytes) throw new SipParseError(400, 'headers too large');
   const head = buf.subarray(0, end.at).toString('utf8');
-  const { start, headers } = parseHead(head);
+  const { start, headers, version } = parseHead(head);
+  if (version !== '2.0') throw new SipParseError(505, 'only SIP/2.0 is supported');
   const rest = buf.subarray(end.at + end.length);
   const length = declaredLength(headers);
   if (length !== undefined && length > rest.length)
