@@ -202,13 +202,13 @@ export async function startTestServer(
     TestUser,
     (typeof TEST_USERS)[TestUser],
   ][]) {
+    // A server started again on the same data dir has its users already.
     const made =
-      username === 'admin'
-        ? (await earshot.auth.list()).find((u) => u.username === 'admin')!
-        : await earshot.auth.create(
-            { username, name: user.name, password: TEST_PASSWORD, roles: user.roles },
-            { id: 'test', name: 'test' },
-          );
+      (await earshot.auth.list()).find((u) => u.username === username) ??
+      (await earshot.auth.create(
+        { username, name: user.name, password: TEST_PASSWORD, roles: user.roles },
+        { id: 'test', name: 'test' },
+      ));
     ids.set(username, made.id);
   }
   return {
