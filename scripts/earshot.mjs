@@ -34,8 +34,8 @@ const WORKER_BUILD_PACKAGES = [
 ];
 // The simulator's voices (a synthetic voice is used where espeak-ng is absent).
 const VOICE_PACKAGES = ['espeak-ng'];
-// End-to-end tests drive Debian's Chromium.
-const BROWSER_PACKAGES = ['chromium'];
+// End-to-end tests drive Debian's Chromium; SIPREC tests use sipp as the recording client.
+const BROWSER_PACKAGES = ['chromium', 'sip-tester'];
 
 const TASKS = {
   start: { browser: false, client: true },
@@ -129,6 +129,9 @@ async function main() {
   const stillMissing = await ensureDebianPackages({ required, optional });
   if (plan.browser && stillMissing.includes('chromium')) {
     throw new SetupError("the end-to-end tests need Debian's chromium: apt-get install chromium");
+  }
+  if (task === 'test' && stillMissing.includes('sip-tester')) {
+    throw new SetupError("the SIPREC tests need Debian's sipp: apt-get install sip-tester");
   }
 
   await installDependencies(node, pnpm, env);
