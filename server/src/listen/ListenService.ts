@@ -87,6 +87,21 @@ export class ListenService extends EventEmitter<{
     }
   }
 
+  /** A call moved (a transfer, an assignment): who may no longer hear it stops hearing it. */
+  recheck(callId: string): void {
+    const call = this.#calls.live(callId);
+    if (!call) return;
+    for (const listener of this.#listeners.values()) {
+      if (!listener.calls.has(callId) || listener.mayHear(call.where)) continue;
+      this.#drop(listener, callId);
+      this.#log.info(
+        { listenerId: listener.id, user: listener.who.id, callId },
+        'the call moved out of reach',
+      );
+      this.emit('ended', listener.id, callId, 'revoked');
+    }
+  }
+
   /** Starts (or restarts) receiving a call: a transport and two paused consumers. */
   start(
     listenerId: string,

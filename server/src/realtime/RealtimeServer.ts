@@ -69,6 +69,9 @@ export class RealtimeServer {
   readonly #log: Logger;
   #upserts = new Map<string, Call>();
   #ended = new Map<string, { team: string; center: string }>();
+  /** Where each live call was last shown, and where calls that moved since were. */
+  readonly #places = new Map<string, { team: string; center: string }>();
+  #moved = new Map<string, { team: string; center: string }>();
   /** Board rooms and the access their members share. */
   readonly #boards = new Map<string, Access>();
 
@@ -109,9 +112,21 @@ export class RealtimeServer {
         })
         .catch((error: unknown) => next(error as Error));
     });
-    calls.on('started', (call) => this.#upserts.set(call.id, call));
-    calls.on('updated', (call) => this.#upserts.set(call.id, call));
+    calls.on('started', (call) => {
+      this.#places.set(call.id, { team: call.team, center: call.center });
+      this.#upserts.set(call.id, call);
+    });
+    calls.on('updated', (call) => {
+      const before = this.#places.get(call.id);
+      if (before && (before.team !== call.team || before.center !== call.center)) {
+        this.#moved.set(call.id, before);
+        listen.recheck(call.id);
+      }
+      this.#places.set(call.id, { team: call.team, center: call.center });
+      this.#upserts.set(call.id, call);
+    });
     calls.on('ended', (call) => {
+      this.#places.delete(call.id);
       this.#upserts.delete(call.id);
       this.#ended.set(call.id, { team: call.team, center: call.center });
     });
@@ -295,8 +310,10 @@ export class RealtimeServer {
   #flush(levels: Map<string, [number, number]>): void {
     const upserts = [...this.#upserts.values()];
     const ended = [...this.#ended];
+    const moved = [...this.#moved];
     this.#upserts = new Map();
     this.#ended = new Map();
+    this.#moved = new Map();
     for (const [room, access] of this.#boards) {
       if (!this.io.sockets.adapter.rooms.get(room)?.size) {
         this.#boards.delete(room);
@@ -305,7 +322,18 @@ export class RealtimeServer {
       const all = access.listen.kind === 'all';
       const update: BoardUpdate = {
         upserts: upserts.filter((c) => all || access.canListen(c)).map((c) => access.present(c)),
-        ended: ended.filter(([, place]) => all || access.canListen(place)).map(([id]) => id),
+        ended: [
+          ...ended.filter(([, place]) => all || access.canListen(place)).map(([id]) => id),
+          // A call that moved out of this board's reach leaves it as if it had ended.
+          ...moved
+            .filter(
+              ([id, place]) =>
+                !all &&
+                access.canListen(place) &&
+                !upserts.some((c) => c.id === id && access.canListen(c)),
+            )
+            .map(([id]) => id),
+        ],
         levels: Object.fromEntries(
           all
             ? levels

@@ -1,6 +1,7 @@
 import type { AuditRecord, Call } from '@earshot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestServer } from '../../test/fixtures.ts';
+import { ask, startListening } from '../../test/consoleClient.ts';
 import { eventually } from '../../test/harness.ts';
 import { fixtureBody, SipTestClient } from '../../test/sipClient.ts';
 import type { SipMessage } from './sip/message.ts';
@@ -138,8 +139,15 @@ describe('SIPREC dialogs', () => {
     expect(response.status).toBe(200);
     const c = await call(dialog.callId);
     expect(c.agent.id).toBe('a-olsen');
-    const console = await t.server.console('exec');
+    // The Minneapolis lead hears the call and watches the board.
+    const lead = await t.server.console('lead');
+    const leadEvents: { ended: string[]; revoked: string[] } = { ended: [], revoked: [] };
+    lead.on('board:update', (u) => leadEvents.ended.push(...u.ended));
+    lead.on('listen:ended', (e) => e.reason === 'revoked' && leadEvents.revoked.push(e.callId));
     try {
+      const board = await ask<{ calls: Call[] }>(lead, 'board:subscribe', {});
+      expect(board.ok && board.data.calls.map((x) => x.id)).toContain(c.id);
+      await startListening(lead, c.id);
       const hold = await sip.inDialog('INVITE', dialog, fixtureBody('inactive-sdp-offer.txt'));
       expect(hold.status).toBe(200);
       expect(hold.body.toString().match(/a=inactive/g)).toHaveLength(2);
@@ -160,8 +168,19 @@ describe('SIPREC dialogs', () => {
       );
       expect(moved).toMatchObject({ team: 'bk-billing', center: 'ny-brooklyn', unmatched: false });
       expect(moved.participants.find((p) => p.aor.includes('7400'))?.leg).toBe('agent');
+      // Out of the lead's reach now: off their board, and their listening stopped.
+      await eventually(
+        () => (leadEvents.ended.includes(c.id) ? true : undefined),
+        2000,
+        'off the board',
+      );
+      await eventually(
+        () => (leadEvents.revoked.includes(c.id) ? true : undefined),
+        2000,
+        'revoked',
+      );
     } finally {
-      console.close();
+      lead.close();
     }
     expect((await sip.inDialog('BYE', dialog)).status).toBe(200);
     const ended = await t.server.waitForCall(c.id, (x) => x.state === 'ended', 'the end');
