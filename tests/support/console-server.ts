@@ -36,12 +36,12 @@ export async function signedInPage(
   return context.newPage();
 }
 
-export function useConsoleServer(): ConsoleFixture {
+export function useConsoleServer(env: Record<string, string> = {}): ConsoleFixture {
   const fixture = {} as ConsoleFixture;
   beforeAll(async () => {
     if (!existsSync(`${clientDist}/index.html`))
       throw new Error(`no console bundle in ${clientDist}: npm test builds it first`);
-    fixture.server = await startTestServer({}, { clientDist });
+    fixture.server = await startTestServer(env, { clientDist });
     fixture.sender = await udpSocket();
     fixture.browser = await launchBrowser();
   });

@@ -1,5 +1,8 @@
 import type {
   AuditRecord,
+  Call,
+  SiprecPeer,
+  SiprecStatus,
   CreatedIngestToken,
   IngestToken,
   RoleGrant,
@@ -105,3 +108,47 @@ export const useAudit = (filter: AuditFilter, before: number | undefined) =>
 
 export const verifyAudit = () =>
   apiFetch<{ ok: true; records: number } | { ok: false; brokenAt: number }>('/api/v1/audit/verify');
+
+export const getSiprec = () => apiFetch<SiprecStatus>('/api/v1/siprec');
+
+export const useSiprec = () =>
+  useQuery(
+    queryOptions({ queryKey: ['admin', 'siprec'], queryFn: getSiprec, refetchInterval: 5000 }),
+  );
+
+export async function addPeer(
+  client: QueryClient,
+  cidr: string,
+  label: string,
+): Promise<SiprecPeer> {
+  const peer = await apiFetch<SiprecPeer>('/api/v1/siprec/peers', json('POST', { cidr, label }));
+  void client.invalidateQueries({ queryKey: ['admin', 'siprec'] });
+  return peer;
+}
+
+export async function removePeer(client: QueryClient, id: string): Promise<void> {
+  await apiFetch<SiprecPeer>(`/api/v1/siprec/peers/${id}`, json('DELETE'));
+  void client.invalidateQueries({ queryKey: ['admin', 'siprec'] });
+}
+
+export const getUnmatched = async (): Promise<Call[]> =>
+  (await apiFetch<{ calls: Call[] }>('/api/v1/calls/unmatched')).calls;
+
+export const useUnmatched = () =>
+  useQuery(
+    queryOptions({
+      queryKey: ['admin', 'unmatched'],
+      queryFn: getUnmatched,
+      refetchInterval: 3000,
+    }),
+  );
+
+export async function assignCall(
+  client: QueryClient,
+  callId: string,
+  agentId: string,
+): Promise<Call> {
+  const call = await apiFetch<Call>(`/api/v1/calls/${callId}/assign`, json('POST', { agentId }));
+  void client.invalidateQueries({ queryKey: ['admin', 'unmatched'] });
+  return call;
+}

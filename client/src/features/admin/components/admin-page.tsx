@@ -1,22 +1,20 @@
 import { useState } from 'react';
 import { AuditPanel } from './audit-panel';
+import { TelephonyPanel } from './telephony-panel';
 import { TokensPanel } from './tokens-panel';
 import { UsersPanel } from './users-panel';
 
 const TABS = [
   ['users', 'People'],
   ['tokens', 'Ingest tokens'],
+  ['telephony', 'Telephony'],
   ['audit', 'Audit trail'],
 ] as const;
 
 /** Admins: who may sign in and with what roles, telephony credentials, the audit trail. */
 export function AdminPage() {
-  const [tab, setTab] = useState<(typeof TABS)[number][0]>(() =>
-    window.location.hash === '#audit'
-      ? 'audit'
-      : window.location.hash === '#tokens'
-        ? 'tokens'
-        : 'users',
+  const [tab, setTab] = useState<(typeof TABS)[number][0]>(
+    () => TABS.find(([id]) => `#${id}` === window.location.hash)?.[0] ?? 'users',
   );
   return (
     <section className="admin" aria-label="Admin">
@@ -37,7 +35,15 @@ export function AdminPage() {
           </button>
         ))}
       </div>
-      {tab === 'users' ? <UsersPanel /> : tab === 'tokens' ? <TokensPanel /> : <AuditPanel />}
+      {tab === 'users' ? (
+        <UsersPanel />
+      ) : tab === 'tokens' ? (
+        <TokensPanel />
+      ) : tab === 'telephony' ? (
+        <TelephonyPanel />
+      ) : (
+        <AuditPanel />
+      )}
     </section>
   );
 }

@@ -50,10 +50,23 @@ export const BoardRow = memo(function BoardRow({
         {center}
       </span>
       <span role="cell" className="col-team">
-        {team}
+        {call.unmatched ? (
+          <span className="muted mono">{call.participants[0]?.aor ?? '—'}</span>
+        ) : (
+          team
+        )}
       </span>
       <span role="cell" className="col-agent">
-        {call.agent.name}
+        {call.unmatched ? (
+          <span
+            className="unmatched-badge"
+            title={`No agent matched: ${call.participants.map((p) => p.aor).join(', ') || 'no addresses given'}`}
+          >
+            Unmatched
+          </span>
+        ) : (
+          call.agent.name
+        )}
       </span>
       <span role="cell" className="col-customer mono">
         {customerNumber(call.customer.number)}
