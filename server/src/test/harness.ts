@@ -444,11 +444,21 @@ export interface ServerProcess {
   child: ChildProcess;
 }
 
-/** Runs Earshot as its own process (as `npm start` does) and waits until it answers. */
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+/**
+ * Runs Earshot as its own process (as `npm start` does) and waits until it answers; with
+ * `cpu`, pinned to that core (its mediasoup workers with it) by taskset.
+ */
+export async function spawnServer(
+  env: Record<string, string>,
+  options: { cpu?: number } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
   const main = fileURLToPath(new URL('../main.ts', import.meta.url));
-  const child = spawn(process.execPath, [main], {
+  const [command, ...args] =
+    options.cpu === undefined
+      ? [process.execPath, main]
+      : ['taskset', '-c', String(options.cpu), process.execPath, main];
+  const child = spawn(command!, args, {
     env: {
       ...process.env,
       PORT: String(port),
