@@ -139,7 +139,10 @@ if (values.generate) {
   process.exit(0);
 }
 
-const rates = values.rates.split(',').map(Number).filter((n) => n > 0);
+const rates = values.rates
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const runs = Number(values.runs);
 if (!rates.length || !(runs >= 1) || !(seconds >= 2) || !(hold >= 0)) {
   console.error('usage: bench siprec [--rates 10,25] [--runs N>=1] [--seconds S>=2] [--hold S]');

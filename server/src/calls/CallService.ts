@@ -347,7 +347,10 @@ export class CallService extends EventEmitter<{
       }
       // NOTE: two decimals are all a meter shows, and they keep board messages small.
       levels.set(call.id, [round2(call.levels.agent), round2(call.levels.customer)]);
-      if (now - call.lastActivity() > this.#o.idleTimeoutMs) {
+      // NOTE: a call on hold may send no RTP at all (a=inactive): it idles out only after
+      // twenty times as long, so that a hold is not taken for a dead call.
+      const idleAfter = this.#o.idleTimeoutMs * (call.held ? 20 : 1);
+      if (now - call.lastActivity() > idleAfter) {
         call.log.info(
           { idleMs: now - call.lastActivity() },
           'no RTP on either leg; ending the call',

@@ -69,7 +69,7 @@ export function ListenStrip({ strip, focused }: { strip: StripState; focused: bo
   const others = strip.listeners.filter((p) => p.id !== socket.id);
   const over = strip.status === 'ended' || strip.status === 'lost';
   const title = call.data
-    ? `${call.data.agent.name} · ${customerNumber(call.data.customer.number)}`
+    ? `${call.data.unmatched ? 'Unmatched agent' : call.data.agent.name} · ${customerNumber(call.data.customer.number)}`
     : strip.callId.slice(0, 8);
   return (
     <article

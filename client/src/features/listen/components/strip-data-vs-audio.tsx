@@ -30,11 +30,15 @@ export function StripDataVsAudio({ call }: { call: Call }) {
             {call.acd.holds}
             {call.acd.disposition && ` · disposition ${call.acd.disposition}`}
           </p>
-          <KpiPanel
-            scope={`team:${call.team}`}
-            title={`Team ${call.team}`}
-            metrics={['serviceLevel', 'asaMs', 'ahtMs', 'queueDepth']}
-          />
+          {call.team ? (
+            <KpiPanel
+              scope={`team:${call.team}`}
+              title={`Team ${call.team}`}
+              metrics={['serviceLevel', 'asaMs', 'ahtMs', 'queueDepth']}
+            />
+          ) : (
+            <p className="muted">No team until an admin assigns the call&apos;s agent.</p>
+          )}
         </div>
         <div>
           <h4>The audio shows</h4>

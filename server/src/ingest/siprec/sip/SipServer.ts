@@ -317,12 +317,14 @@ export class SipServer {
       this.#answer(tx, refusal.status, refusal.headers, '', refusal.message);
       return;
     }
-    if (tx.cancelled || this.#closed) {
+    if (tx.cancelled || dialog.ended || this.#closed) {
+      // Cancelled, or a BYE came while the session was being set up.
       this.#dialogs.delete(id);
+      if (!tx.final) this.#answer(tx, 487);
       this.#handler.end(dialog, 'cancel');
       return;
     }
-    this.#answer(tx, 200, this.#sessionHeaders(tx.peer), sdp);
+    this.#answer(tx, 200, this.#sessionHeaders(tx), sdp);
   }
 
   async #inDialog(tx: Transaction, seq: number, kind: 'update' | 'bye' | 'info'): Promise<void> {
@@ -355,7 +357,7 @@ export class SipServer {
     try {
       const sdp = await this.#handler.update(dialog, tx.request);
       if (tx.method === 'INVITE') dialog.invite = tx;
-      this.#answer(tx, 200, this.#sessionHeaders(tx.peer), sdp);
+      this.#answer(tx, 200, this.#sessionHeaders(tx), sdp);
     } catch (error) {
       const refusal = asRefusal(error, this.#log);
       this.#answer(tx, refusal.status, refusal.headers, '', refusal.message);
@@ -436,13 +438,20 @@ export class SipServer {
     return `${request.headers.get('call-id')}|${fromTag}|${cseq}|${method === 'ACK' ? 'INVITE' : method}`;
   }
 
-  #sessionHeaders(peer: SipPeer): [string, string][] {
-    return [
-      ['Contact', `<${this.#contactUri(peer)}>;+sip.srs`],
+  #sessionHeaders(tx: Transaction): [string, string][] {
+    const headers: [string, string][] = [
+      ['Contact', `<${this.#contactUri(tx.peer)}>;+sip.srs`],
       ['Allow', ALLOW],
-      ['Supported', 'siprec'],
+      ['Supported', 'siprec, timer'],
       ['Content-Type', 'application/sdp'],
     ];
+    // Session timers (RFC 4028): the recording client refreshes; Earshot only answers.
+    const expires = /^\s*(\d{1,6})/.exec(tx.request.headers.get('session-expires') ?? '')?.[1];
+    if (expires) {
+      headers.push(['Session-Expires', `${Math.max(90, Number(expires))};refresher=uac`]);
+      headers.push(['Require', 'timer']);
+    }
+    return headers;
   }
 
   #localHost(peer: SipPeer): string {

@@ -26,6 +26,7 @@ const COMPACT: Record<string, string> = {
   o: 'event',
   r: 'refer-to',
   u: 'allow-events',
+  x: 'session-expires',
 };
 
 /** Headers that may be folded into one line with commas, and split back. */
