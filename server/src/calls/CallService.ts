@@ -225,6 +225,7 @@ export class CallService extends EventEmitter<{
     if (spec.externalId !== undefined) this.#byExternalId.set(spec.externalId, id);
     for (const leg of legs.values()) {
       leg.onFirstPacket(() => {
+        live.audioSince ??= Date.now();
         if (live.state === 'ringing') {
           live.state = 'talking';
           this.#persist(this.#o.calls.updateState(id, 'talking'));
@@ -336,10 +337,12 @@ export class CallService extends EventEmitter<{
       call.levels.customer = call.legs.get('customer')!.takeLevel();
       if (call.state !== 'ringing') {
         const before = [...call.conversation.flags].join();
+        // The first tick of a call counts only from its first packet, not the whole tick.
+        const audioMs = Math.min(elapsed, now - (call.audioSince ?? now));
         const raised = call.conversation.update(
           call.levels.agent,
           call.levels.customer,
-          elapsed,
+          audioMs,
           call.held,
         );
         for (const flag of raised) call.log.info({ flag }, 'the audio disagrees with the ACD');

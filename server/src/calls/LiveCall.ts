@@ -58,6 +58,8 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
   audience = 0;
   /** What the audio shows, against what the ACD says. */
   readonly conversation = new ConversationMeter();
+  /** When the first packet of either leg arrived (ms since the epoch). */
+  audioSince: number | undefined;
   /** The ACD says the call is on hold. */
   held = false;
   /** What the ACD said of the call so far. */

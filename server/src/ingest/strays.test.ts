@@ -8,6 +8,7 @@ import {
   sendTone,
   startTestServer,
   streamTone,
+  TEST_CALL,
   udpSocket,
   type TestServer,
 } from '../test/harness.ts';
@@ -94,14 +95,7 @@ describe('no call takes in another call’s audio', () => {
     const ports = fresh.flatMap((c) => [c.legs.agent.port, c.legs.customer.port]);
     expect(ports).not.toContain(old.legs.agent.port);
     expect(ports).not.toContain(old.legs.customer.port);
-    const sixth = await s.api('POST', '/api/v1/calls', {
-      center: 'mn-minneapolis',
-      region: 'upper-midwest',
-      team: 'mpls-care-1',
-      agent: { id: 'a-olsen', name: 'Kari Olsen' },
-      customer: {},
-      codec: 'PCMU',
-    });
+    const sixth = await s.api('POST', '/api/v1/calls', TEST_CALL);
     expect(sixth.status).toBe(503);
     await pause(500);
     for (const c of fresh) {
@@ -262,12 +256,7 @@ describe('no call takes in another call’s audio', () => {
       { ip: '127.0.0.1', extra: 1 },
     ]) {
       const res = await s.api('POST', '/api/v1/calls', {
-        center: 'mn-minneapolis',
-        region: 'upper-midwest',
-        team: 'mpls-care-1',
-        agent: { id: 'a-olsen', name: 'Kari Olsen' },
-        customer: {},
-        codec: 'PCMU',
+        ...TEST_CALL,
         legs: { agent: { source } },
       });
       expect(res.status).toBe(400);

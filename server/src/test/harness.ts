@@ -431,6 +431,29 @@ export function decodeWav(wav: Buffer): DecodedWav {
 }
 
 /** A free TCP port on loopback (for a server process that must be told its port). */
+/** A call's recording as a QA reviewer fetches it, decoded (polling until it is there). */
+export function recordingOf(server: TestServer, callId: string): Promise<DecodedWav> {
+  return eventually(async () => {
+    const r = await fetch(`${server.earshot.url}/api/v1/calls/${callId}/recording`, {
+      headers: { cookie: await server.cookie('qa') },
+    });
+    return r.status === 200 ? decodeWav(Buffer.from(await r.arrayBuffer())) : undefined;
+  });
+}
+
+/** The frequency of a tone in 8 kHz samples, by zero crossings. */
+export function toneFrequency(samples: Int16Array, rate = 8000): number {
+  let crossings = 0;
+  for (let i = 1; i < samples.length; i++) if (samples[i - 1]! < 0 !== samples[i]! < 0) crossings++;
+  return (crossings / 2) * (rate / samples.length);
+}
+
+/** 6,000 samples of a channel from just after its first loud sample (where a tone starts). */
+export function voiced(samples: Int16Array): Int16Array {
+  const first = samples.findIndex((x) => Math.abs(x) > 2000);
+  return samples.subarray(first + 400, first + 6400);
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

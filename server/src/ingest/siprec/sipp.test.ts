@@ -1,7 +1,14 @@
 import type { Call, Codec } from '@earshot/shared';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestServer } from '../../test/fixtures.ts';
-import { decodeWav, eventually, freePort, sendTone } from '../../test/harness.ts';
+import {
+  eventually,
+  freePort,
+  recordingOf,
+  sendTone,
+  toneFrequency,
+  voiced,
+} from '../../test/harness.ts';
 import { fixtureBody } from '../../test/sipClient.ts';
 import { runSipp, type SippStep } from '../../test/sipp.ts';
 import { SIPREC_ENV, SIPREC_ORG, sipTarget } from '../../test/siprecFixtures.ts';
@@ -10,13 +17,6 @@ const t = useTestServer(SIPREC_ENV);
 beforeAll(async () => {
   await t.server.api('PUT', '/api/v1/org', SIPREC_ORG, { as: 'admin' });
 });
-
-const RATE = 8000;
-function frequency(samples: Int16Array): number {
-  let crossings = 0;
-  for (let i = 1; i < samples.length; i++) if (samples[i - 1]! < 0 !== samples[i]! < 0) crossings++;
-  return (crossings / 2) * (RATE / samples.length);
-}
 
 /**
  * Each fixture, with the address its agent has in the metadata: the transfer step swaps it
@@ -113,18 +113,11 @@ describe('SIPREC with sipp as the recording client', () => {
         expect(seen.some((x) => x.agent.id === 'a-rivera' && x.team === 'bk-billing')).toBe(true);
       const ended = await t.server.waitForCall(call.id, (x) => x.state === 'ended', 'the end');
       expect(ended.endReason).toBe('hangup');
-      const wav = await eventually(async () => {
-        const r = await fetch(`${t.server.earshot.url}/api/v1/calls/${call.id}/recording`, {
-          headers: { cookie: await t.server.cookie('qa') },
-        });
-        return r.status === 200 ? decodeWav(Buffer.from(await r.arrayBuffer())) : undefined;
-      });
-      const voiced = (s: Int16Array) =>
-        s.subarray(s.findIndex((x) => Math.abs(x) > 2000) + 400).subarray(0, 6000);
-      expect(frequency(voiced(wav.left))).toBeCloseTo(440, -1);
+      const wav = await recordingOf(t.server, call.id);
+      expect(toneFrequency(voiced(wav.left))).toBeCloseTo(440, -1);
       // The one mixed stream is the agent leg; the SBC was given no customer port.
       if (c.file !== 'broadworks-offer.txt')
-        expect(frequency(voiced(wav.right))).toBeCloseTo(900, -1);
+        expect(toneFrequency(voiced(wav.right))).toBeCloseTo(900, -1);
     });
   }
 });

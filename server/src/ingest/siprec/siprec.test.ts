@@ -1,16 +1,9 @@
 import type { Codec } from '@earshot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestServer } from '../../test/fixtures.ts';
-import { decodeWav, eventually, sendTone } from '../../test/harness.ts';
+import { eventually, recordingOf, sendTone, toneFrequency, voiced } from '../../test/harness.ts';
 import { answeredStreams, fixtureBody, SipTestClient } from '../../test/sipClient.ts';
 import { SIPREC_ENV, SIPREC_ORG, sipTarget } from '../../test/siprecFixtures.ts';
-
-const RATE = 8000;
-function frequency(samples: Int16Array): number {
-  let crossings = 0;
-  for (let i = 1; i < samples.length; i++) if (samples[i - 1]! < 0 !== samples[i]! < 0) crossings++;
-  return (crossings / 2) * (RATE / samples.length);
-}
 
 const t = useTestServer(SIPREC_ENV);
 let udp: SipTestClient;
@@ -172,18 +165,9 @@ describe('SIPREC recording sessions from real SBC offers', () => {
         );
         expect(ended.endReason).toBe('hangup');
         expect(ended.legs.agent.packets).toBe(60);
-        const wav = await eventually(async () => {
-          const r = await fetch(`${t.server.earshot.url}/api/v1/calls/${call.id}/recording`, {
-            headers: { cookie: await t.server.cookie('qa') },
-          });
-          return r.status === 200 ? decodeWav(Buffer.from(await r.arrayBuffer())) : undefined;
-        });
-        const voiced = (s: Int16Array) => {
-          const first = s.findIndex((x) => Math.abs(x) > 2000);
-          return s.subarray(first + 400, first + 6400);
-        };
-        expect(frequency(voiced(wav.left))).toBeCloseTo(440, -1);
-        if (f.customerLabel) expect(frequency(voiced(wav.right))).toBeCloseTo(900, -1);
+        const wav = await recordingOf(t.server, call.id);
+        expect(toneFrequency(voiced(wav.left))).toBeCloseTo(440, -1);
+        if (f.customerLabel) expect(toneFrequency(voiced(wav.right))).toBeCloseTo(900, -1);
       });
     }
   }

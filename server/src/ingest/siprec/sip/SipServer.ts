@@ -207,17 +207,7 @@ export class SipServer {
       peer.send(this.#response(request, 503, [['Retry-After', '5']], '', 'too busy'));
       return;
     }
-    const tx: Transaction = {
-      key,
-      method,
-      peer,
-      createdAt: Date.now(),
-      final: false,
-      acked: false,
-      request,
-      cancelled: false,
-    };
-    this.#transactions.set(key, tx);
+    const tx = this.#begin(key, method, request, peer);
     const maxForwards = request.headers.get('max-forwards');
     if (maxForwards !== undefined && maxForwards.trim() === '0' && method !== 'OPTIONS') {
       this.#answer(tx, 483);
@@ -364,12 +354,11 @@ export class SipServer {
     }
   }
 
-  #onCancel(request: SipRequest, peer: SipPeer): void {
-    const inviteKey = this.#transactionKey(request, 'INVITE');
-    const invite = this.#transactions.get(inviteKey);
-    const cancel: Transaction = {
-      key: this.#transactionKey(request, 'CANCEL'),
-      method: 'CANCEL',
+  /** A new server transaction, kept to answer retransmissions of its request. */
+  #begin(key: string, method: string, request: SipRequest, peer: SipPeer): Transaction {
+    const tx: Transaction = {
+      key,
+      method,
       peer,
       createdAt: Date.now(),
       final: false,
@@ -377,7 +366,14 @@ export class SipServer {
       request,
       cancelled: false,
     };
-    this.#transactions.set(cancel.key, cancel);
+    this.#transactions.set(key, tx);
+    return tx;
+  }
+
+  #onCancel(request: SipRequest, peer: SipPeer): void {
+    const inviteKey = this.#transactionKey(request, 'INVITE');
+    const invite = this.#transactions.get(inviteKey);
+    const cancel = this.#begin(this.#transactionKey(request, 'CANCEL'), 'CANCEL', request, peer);
     if (!invite) {
       this.#answer(cancel, 481, [], '', 'no INVITE to cancel');
       return;
