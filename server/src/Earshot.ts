@@ -198,7 +198,13 @@ export async function startEarshot(
     org,
     logger.child({ module: 'realtime' }),
   );
-  const metrics = createMetrics({ pool, calls, listen, boardViewers: () => realtime.boardViewers });
+  const metrics = createMetrics({
+    pool,
+    calls,
+    listen,
+    boardViewers: () => realtime.boardViewers,
+    siprecSessions: () => siprec?.sessions ?? 0,
+  });
   httpServer.on(
     'request',
     createHttpApp({

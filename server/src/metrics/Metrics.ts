@@ -9,6 +9,8 @@ export function createMetrics(deps: {
   calls: CallService;
   listen: ListenService;
   boardViewers: () => number;
+  /** SIPREC recording sessions up now (0 when SIPREC is off). */
+  siprecSessions: () => number;
 }): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'earshot_process_' });
@@ -114,6 +116,14 @@ export function createMetrics(deps: {
     registers: [registry],
     collect() {
       this.set(deps.boardViewers());
+    },
+  });
+  new Gauge({
+    name: 'earshot_siprec_sessions',
+    help: 'SIPREC recording sessions up now',
+    registers: [registry],
+    collect() {
+      this.set(deps.siprecSessions());
     },
   });
   return registry;

@@ -139,6 +139,8 @@ describe('SIPREC dialogs', () => {
     expect(response.status).toBe(200);
     const c = await call(dialog.callId);
     expect(c.agent.id).toBe('a-olsen');
+    const metrics = await (await fetch(`${t.server.earshot.url}/metrics`)).text();
+    expect(metrics).toMatch(/^earshot_siprec_sessions [1-9]/m);
     // The Minneapolis lead hears the call and watches the board.
     const lead = await t.server.console('lead');
     const leadEvents: { ended: string[]; revoked: string[] } = { ended: [], revoked: [] };
