@@ -44,6 +44,28 @@ describe('SIPREC dialogs', () => {
     expect(res.headers.get('allow')).toContain('INVITE');
   });
 
+  it('answers over UDP to the port the Via names, or to the source port when it asks for rport', async () => {
+    const other = await SipTestClient.open('udp', sipTarget(t.server, 'udp'));
+    try {
+      const d = sip.dialog();
+      const req = sip.request('OPTIONS', d);
+      // Sent from `sip`'s socket, but the Via names `other`'s port and no rport.
+      sip.send(
+        req.text
+          .replace(/;rport/, '')
+          .replace(`127.0.0.1:${sip.localPort}`, `127.0.0.1:${other.localPort}`),
+      );
+      expect((await other.final(req)).status).toBe(200);
+      const withRport = sip.request('OPTIONS', sip.dialog());
+      sip.send(
+        withRport.text.replace(`127.0.0.1:${sip.localPort}`, `127.0.0.1:${other.localPort}`),
+      );
+      expect((await sip.final(withRport)).status).toBe(200);
+    } finally {
+      other.close();
+    }
+  });
+
   it('refuses a plain (non-SIPREC) INVITE with 488 and a reason, creating nothing', async () => {
     const before = t.server.earshot.calls.list().length;
     const { response } = await sip.invite(

@@ -161,7 +161,9 @@ export class SipServer {
     if (!head || head.start.kind !== 'request' || head.start.method === 'ACK') return;
     if (REQUIRED.some((h) => !head.headers.get(h))) return;
     if (!this.#handler.allows(peer.address, head.start)) return;
-    peer.send(this.#response(head.start, error.status, [], '', error.message));
+    answerPath(head.start, peer).send(
+      this.#response(head.start, error.status, [], '', error.message),
+    );
   }
 
   #onMessage(message: SipMessage, peer: SipPeer): void {
@@ -175,7 +177,7 @@ export class SipServer {
       const missing = REQUIRED.filter((h) => !request.headers.get(h)).join(', ');
       // Without Via there is nowhere to answer.
       if (request.headers.get('via') && request.method !== 'ACK')
-        peer.send(this.#response(request, 400, [], '', `missing ${missing}`));
+        answerPath(request, peer).send(this.#response(request, 400, [], '', `missing ${missing}`));
       return;
     }
     let cseq: { seq: number; method: string };
@@ -185,12 +187,16 @@ export class SipServer {
         throw new SipParseError(400, 'the CSeq method is not the request method');
     } catch (error) {
       if (request.method !== 'ACK')
-        peer.send(this.#response(request, 400, [], '', (error as Error).message));
+        answerPath(request, peer).send(
+          this.#response(request, 400, [], '', (error as Error).message),
+        );
       return;
     }
     if (!this.#handler.allows(peer.address, request)) {
       if (request.method !== 'ACK')
-        peer.send(this.#response(request, 403, [], '', 'this address may not send to Earshot'));
+        answerPath(request, peer).send(
+          this.#response(request, 403, [], '', 'this address may not send to Earshot'),
+        );
       return;
     }
     const method = request.method.toUpperCase();
@@ -199,12 +205,14 @@ export class SipServer {
     const existing = this.#transactions.get(key);
     if (existing) {
       // A retransmission: answer it as before (or not yet, while the first is worked on).
-      if (existing.response) peer.send(existing.response);
+      if (existing.response) existing.peer.send(existing.response);
       return;
     }
     if (method === 'CANCEL') return this.#onCancel(request, peer);
     if (this.#transactions.size >= MAX_TRANSACTIONS) {
-      peer.send(this.#response(request, 503, [['Retry-After', '5']], '', 'too busy'));
+      answerPath(request, peer).send(
+        this.#response(request, 503, [['Retry-After', '5']], '', 'too busy'),
+      );
       return;
     }
     const tx = this.#begin(key, method, request, peer);
@@ -359,7 +367,7 @@ export class SipServer {
     const tx: Transaction = {
       key,
       method,
-      peer,
+      peer: answerPath(request, peer),
       createdAt: Date.now(),
       final: false,
       acked: false,
@@ -543,7 +551,7 @@ export class SipServer {
     this.#forget(dialog);
     dialog.localCSeq += 1;
     const branch = `z9hG4bK${randomBytes(10).toString('hex')}`;
-    const peer = dialog.peer;
+    const peer = targetPath(dialog.remoteTarget, dialog.peer);
     const transport = peer.transport.toUpperCase();
     const bye = serialize(`BYE ${dialog.remoteTarget} SIP/2.0`, [
       [
@@ -605,6 +613,34 @@ export class SipServer {
     this.#transactions.clear();
     this.#dialogs.clear();
   }
+}
+
+/**
+ * Where responses go over UDP (RFC 3261 18.2.2, RFC 3581): the address the request came
+ * from, and the port its top Via names, unless the Via asks for `rport` (then the source
+ * port). Over TCP, the connection it came on.
+ */
+function answerPath(request: SipRequest, peer: SipPeer): SipPeer {
+  if (peer.transport !== 'udp') return peer;
+  const via = request.headers.get('via') ?? '';
+  if (headerParams(via).has('rport')) return peer;
+  const sentBy = /^SIP\/2\.0\/UDP\s+(\[[^\]]+\]|[^\s;:]+)(?::(\d{1,5}))?/i.exec(via.trim());
+  const port = sentBy?.[2] ? Number(sentBy[2]) : 5060;
+  if (!(port > 0 && port < 65536) || port === peer.port) return peer;
+  return { ...peer, port, send: (data) => peer.sendTo(data, peer.address, port) };
+}
+
+/** Where a request Earshot starts goes: the Contact's address when it is an IP, else the peer's. */
+function targetPath(contactUri: string, peer: SipPeer): SipPeer {
+  if (peer.transport !== 'udp') return peer;
+  const m = /^sips?:(?:[^@;]*@)?(\[[0-9a-fA-F:.]+\]|\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?/i.exec(
+    contactUri,
+  );
+  if (!m) return peer;
+  const address = m[1]!.replace(/^\[|\]$/g, '');
+  const port = m[2] ? Number(m[2]) : 5060;
+  if (address === peer.address && port === peer.port) return peer;
+  return { ...peer, address, port, send: (data) => peer.sendTo(data, address, port) };
 }
 
 function asRefusal(error: unknown, log: Logger): SipRefusal {

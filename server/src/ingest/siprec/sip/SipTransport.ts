@@ -28,6 +28,8 @@ export interface SipPeer {
   /** The local address and port the message arrived on. */
   local: { address: string; port: number };
   send(data: Buffer): void;
+  /** Over UDP, a datagram to another port or address (responses per Via, BYE to Contact). */
+  sendTo(data: Buffer, address: string, port: number): void;
 }
 
 const MAX_TCP_CONNECTIONS = 512;
@@ -102,6 +104,7 @@ export class SipTransport extends EventEmitter<{
         port: rinfo.port,
         local: { address: local.host, port: local.port },
         send: (out) => socket.send(out, rinfo.port, rinfo.address),
+        sendTo: (out, address, port) => socket.send(out, port, address),
       };
       // RFC 5626 keep-alive: a bare CRLF (or two) gets nothing back over UDP but costs nothing.
       if (data.length <= 4 && data.toString('latin1').trim() === '') return;
@@ -139,6 +142,10 @@ export class SipTransport extends EventEmitter<{
       port: socket.remotePort ?? 0,
       local: { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
       send: (out) => {
+        if (!socket.destroyed) socket.write(out);
+      },
+      // A stream answers on itself, whatever the headers say.
+      sendTo: (out) => {
         if (!socket.destroyed) socket.write(out);
       },
     };
