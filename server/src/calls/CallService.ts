@@ -45,6 +45,8 @@ export interface CallChange {
   /** A new agent (a transfer), or null when nobody in the organisation matches any more. */
   place?: CallPlace | null;
   participants?: Participant[];
+  /** More addresses a leg's media may come from (the SBC moved its media). */
+  sources?: Partial<Record<LegName, RtpSource[]>>;
 }
 
 export interface CallServiceOptions {
@@ -457,6 +459,10 @@ export class CallService extends EventEmitter<{
     if (change.participants) {
       live.participants = change.participants;
       changed = true;
+    }
+    for (const leg of LEGS) {
+      const sources = change.sources?.[leg];
+      if (sources) live.legs.get(leg)?.allowSources(sources);
     }
     if (change.place !== undefined && !samePlace(live.place, change.place)) {
       live.log.info(

@@ -70,7 +70,7 @@ export class LegIngest {
   readonly #outPayloadType: number;
   /** telephone-event packets: legitimate, but neither audio nor recorded. */
   readonly #eventPayloadType: number | undefined;
-  readonly #named: readonly RtpSource[] | undefined;
+  #named: readonly RtpSource[] | undefined;
   readonly #clockRate: number;
   readonly #meter: LevelMeter;
   readonly #log: Logger;
@@ -131,6 +131,18 @@ export class LegIngest {
   /** Where accepted packets go (the mediasoup PlainTransport), or nowhere while re-tapping. */
   setTarget(target: { ip: string; port: number } | undefined): void {
     this.#target = target;
+  }
+
+  /**
+   * More addresses the signalling names for this leg (an SBC that moved its media in a
+   * re-INVITE). An unnamed leg stays unnamed: naming it now could cut off its stream.
+   */
+  allowSources(sources: readonly RtpSource[]): void {
+    if (!this.#named) return;
+    const fresh = sources.filter(
+      (s) => !this.#named!.some((n) => sameAddress(n.ip, s.ip) && n.port === s.port),
+    );
+    if (fresh.length) this.#named = [...this.#named, ...fresh];
   }
 
   /** Records every accepted packet from now on. */

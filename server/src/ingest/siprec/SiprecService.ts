@@ -1,7 +1,7 @@
 import type { Call, LegName } from '@earshot/shared';
 import { LEGS } from '@earshot/shared';
 import type { AuditEntry } from '../../audit/AuditLog.ts';
-import type { CallService, CallSpec, LegSpec } from '../../calls/CallService.ts';
+import type { CallChange, CallService, CallSpec, LegSpec } from '../../calls/CallService.ts';
 import { UnavailableError } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { OrgRepository } from '../../org/OrgRepository.ts';
@@ -229,8 +229,14 @@ export class SiprecService implements SessionHandler {
       });
       return { ...p, leg: stream ? (session.legOf.get(streamKey(stream)) ?? null) : p.leg };
     });
+    const sources: CallChange['sources'] = {};
+    for (const stream of session.streams) {
+      const leg = session.legOf.get(streamKey(stream));
+      if (leg) sources[leg] = sourcesOf(stream, dialog.peer.address);
+    }
     await this.#calls.update(session.callId, {
       held: isHeld(session, session.streams),
+      sources,
       ...(offer.metadata ? { place, participants } : {}),
     });
     if (this.#answer(session) !== before) {
@@ -298,7 +304,8 @@ const streamKey = (s: OfferedStream) =>
 const isHeld = (session: Session, streams: OfferedStream[]) => {
   const taken = streams.filter((s) => session.legOf.has(streamKey(s)));
   return (
-    taken.length > 0 && taken.every((s) => s.direction === 'inactive' || s.direction === 'recvonly')
+    taken.length > 0 &&
+    taken.every((s) => s.direction === 'inactive' || s.direction === 'recvonly' || s.zeroAddress)
   );
 };
 

@@ -1,8 +1,9 @@
+import { createSocket } from 'node:dgram';
 import type { AuditRecord, Call } from '@earshot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestServer } from '../../test/fixtures.ts';
 import { ask, startListening } from '../../test/consoleClient.ts';
-import { eventually } from '../../test/harness.ts';
+import { eventually, sendTone } from '../../test/harness.ts';
 import { fixtureBody, SipTestClient } from '../../test/sipClient.ts';
 import type { SipMessage } from './sip/message.ts';
 import { siprecFixture } from '../../test/siprecFixtures.ts';
@@ -209,6 +210,42 @@ describe('SIPREC dialogs', () => {
     expect((await sip.inDialog('BYE', dialog)).status).toBe(200);
     const ended = await t.server.waitForCall(c.id, (x) => x.state === 'ended', 'the end');
     expect(ended).toMatchObject({ endReason: 'hangup', agent: { id: 'a-rivera' } });
+  });
+
+  it('hears media only from the addresses the signalling names, and follows a re-INVITE that moves it', async () => {
+    const { dialog } = await sip.invite('cisco-siprec-offer.txt');
+    const c = await call(dialog.callId);
+    const elsewhere = createSocket('udp4');
+    await new Promise<void>((resolve) => elsewhere.bind(0, '127.0.0.2', resolve));
+    try {
+      const tone = { codec: 'PCMU' as const, frequency: 440, amplitude: 0.3, packets: 10 };
+      // 127.0.0.2 is neither the SDP's address nor the signalling peer: not heard.
+      await sendTone(elsewhere, c.legs.agent.port, { ...tone, ssrc: 7 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const leg = () => t.server.earshot.calls.live(c.id)!.legs.get('agent')!.snapshot();
+      expect(leg()).toMatchObject({ packets: 0 });
+      expect(leg().droppedBy['other-source']).toBe(10);
+      // The SBC moves its media there (and holds the RFC 2543 way, c=0.0.0.0, then resumes).
+      const cisco = fixtureBody('cisco-siprec-offer.txt');
+      const hold = await sip.inDialog('INVITE', dialog, {
+        ...cisco,
+        body: cisco.body.replace(/c=IN IP4 172\.31\.93\.236/g, 'c=IN IP4 0.0.0.0'),
+      });
+      expect(hold.status).toBe(200);
+      await t.server.waitForCall(c.id, (x) => x.state === 'held', 'the RFC 2543 hold');
+      const moved = await sip.inDialog('INVITE', dialog, {
+        ...cisco,
+        body: cisco.body.replace(/172\.31\.93\.236/g, '127.0.0.2'),
+      });
+      expect(moved.status).toBe(200);
+      await t.server.waitForCall(c.id, (x) => x.state === 'talking', 'resumed');
+      await sendTone(elsewhere, c.legs.agent.port, { ...tone, ssrc: 7, firstSequence: 2000 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(leg().packets).toBe(10);
+    } finally {
+      elsewhere.close();
+    }
+    expect((await sip.inDialog('BYE', dialog)).status).toBe(200);
   });
 
   it('an unmatched call is shown to executives and admins with its parties, and an admin assigns it', async () => {

@@ -25,6 +25,8 @@ export interface OfferedStream {
   telephoneEvent: { payloadType: number; fmtp: string | null } | null;
   /** Where the stream's sender is (the m-line's or the session's c= address), if usable. */
   address: string | null;
+  /** `c=IN IP4 0.0.0.0`: the RFC 2543 way of putting a stream on hold. */
+  zeroAddress: boolean;
   /** Whether Earshot can take this stream at all (audio, plain RTP, a codec it knows). */
   usable: boolean;
 }
@@ -98,6 +100,7 @@ export function parseOffer(text: string): OfferedStream[] {
       codecs,
       telephoneEvent,
       address: usableAddress(m.connection?.ip ?? sdp.connection?.ip),
+      zeroAddress: (m.connection?.ip ?? sdp.connection?.ip) === '0.0.0.0',
       usable: m.type === 'audio' && port > 0 && /^RTP\/AVP$/i.test(protocol) && codecs.length > 0,
     };
   });

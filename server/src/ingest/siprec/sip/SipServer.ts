@@ -51,7 +51,7 @@ export interface SessionHandler {
 const T1 = 500;
 const T2 = 4000;
 const TIMEOUT = 64 * T1;
-const MAX_TRANSACTIONS = 20_000;
+const MAX_TRANSACTIONS = 10_000;
 const MAX_DIALOGS = 10_000;
 const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO';
 const SUPPORTED = new Set(['siprec', 'replaces', 'timer', '100rel']);
@@ -518,6 +518,8 @@ export class SipServer {
       tx.dialog?.localTag ??
       (headerParams(tx.request.headers.get('to') ?? '').get('tag') ? undefined : tag());
     tx.response = this.#response(tx.request, status, extra, body, warning, localTag);
+    // Answered: the request's body is not needed again (retransmissions get the response).
+    tx.request.body = Buffer.alloc(0);
     tx.peer.send(tx.response);
     if (tx.method !== 'INVITE') return;
     const started = Date.now();
