@@ -223,6 +223,7 @@ export async function startEarshot(
       siprec,
       demoUsers: config.auth.demoUsers,
       trustProxy: config.auth.trustProxy,
+      metricsToken: config.metricsToken,
       clientDist: options.clientDist ?? DEFAULT_CLIENT_DIST,
       logger,
     }),

@@ -64,6 +64,7 @@ const EnvSchema = z
     HOST: z.string().min(1).default('127.0.0.1'),
     EARSHOT_DATA_DIR: z.string().min(1).default('data'),
     EARSHOT_INGEST_TOKEN: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
+    EARSHOT_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
     EARSHOT_ADMIN_PASSWORD: z
       .string()
       .min(10, 'must be at least 10 characters')
@@ -139,6 +140,8 @@ export interface Config {
   dataDir: string;
   /** A bearer token for ingest routes besides those admins create (kept only in memory). */
   ingestToken: string | undefined;
+  /** The bearer token `/metrics` and a detailed `/healthz` need (admins' sessions also do). */
+  metricsToken: string | undefined;
   auth: {
     /** When set, the `admin` user exists with this password at start-up. */
     adminPassword: string | undefined;
@@ -206,6 +209,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     http: { port: e.PORT, host: e.HOST },
     dataDir: resolve(cwd, e.EARSHOT_DATA_DIR),
     ingestToken: e.EARSHOT_INGEST_TOKEN,
+    metricsToken: e.EARSHOT_METRICS_TOKEN,
     auth: {
       adminPassword: e.EARSHOT_ADMIN_PASSWORD,
       sessionTtlMs: e.EARSHOT_SESSION_HOURS * 3_600_000,

@@ -1,6 +1,12 @@
 import type { ApiErrorBody, Call, Org } from '@earshot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, TEST_ORG, type TestServer } from '../test/harness.ts';
+import {
+  METRICS_AUTH,
+  startTestServer,
+  TEST_ORG,
+  TEST_TOKEN,
+  type TestServer,
+} from '../test/harness.ts';
 
 let server: TestServer;
 
@@ -205,21 +211,60 @@ describe('organisation', () => {
 });
 
 describe('health and metrics', () => {
-  it('reports health with the worker count', async () => {
-    const res = await server.api<{ status: string; workers: number }>('GET', '/healthz');
+  it('reports health with the worker count to operators, and only up or down to anyone else', async () => {
+    const res = await server.api<{ status: string; workers: number }>(
+      'GET',
+      '/healthz',
+      undefined,
+      {
+        as: 'admin',
+      },
+    );
     expect(res).toMatchObject({ status: 200, body: { status: 'ok', workers: 1, calls: 0 } });
+    const token = await fetch(`${server.earshot.url}/healthz`, { headers: METRICS_AUTH });
+    expect(await token.json()).toEqual({ status: 'ok', workers: 1, calls: 0 });
+    for (const as of [null, 'exec'] as const) {
+      const anyone = await server.api('GET', '/healthz', undefined, { as, token: null });
+      expect(anyone).toMatchObject({ status: 200, body: { status: 'ok' } });
+      expect(Object.keys(anyone.body as object)).toEqual(['status']);
+    }
+  });
+
+  it('keeps metrics (who listens, how many calls) from anyone without the metrics token or an admin session', async () => {
+    for (const headers of [
+      {},
+      { authorization: 'Bearer wrong-token-0123456789' },
+      { authorization: `Bearer ${TEST_TOKEN}` },
+    ]) {
+      const res = await fetch(`${server.earshot.url}/metrics`, { headers });
+      expect(res.status).toBe(401);
+      expect(await res.text()).not.toMatch(/earshot_listeners/);
+    }
+    const exec = await fetch(`${server.earshot.url}/metrics`, {
+      headers: { cookie: await server.cookie('exec') },
+    });
+    expect(exec.status).toBe(401);
+    const admin = await fetch(`${server.earshot.url}/metrics`, {
+      headers: { cookie: await server.cookie('admin') },
+    });
+    expect(admin.status).toBe(200);
+    expect(admin.headers.get('cache-control')).toBe('no-store');
   });
 
   it('exposes Prometheus metrics for workers, calls, legs and packets', async () => {
     const { callId } = await server.createCall('PCMU');
-    const text = await (await fetch(`${server.earshot.url}/metrics`)).text();
+    const text = await (
+      await fetch(`${server.earshot.url}/metrics`, { headers: METRICS_AUTH })
+    ).text();
     expect(text).toMatch(/^earshot_mediasoup_workers 1$/m);
     expect(text).toMatch(/^earshot_calls_live 1$/m);
     expect(text).toMatch(/^earshot_legs_live 2$/m);
     expect(text).toMatch(/^earshot_rtp_packets_total \d+$/m);
     expect(text).toMatch(/^earshot_rtp_dropped_total \d+$/m);
     await server.api('DELETE', `/api/v1/calls/${callId}`);
-    const after = await (await fetch(`${server.earshot.url}/metrics`)).text();
+    const after = await (
+      await fetch(`${server.earshot.url}/metrics`, { headers: METRICS_AUTH })
+    ).text();
     expect(after).toMatch(/^earshot_calls_live 0$/m);
     expect(after).toMatch(/^earshot_calls_ended_total\{reason="hangup"\} [1-9]\d*$/m);
   });

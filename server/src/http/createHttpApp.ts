@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import express, { type Express } from 'express';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import express, { type Express, type Request } from 'express';
 import type { Registry } from 'prom-client';
 import type { CallService } from '../calls/CallService.ts';
 import type { Logger } from '../log/logger.ts';
@@ -13,6 +14,7 @@ import type { ReviewService } from '../review/ReviewService.ts';
 import type { TagService } from '../tags/TagService.ts';
 import type { AuthService } from '../auth/AuthService.ts';
 import type { IngestTokenStore } from '../auth/IngestTokenStore.ts';
+import { readCookie, SESSION_COOKIE } from './auth.ts';
 import { errorHandler } from './errorHandler.ts';
 import { apiRouter, type ApiDeps } from './routes.ts';
 
@@ -30,8 +32,16 @@ export interface HttpDeps extends ApiDeps {
   tokens: IngestTokenStore;
   demoUsers: boolean;
   trustProxy: boolean;
+  /** The bearer token for `/metrics` and a detailed `/healthz`; unset: admins only. */
+  metricsToken: string | undefined;
   clientDist: string;
   logger: Logger;
+}
+
+/** Compares two secrets in constant time (by their digests, so lengths do not leak). */
+function sameSecret(a: string, b: string): boolean {
+  const digest = (x: string) => createHash('sha256').update(x).digest();
+  return timingSafeEqual(digest(a), digest(b));
 }
 
 /** The Express app: health, metrics, the REST API and the console bundle. */
@@ -55,15 +65,42 @@ export function createHttpApp(deps: HttpDeps): Express {
   });
   app.set('query parser', 'simple');
 
-  app.get('/healthz', (_req, res) => {
+  // NOTE: who listens, and how many calls run, is nobody else's business (silent
+  // monitoring): monitoring systems present the metrics token, admins their session.
+  const operator = async (req: Request) => {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+    if (bearer && deps.metricsToken && sameSecret(bearer, deps.metricsToken)) return true;
+    const principal = await deps.auth
+      .resolve(readCookie(req.get('cookie'), SESSION_COOKIE))
+      .catch(() => undefined);
+    return principal?.access.admin === true;
+  };
+
+  app.get('/healthz', async (req, res) => {
     const workers = deps.pool.size;
-    res
-      .status(workers > 0 ? 200 : 503)
-      .json({ status: workers > 0 ? 'ok' : 'degraded', workers, calls: deps.calls.stats().live });
+    const status = workers > 0 ? 'ok' : 'degraded';
+    res.status(workers > 0 ? 200 : 503).set('Cache-Control', 'no-store');
+    if (await operator(req)) res.json({ status, workers, calls: deps.calls.stats().live });
+    else res.json({ status });
   });
 
-  app.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
+  app.get('/metrics', async (req, res) => {
+    if (!(await operator(req))) {
+      res
+        .status(401)
+        .set('WWW-Authenticate', 'Bearer')
+        .json({
+          error: {
+            code: 'unauthorized',
+            message: 'metrics need "Authorization: Bearer <EARSHOT_METRICS_TOKEN>" or an admin',
+          },
+        });
+      return;
+    }
+    res
+      .set('Cache-Control', 'no-store')
+      .type(deps.metrics.contentType)
+      .send(await deps.metrics.metrics());
   });
 
   app.use('/api/v1', apiRouter(deps));

@@ -25,6 +25,10 @@ import { startEarshot, type Earshot } from '../Earshot.ts';
 import { createRootLogger } from '../log/logger.ts';
 
 export const TEST_TOKEN = 'test-ingest-token-0123456789';
+/** The token `/metrics` asks of monitoring systems in tests. */
+export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789';
+/** Headers that open `/metrics` and the detailed `/healthz`. */
+export const METRICS_AUTH = { authorization: `Bearer ${TEST_METRICS_TOKEN}` };
 
 export const TEST_ORG: Org = {
   regions: [
@@ -155,6 +159,7 @@ export async function startTestServer(
     HOST: '127.0.0.1',
     EARSHOT_DATA_DIR: dataDir,
     EARSHOT_INGEST_TOKEN: TEST_TOKEN,
+    EARSHOT_METRICS_TOKEN: TEST_METRICS_TOKEN,
     EARSHOT_MEDIASOUP_WORKERS: '1',
     MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN,
     EARSHOT_LOG_LEVEL: process.env.EARSHOT_TEST_LOG_LEVEL ?? 'silent',

@@ -3,7 +3,7 @@ import type { AuditRecord, Call } from '@earshot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestServer } from '../../test/fixtures.ts';
 import { ask, startListening } from '../../test/consoleClient.ts';
-import { eventually, sendTone } from '../../test/harness.ts';
+import { eventually, METRICS_AUTH, sendTone } from '../../test/harness.ts';
 import { fixtureBody, SipTestClient } from '../../test/sipClient.ts';
 import type { SipMessage } from './sip/message.ts';
 import { siprecFixture } from '../../test/siprecFixtures.ts';
@@ -162,7 +162,9 @@ describe('SIPREC dialogs', () => {
     expect(response.status).toBe(200);
     const c = await call(dialog.callId);
     expect(c.agent.id).toBe('a-olsen');
-    const metrics = await (await fetch(`${t.server.earshot.url}/metrics`)).text();
+    const metrics = await (
+      await fetch(`${t.server.earshot.url}/metrics`, { headers: METRICS_AUTH })
+    ).text();
     expect(metrics).toMatch(/^earshot_siprec_sessions [1-9]/m);
     // The Minneapolis lead hears the call and watches the board.
     const lead = await t.server.console('lead');
