@@ -95,7 +95,11 @@ export class AuthService extends EventEmitter<{
   readonly #users: UserRepository;
   readonly #sessions: SessionStore;
   readonly #org: OrgRepository;
-  readonly #limiter = new LoginLimiter({ windowMs: 15 * 60_000, perUser: 5, perAddress: 50 });
+  readonly #limiter = new LoginLimiter({
+    windowMs: 15 * 60_000,
+    perUser: 5,
+    usersPerAddress: 20,
+  });
   readonly #record: Recorder;
   readonly #log: Logger;
   readonly #sweep: NodeJS.Timeout;
@@ -132,8 +136,10 @@ export class AuthService extends EventEmitter<{
     password: string,
     address: string,
   ): Promise<{ token: string; me: Me }> {
-    const wait = this.#limiter.retryAfterMs(address, username);
-    if (wait > 0) {
+    // The attempt counts before its password is checked: a burst cannot pass the limit.
+    const attempt = this.#limiter.begin(address, username);
+    if ('retryAfterMs' in attempt) {
+      const wait = attempt.retryAfterMs;
       this.#record({
         actor: { id: 'anonymous', name: username },
         action: 'auth.login_failed',
@@ -146,9 +152,14 @@ export class AuthService extends EventEmitter<{
       );
     }
     const user = await this.#users.byUsername(username);
-    const ok = await verifyPassword(password, user?.passwordHash ?? UNKNOWN_USER_HASH);
+    const ok = await verifyPassword(password, user?.passwordHash ?? UNKNOWN_USER_HASH).catch(
+      (error: unknown) => {
+        attempt.cancelled(); // not checked: it does not count against the user
+        throw error;
+      },
+    );
     if (!user || !ok) {
-      this.#limiter.fail(address, username);
+      attempt.failed();
       this.#record({
         actor: { id: user?.id ?? 'anonymous', name: username },
         action: 'auth.login_failed',
@@ -157,7 +168,7 @@ export class AuthService extends EventEmitter<{
       });
       throw new UnauthorizedError('wrong username or password');
     }
-    this.#limiter.succeed(address, username);
+    attempt.succeeded();
     const { token, session } = await this.#sessions.create(user.id);
     this.#record({ actor: user, action: 'auth.login', target: null, details: { address } });
     return { token, me: this.me(this.#principal(user, session.idHash, session.expiresAt)) };

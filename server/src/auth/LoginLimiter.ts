@@ -1,51 +1,98 @@
+/** A sign-in attempt let through: settle it once its password has been checked. */
+export interface LoginAttempt {
+  /** The password was right: the user's failures from this address are forgiven. */
+  succeeded(): void;
+  failed(): void;
+  /** The password could not be checked (hashing busy): this attempt does not count. */
+  cancelled(): void;
+}
+
+interface Entry {
+  at: number;
+  username: string;
+}
+
 /**
- * Counts failed sign-ins per address and per address+username in a sliding window: past
- * the limit, further attempts are refused until the oldest failure leaves the window.
+ * Limits sign-in attempts per address and username in a sliding window. An attempt counts
+ * from the moment it is let through, before its password is checked, so that a burst of
+ * concurrent attempts cannot slip past the limit; a success takes its attempt back. The
+ * address limit counts distinct usernames that failed from it (a password spray), so a
+ * burst against one user locks out that user from that address, not everyone behind it.
  */
 export class LoginLimiter {
   readonly #windowMs: number;
   readonly #perUser: number;
-  readonly #perAddress: number;
-  readonly #failures = new Map<string, number[]>();
+  readonly #usersPerAddress: number;
+  readonly #entries = new Map<string, Entry[]>();
 
-  constructor(options: { windowMs: number; perUser: number; perAddress: number }) {
+  constructor(options: { windowMs: number; perUser: number; usersPerAddress: number }) {
     this.#windowMs = options.windowMs;
     this.#perUser = options.perUser;
-    this.#perAddress = options.perAddress;
+    this.#usersPerAddress = options.usersPerAddress;
   }
 
-  #recent(key: string, now: number): number[] {
-    const times = (this.#failures.get(key) ?? []).filter((t) => now - t < this.#windowMs);
-    if (times.length) this.#failures.set(key, times);
-    else this.#failures.delete(key);
-    return times;
+  #recent(key: string, now: number): Entry[] {
+    const entries = (this.#entries.get(key) ?? []).filter((e) => now - e.at < this.#windowMs);
+    if (entries.length) this.#entries.set(key, entries);
+    else this.#entries.delete(key);
+    return entries;
   }
 
   /** Milliseconds until another attempt is allowed, or 0 when it is allowed now. */
   retryAfterMs(address: string, username: string, now = Date.now()): number {
-    const wait = (key: string, limit: number) => {
-      const times = this.#recent(key, now);
-      return times.length >= limit ? times[times.length - limit]! + this.#windowMs - now : 0;
-    };
-    return Math.max(
-      wait(`a|${address}`, this.#perAddress),
-      wait(`u|${address}|${username}`, this.#perUser),
-    );
+    const user = this.#recent(`u|${address}|${username}`, now);
+    let wait =
+      user.length >= this.#perUser
+        ? user[user.length - this.#perUser]!.at + this.#windowMs - now
+        : 0;
+    const byAddress = this.#recent(`a|${address}`, now);
+    const others = new Map<string, number>();
+    for (const e of byAddress) if (e.username !== username) others.set(e.username, e.at);
+    if (others.size >= this.#usersPerAddress) {
+      // Wait until enough other usernames' latest failures leave the window.
+      const latest = [...others.values()].sort((a, b) => a - b);
+      wait = Math.max(wait, latest[latest.length - this.#usersPerAddress]! + this.#windowMs - now);
+    }
+    return Math.max(0, wait);
   }
 
-  fail(address: string, username: string, now = Date.now()): void {
+  /** Lets an attempt through (counted as failed until it succeeds), or says how long to wait. */
+  begin(
+    address: string,
+    username: string,
+    now = Date.now(),
+  ): LoginAttempt | { retryAfterMs: number } {
+    const wait = this.retryAfterMs(address, username, now);
+    if (wait > 0) return { retryAfterMs: wait };
+    const entry: Entry = { at: now, username };
     for (const key of [`a|${address}`, `u|${address}|${username}`]) {
-      const times = this.#recent(key, now);
-      times.push(now);
-      this.#failures.set(key, times);
+      const list = this.#entries.get(key) ?? [];
+      list.push(entry);
+      this.#entries.set(key, list);
     }
     // NOTE: bounded memory under a flood of made-up usernames: forget the oldest keys.
-    if (this.#failures.size > 100_000) {
-      for (const key of [...this.#failures.keys()].slice(0, 10_000)) this.#failures.delete(key);
+    if (this.#entries.size > 100_000) {
+      for (const key of [...this.#entries.keys()].slice(0, 10_000)) this.#entries.delete(key);
     }
-  }
-
-  succeed(address: string, username: string): void {
-    this.#failures.delete(`u|${address}|${username}`);
+    return {
+      succeeded: () => {
+        // A right password takes its attempt back, and forgives that user's failures.
+        this.#entries.delete(`u|${address}|${username}`);
+        const list = this.#entries.get(`a|${address}`);
+        if (list) {
+          const kept = list.filter((e) => e.username !== username);
+          if (kept.length) this.#entries.set(`a|${address}`, kept);
+          else this.#entries.delete(`a|${address}`);
+        }
+      },
+      failed: () => undefined,
+      cancelled: () => {
+        for (const key of [`a|${address}`, `u|${address}|${username}`]) {
+          const kept = (this.#entries.get(key) ?? []).filter((e) => e !== entry);
+          if (kept.length) this.#entries.set(key, kept);
+          else this.#entries.delete(key);
+        }
+      },
+    };
   }
 }

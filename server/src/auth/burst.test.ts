@@ -1,0 +1,75 @@
+import type { Call } from '@earshot/shared';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../test/fixtures.ts';
+import { recordingOf, sendTone, TEST_CALL, TEST_PASSWORD } from '../test/harness.ts';
+
+const t = useTestServer();
+
+const login = (username: string, password: string) =>
+  fetch(`${t.server.earshot.url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: t.server.earshot.url },
+    body: JSON.stringify({ username, password }),
+  });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** How long announcing (and ending) a call takes, median of `n`. */
+async function announceLatency(n: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const start = performance.now();
+    const res = await t.server.api<{ callId: string }>('POST', '/api/v1/calls', TEST_CALL);
+    times.push(performance.now() - start);
+    expect(res.status).toBe(201);
+    await t.server.api('DELETE', `/api/v1/calls/${res.body.callId}`);
+  }
+  return median(times);
+}
+
+describe('a sign-in burst', () => {
+  it('is refused past the limit before any password is checked, never slows the media, and locks out only its target', async () => {
+    await announceLatency(3); // warm-up
+    const unloaded = await announceLatency(7);
+    const { callId, legs } = await t.server.createCall('PCMU');
+    const streaming = Promise.all([
+      sendTone(t.sender, legs.agent.port, {
+        codec: 'PCMU',
+        frequency: 440,
+        amplitude: 0.3,
+        packets: 150,
+        ssrc: 1,
+      }),
+      sendTone(t.sender, legs.customer.port, {
+        codec: 'PCMU',
+        frequency: 900,
+        amplitude: 0.3,
+        packets: 150,
+        ssrc: 2,
+      }),
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // 300 wrong passwords for one user, all at once, while the call streams and records.
+    const burst = Promise.all(
+      Array.from({ length: 300 }, () => login('lead', 'wrong-password-123')),
+    );
+    const loaded = await announceLatency(5);
+    const statuses = (await burst).map((r) => r.status);
+    await streaming;
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(295);
+    expect(loaded).toBeLessThan(Math.max(2 * unloaded, unloaded + 10));
+    // Another user behind the same address signs in at once; the target stays locked out.
+    expect((await login('exec', TEST_PASSWORD)).status).toBe(200);
+    expect((await login('lead', TEST_PASSWORD)).status).toBe(429);
+    // Every frame the call was sent is in its recording.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const call = (await t.server.api<Call>('GET', `/api/v1/calls/${callId}`)).body;
+    expect(call.legs.agent.packets).toBe(150);
+    expect(call.legs.customer.packets).toBe(150);
+    await t.server.api('DELETE', `/api/v1/calls/${callId}`);
+    const wav = await recordingOf(t.server, callId);
+    const voicedSamples = (s: Int16Array) => s.filter((x) => Math.abs(x) > 500).length;
+    expect(voicedSamples(wav.left)).toBeGreaterThan(0.9 * 150 * 160);
+    expect(voicedSamples(wav.right)).toBeGreaterThan(0.9 * 150 * 160);
+  });
+});
