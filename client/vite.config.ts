@@ -9,5 +9,7 @@ export default defineConfig({
       '/socket.io': { target: 'http://127.0.0.1:8080', ws: true },
     },
   },
-  build: { outDir: 'dist', sourcemap: true },
+  // NOTE: 'hidden' writes the maps (for a developer's stack traces) without pointing the
+  // bundle at them; the server never serves .map files.
+  build: { outDir: 'dist', sourcemap: 'hidden' },
 });

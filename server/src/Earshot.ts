@@ -190,6 +190,7 @@ export async function startEarshot(
   const httpServer = createServer();
   const realtime = new RealtimeServer(
     httpServer,
+    config.http.allowedHosts,
     calls,
     listen,
     tags,
@@ -224,6 +225,7 @@ export async function startEarshot(
       demoUsers: config.auth.demoUsers,
       trustProxy: config.auth.trustProxy,
       metricsToken: config.metricsToken,
+      allowedHosts: config.http.allowedHosts,
       clientDist: options.clientDist ?? DEFAULT_CLIENT_DIST,
       logger,
     }),

@@ -4,7 +4,20 @@ import { ConfigError, loadConfig } from './config.ts';
 describe('configuration', () => {
   it('has working defaults', () => {
     const config = loadConfig({}, '/srv/earshot');
-    expect(config.http).toEqual({ port: 8080, host: '127.0.0.1' });
+    expect(config.http).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
+    });
+    // Bound elsewhere, the operator names the hosts (EARSHOT_ALLOWED_HOSTS); unset: any.
+    expect(loadConfig({ HOST: '0.0.0.0' }).http.allowedHosts).toBeNull();
+    expect(
+      loadConfig({ HOST: '0.0.0.0', EARSHOT_ALLOWED_HOSTS: 'Earshot.example.com, 10.0.0.5' }).http
+        .allowedHosts,
+    ).toEqual(['earshot.example.com', '10.0.0.5']);
+    expect(() => loadConfig({ EARSHOT_ALLOWED_HOSTS: 'a.example:8080' })).toThrow(
+      /EARSHOT_ALLOWED_HOSTS/,
+    );
     expect(config.dataDir).toBe('/srv/earshot/data');
     expect(config.simulator.enabled).toBe(false);
     expect(config.ingest.minPort).toBeLessThan(config.ingest.maxPort);

@@ -56,6 +56,8 @@ const cidrList = z.string().transform((value, ctx) => {
   return items;
 });
 
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
 /** Every environment variable Earshot reads, with its default. */
 const EnvSchema = z
   .object({
@@ -64,6 +66,20 @@ const EnvSchema = z
     HOST: z.string().min(1).default('127.0.0.1'),
     EARSHOT_DATA_DIR: z.string().min(1).default('data'),
     EARSHOT_INGEST_TOKEN: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
+    EARSHOT_ALLOWED_HOSTS: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((h) => h.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .refine(
+        (hosts) =>
+          hosts.length > 0 && hosts.every((h) => /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(h)),
+        'must be host names or addresses, comma-separated (no ports), e.g. earshot.example.com',
+      )
+      .optional(),
     EARSHOT_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
     EARSHOT_ADMIN_PASSWORD: z
       .string()
@@ -136,7 +152,12 @@ const EnvSchema = z
   });
 
 export interface Config {
-  http: { port: number; host: string };
+  http: {
+    port: number;
+    host: string;
+    /** Host names the server answers to (DNS rebinding); null: any. */
+    allowedHosts: string[] | null;
+  };
   dataDir: string;
   /** A bearer token for ingest routes besides those admins create (kept only in memory). */
   ingestToken: string | undefined;
@@ -206,7 +227,15 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   }
   const e = parsed.data;
   return {
-    http: { port: e.PORT, host: e.HOST },
+    http: {
+      port: e.PORT,
+      host: e.HOST,
+      // NOTE: bound to loopback, only loopback names can be this server: a page on another
+      // name that resolves here (DNS rebinding) is refused. Elsewhere the operator names them.
+      allowedHosts:
+        e.EARSHOT_ALLOWED_HOSTS ??
+        (LOOPBACK.has(e.HOST) ? ['localhost', '127.0.0.1', '[::1]'] : null),
+    },
     dataDir: resolve(cwd, e.EARSHOT_DATA_DIR),
     ingestToken: e.EARSHOT_INGEST_TOKEN,
     metricsToken: e.EARSHOT_METRICS_TOKEN,

@@ -1,3 +1,7 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ApiErrorBody, Call, Org } from '@earshot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -287,5 +291,53 @@ describe('hardening', () => {
     expect((await poll()).status).toBe(200);
     expect((await poll(server.earshot.url)).status).toBe(200);
     expect((await poll('https://evil.example')).status).toBe(403);
+  });
+
+  it('answers only to its own host names: a rebound DNS name is refused, API and socket alike', async () => {
+    const { port } = new URL(server.earshot.url);
+    const get = (path: string, host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: Number(port),
+            path,
+            headers: { host, origin: `http://${host}` },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await get('/api/v1/org', `evil.example:${port}`)).toBe(421);
+    expect(await get('/socket.io/?EIO=4&transport=polling', `evil.example:${port}`)).not.toBe(200);
+    expect(await get('/api/v1/auth/config', `localhost:${port}`)).toBe(200);
+    expect(await get('/api/v1/auth/config', `127.0.0.1:${port}`)).toBe(200);
+  });
+
+  it('keeps API answers out of caches and the console source maps off the wire', async () => {
+    const me = await fetch(`${server.earshot.url}/api/v1/auth/me`, {
+      headers: { cookie: await server.cookie('exec') },
+    });
+    expect(me.headers.get('cache-control')).toBe('no-store');
+    const config = await fetch(`${server.earshot.url}/api/v1/auth/config`);
+    expect(config.headers.get('cache-control')).toBe('no-store');
+    // A console bundle with its source map beside it: the bundle is served, the map is not.
+    const dist = mkdtempSync(join(tmpdir(), 'earshot-dist-'));
+    mkdirSync(join(dist, 'assets'));
+    writeFileSync(join(dist, 'index.html'), '<!doctype html><title>Earshot</title>');
+    writeFileSync(join(dist, 'assets', 'index-x.js'), 'console.log(1)');
+    writeFileSync(join(dist, 'assets', 'index-x.js.map'), '{"version":3}');
+    const withBundle = await startTestServer({}, { clientDist: dist });
+    try {
+      expect((await fetch(`${withBundle.earshot.url}/assets/index-x.js`)).status).toBe(200);
+      expect((await fetch(`${withBundle.earshot.url}/assets/index-x.js.map`)).status).toBe(404);
+    } finally {
+      await withBundle.close();
+      rmSync(dist, { recursive: true, force: true });
+    }
   });
 });

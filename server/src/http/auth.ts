@@ -27,6 +27,14 @@ export function sessionCookie(req: Request, token: string, expiresAt: string | n
   ].join('; ');
 }
 
+/** Whether a Host header names one of `allowed` (any port); null allows every host. */
+export function hostAllowed(host: string | undefined, allowed: readonly string[] | null): boolean {
+  if (allowed === null) return true;
+  if (!host) return false;
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
+  return allowed.includes(name.toLowerCase());
+}
+
 /** Whether an Origin header names the host the request was sent to. */
 export function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
   if (!origin || !host) return false;

@@ -14,7 +14,8 @@ import type { ReviewService } from '../review/ReviewService.ts';
 import type { TagService } from '../tags/TagService.ts';
 import type { AuthService } from '../auth/AuthService.ts';
 import type { IngestTokenStore } from '../auth/IngestTokenStore.ts';
-import { readCookie, SESSION_COOKIE } from './auth.ts';
+import { hostAllowed, readCookie, SESSION_COOKIE } from './auth.ts';
+import { NotFoundError } from '../errors.ts';
 import { errorHandler } from './errorHandler.ts';
 import { apiRouter, type ApiDeps } from './routes.ts';
 
@@ -34,6 +35,8 @@ export interface HttpDeps extends ApiDeps {
   trustProxy: boolean;
   /** The bearer token for `/metrics` and a detailed `/healthz`; unset: admins only. */
   metricsToken: string | undefined;
+  /** Host names the server answers to; null: any. */
+  allowedHosts: string[] | null;
   clientDist: string;
   logger: Logger;
 }
@@ -64,6 +67,12 @@ export function createHttpApp(deps: HttpDeps): Express {
     next();
   });
   app.set('query parser', 'simple');
+  app.use((req, res, next) => {
+    if (hostAllowed(req.get('host'), deps.allowedHosts)) return next();
+    res.status(421).json({
+      error: { code: 'forbidden', message: 'this server does not answer to that host name' },
+    });
+  });
 
   // NOTE: who listens, and how many calls run, is nobody else's business (silent
   // monitoring): monitoring systems present the metrics token, admins their session.
@@ -103,10 +112,19 @@ export function createHttpApp(deps: HttpDeps): Express {
       .send(await deps.metrics.metrics());
   });
 
+  // API answers are the state of the moment and often personal: never kept by a cache.
+  app.use('/api/v1', (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
   app.use('/api/v1', apiRouter(deps));
 
   const index = join(deps.clientDist, 'index.html');
   if (existsSync(index)) {
+    // Source maps stay on the server's disk: the console's source is not published.
+    app.get(/\.map$/, () => {
+      throw new NotFoundError('not found');
+    });
     app.use(express.static(deps.clientDist, { index: false, maxAge: '1h' }));
     app.get(/^\/(?!api\/|socket\.io\/).*/, (_req, res) => res.sendFile(index, { maxAge: 0 }));
   } else {

@@ -6,7 +6,7 @@ import type { AuthService } from '../auth/AuthService.ts';
 import type { CallService } from '../calls/CallService.ts';
 import { BoardFeed } from '../calls/socket.ts';
 import { AppError, UnauthorizedError } from '../errors.ts';
-import { readCookie, sameOrigin, SESSION_COOKIE } from '../http/auth.ts';
+import { hostAllowed, readCookie, sameOrigin, SESSION_COOKIE } from '../http/auth.ts';
 import type { KpiService } from '../kpi/KpiService.ts';
 import { KpiSocket } from '../kpi/socket.ts';
 import type { ListenService } from '../listen/ListenService.ts';
@@ -38,6 +38,7 @@ export class RealtimeServer {
 
   constructor(
     httpServer: HttpServer,
+    allowedHosts: string[] | null,
     calls: CallService,
     listen: ListenService,
     tags: TagService,
@@ -54,7 +55,8 @@ export class RealtimeServer {
       // NOTE: CORS is closed: a page from another origin may not open the console's socket.
       allowRequest: (req, callback) => {
         const origin = req.headers.origin;
-        callback(null, !origin || sameOrigin(origin, req.headers.host));
+        const host = req.headers.host;
+        callback(null, hostAllowed(host, allowedHosts) && (!origin || sameOrigin(origin, host)));
       },
     });
     this.io.use((socket, next) => {

@@ -70,7 +70,7 @@ export function recordingRoutes(
       // sendFile answers Range requests (206) and conditional requests by itself.
       res.sendFile(deps.recordings.wavFile(id), {
         headers: { 'Content-Type': 'audio/wav' },
-        maxAge: 0,
+        cacheControl: false,
       });
       return;
     }
