@@ -50,18 +50,21 @@ describe('call storage', () => {
     const file = join(dir, 'earshot.sqlite');
     const first = SqliteDatabase.open(file);
     await new CallRepository(first).insert(call);
-    await first.close(); // the process dies with the call live
+    // Its last media came at 10:03; the process dies with the call live.
+    await new CallRepository(first).touch([{ id: call.id, at: '2026-11-23T10:03:00.000Z' }]);
+    await first.close();
 
     const second = SqliteDatabase.open(file);
     const repo = new CallRepository(second);
-    expect(await repo.endOrphans('2026-11-23T10:05:00.000Z')).toBe(1);
+    // Restarted later: the call ended when its media stopped, not at the restart.
+    expect(await repo.endOrphans()).toBe(1);
     expect(await repo.find(call.id)).toEqual({
       ...call,
       state: 'ended',
-      endedAt: '2026-11-23T10:05:00.000Z',
+      endedAt: '2026-11-23T10:03:00.000Z',
       endReason: 'server-restart',
     });
-    expect(await repo.endOrphans('2026-11-23T10:06:00.000Z')).toBe(0);
+    expect(await repo.endOrphans()).toBe(0);
     await second.close();
   });
 

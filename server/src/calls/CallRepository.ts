@@ -178,11 +178,24 @@ export class CallRepository {
    * Calls left live by a process that stopped without ending them: they are over now.
    * Returns how many were closed.
    */
-  async endOrphans(at: string): Promise<number> {
+  async endOrphans(): Promise<number> {
+    // NOTE: a call ended by a crash ended when its last media or event came, not at the
+    // restart: the downtime is not call time.
     const { changes } = await this.#db.run(
-      "UPDATE calls SET state = 'ended', ended_at = ?, end_reason = 'server-restart' WHERE ended_at IS NULL",
-      [at],
+      "UPDATE calls SET state = 'ended', ended_at = COALESCE(last_activity_at, started_at), end_reason = 'server-restart' WHERE ended_at IS NULL",
     );
     return changes;
+  }
+
+  /** Records when live calls last had media or events (what a crash would end them at). */
+  async touch(activity: { id: string; at: string }[]): Promise<void> {
+    if (activity.length === 0) return;
+    await this.#db.transaction(async (db) => {
+      for (const { id, at } of activity)
+        await db.run('UPDATE calls SET last_activity_at = ? WHERE id = ? AND ended_at IS NULL', [
+          at,
+          id,
+        ]);
+    });
   }
 }

@@ -75,6 +75,9 @@ interface EndedTotals {
 const RETAP_ATTEMPTS = 10;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const RETAP_DELAY_MS = 300;
+// NOTE: how often live calls' last activity is stored: a crash ends a call at most this
+// much after its last media.
+const TOUCH_MS = 2000;
 
 const samePlace = (a: CallPlace | null, b: CallPlace | null) =>
   a === b || (a !== null && b !== null && a.agent.id === b.agent.id && a.team === b.team);
@@ -103,6 +106,7 @@ export class CallService extends EventEmitter<{
   };
   #pendingWrites = new Set<Promise<unknown>>();
   #lastTick = Date.now();
+  #lastTouch = Date.now();
   /** Ended calls of the last two days, for what the audio showed (KPIs). */
   readonly #recentlyEnded: Call[] = [];
   #closed = false;
@@ -119,7 +123,7 @@ export class CallService extends EventEmitter<{
     const since = new Date(Date.now() - quarantineMs).toISOString();
     const held = await this.#o.ports.quarantine(await this.#o.calls.portsInUseSince(since));
     if (held > 0) this.#o.logger.info({ ports: held }, 'ports of the previous run in quarantine');
-    const orphans = await this.#o.calls.endOrphans(new Date().toISOString());
+    const orphans = await this.#o.calls.endOrphans();
     if (orphans > 0) this.#o.logger.warn({ orphans }, 'ended calls left live by the previous run');
     await this.#o.recordings.recover();
   }
@@ -364,6 +368,17 @@ export class CallService extends EventEmitter<{
       }
     }
     this.emit('levels', levels);
+    if (now - this.#lastTouch >= TOUCH_MS) {
+      this.#lastTouch = now;
+      const activity: { id: string; at: string }[] = [];
+      for (const call of this.#live.values()) {
+        const at = Math.max(call.lastActivity(), call.lastEventAt);
+        if (at === call.storedActivityAt) continue;
+        call.storedActivityAt = at;
+        activity.push({ id: call.id, at: new Date(at).toISOString() });
+      }
+      this.#persist(this.#o.calls.touch(activity));
+    }
   }
 
   /** Live calls and those that ended in the last two days (for audio KPIs). */
@@ -379,6 +394,7 @@ export class CallService extends EventEmitter<{
     const id = event.callId === undefined ? undefined : this.#byExternalId.get(event.callId);
     const call = id === undefined ? undefined : this.#live.get(id);
     if (!call) return;
+    call.lastEventAt = Date.now();
     const next: Partial<Record<string, { state: CallState; held: boolean }>> = {
       'call.held': { state: 'held', held: true },
       'call.resumed': { state: 'talking', held: false },
@@ -446,6 +462,7 @@ export class CallService extends EventEmitter<{
   /** What the telephony says changed on a live call: hold, a new agent, new parties. */
   async update(id: string, change: CallChange): Promise<Call> {
     const live = await this.#liveOrThrow(id);
+    live.lastEventAt = Date.now();
     let changed = false;
     if (change.held !== undefined && change.held !== live.held) {
       live.held = change.held;

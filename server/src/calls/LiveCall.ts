@@ -111,6 +111,11 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
     for (const leg of LEGS) this.legs.get(leg)?.setTarget(tap?.target(leg));
   }
 
+  /** When the telephony last said something of the call (ACD event, SIP re-INVITE). */
+  lastEventAt = 0;
+  /** When activity was last stored (what a crash would end the call at). */
+  storedActivityAt = 0;
+
   /** Time of the latest accepted packet on either leg, or the start. */
   lastActivity(): number {
     let last = this.startedAt.getTime();

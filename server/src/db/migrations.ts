@@ -143,6 +143,7 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE calls ADD COLUMN participants_json TEXT;
   ALTER TABLE calls ADD COLUMN unmatched INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX calls_ended ON calls (ended_at);
+  ALTER TABLE calls ADD COLUMN last_activity_at TEXT;
   CREATE TABLE siprec_peers (
     id TEXT PRIMARY KEY,
     cidr TEXT NOT NULL UNIQUE,

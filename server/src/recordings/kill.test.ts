@@ -91,6 +91,10 @@ describe('a server killed mid-call', () => {
       await fetch(`${second.url}/api/v1/calls/${callId}`, { headers: exec })
     ).json()) as Call;
     expect(call).toMatchObject({ state: 'ended', endReason: 'server-restart' });
+    // It ended when its media stopped (stored every 2 s), not when the server came back.
+    const endedMs = Date.parse(call.endedAt!) - Date.parse(startedAt);
+    expect(endedMs).toBeLessThanOrEqual(killedAtMs + 100);
+    expect(endedMs).toBeGreaterThan(killedAtMs - 2600);
     const response = await fetch(`${second.url}/api/v1/calls/${callId}/recording`, {
       headers: exec,
     });
