@@ -70,6 +70,9 @@ async function startServer(): Promise<{ url: string; child: ChildProcess; dataDi
     EARSHOT_DATA_DIR: dataDir,
     EARSHOT_INGEST_TOKEN: TOKEN,
     EARSHOT_DEMO_USERS: 'on',
+    // NOTE: the bench announces hundreds of calls at once, past the production defaults.
+    EARSHOT_INGEST_CALLS_PER_SECOND: '10000',
+    EARSHOT_MAX_CALLS: '100000',
   });
   return { url, child, dataDir };
 }

@@ -51,6 +51,8 @@ const { url, child } = await spawnServer({
   EARSHOT_INGEST_TOKEN: TOKEN,
   EARSHOT_MEDIASOUP_WORKERS: '1',
   EARSHOT_DEMO_USERS: 'on',
+  // NOTE: every console here is the demo executive's, far past one person's limit.
+  EARSHOT_MAX_SOCKETS_PER_USER: '1000',
 });
 // The demo admin declares the organisation; the consoles are the demo executive's.
 const admin = await signInAt(url, 'admin', DEMO_PASSWORD);

@@ -26,6 +26,7 @@ import { RecordingStore } from './recordings/RecordingStore.ts';
 import { ReviewService } from './review/ReviewService.ts';
 import { TagRepository } from './tags/TagRepository.ts';
 import { TagService } from './tags/TagService.ts';
+import { TokenBuckets } from './util/TokenBuckets.ts';
 
 const DEFAULT_CLIENT_DIST = fileURLToPath(new URL('../../client/dist', import.meta.url));
 
@@ -92,6 +93,8 @@ export async function startEarshot(
     logger: logger.child({ module: 'calls' }),
     ingestAnnouncedIp: config.ingest.announcedIp ?? config.ingest.listenIp,
     mediasoupListenIp: '127.0.0.1',
+    mediasoupPorts: { min: config.mediasoup.minPort, max: config.mediasoup.maxPort },
+    maxCalls: config.ingest.maxCalls,
     idleTimeoutMs: config.ingest.idleTimeoutMs,
   });
   await calls.recover(config.ingest.quarantineMs);
@@ -187,10 +190,14 @@ export async function startEarshot(
   const kpi = new KpiService(db, org, () => calls.conversations(), logger.child({ module: 'kpi' }));
   kpi.on('applied', (event) => calls.applyAcd(event));
   await kpi.load();
+  const announcements = new TokenBuckets({
+    ratePerSecond: config.ingest.callsPerSecond,
+    burst: Math.max(1, Math.ceil(config.ingest.callsPerSecond * 2)),
+  });
   const httpServer = createServer();
   const realtime = new RealtimeServer(
     httpServer,
-    config.http.allowedHosts,
+    { allowedHosts: config.http.allowedHosts, socketsPerUser: config.auth.maxSocketsPerUser },
     calls,
     listen,
     tags,
@@ -205,6 +212,7 @@ export async function startEarshot(
     listen,
     boardViewers: () => realtime.boardViewers,
     siprecSessions: () => siprec?.sessions ?? 0,
+    announcementsRefused: () => announcements.refused,
   });
   httpServer.on(
     'request',
@@ -222,6 +230,7 @@ export async function startEarshot(
       tokens,
       peers,
       siprec,
+      announcements,
       demoUsers: config.auth.demoUsers,
       trustProxy: config.auth.trustProxy,
       metricsToken: config.metricsToken,

@@ -1,7 +1,14 @@
 import type { Call } from '@earshot/shared';
 import { describe, expect, it } from 'vitest';
 import { useTestServer } from '../test/fixtures.ts';
-import { recordingOf, sendTone, TEST_CALL, TEST_PASSWORD } from '../test/harness.ts';
+import type { ConsoleClient } from '../test/consoleClient.ts';
+import {
+  recordingOf,
+  sendTone,
+  startTestServer,
+  TEST_CALL,
+  TEST_PASSWORD,
+} from '../test/harness.ts';
 
 const t = useTestServer();
 
@@ -71,5 +78,24 @@ describe('a sign-in burst', () => {
     const voicedSamples = (s: Int16Array) => s.filter((x) => Math.abs(x) > 500).length;
     expect(voicedSamples(wav.left)).toBeGreaterThan(0.9 * 150 * 160);
     expect(voicedSamples(wav.right)).toBeGreaterThan(0.9 * 150 * 160);
+  });
+});
+
+describe('consoles per user', () => {
+  it('a user has at most EARSHOT_MAX_SOCKETS_PER_USER consoles open; closing one makes room', async () => {
+    const s = await startTestServer({ EARSHOT_MAX_SOCKETS_PER_USER: '3' });
+    const open: ConsoleClient[] = [];
+    try {
+      for (let i = 0; i < 3; i++) open.push(await s.console('exec'));
+      await expect(s.console('exec')).rejects.toThrow(/too many consoles/);
+      // Someone else is not held back by it.
+      open.push(await s.console('lead'));
+      open.shift()!.close();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      open.push(await s.console('exec'));
+    } finally {
+      for (const c of open) c.close();
+      await s.close();
+    }
   });
 });

@@ -58,6 +58,10 @@ export interface CallServiceOptions {
   logger: Logger;
   ingestAnnouncedIp: string;
   mediasoupListenIp: string;
+  /** mediasoup's port range (EARSHOT_RTC_*): its plain transports stay inside it too. */
+  mediasoupPorts: { min: number; max: number };
+  /** Live calls at most; past it a new call is refused (503). */
+  maxCalls: number;
   idleTimeoutMs: number;
   /** How often levels are measured and idle calls looked for. */
   tickMs?: number;
@@ -106,6 +110,9 @@ export class CallService extends EventEmitter<{
   };
   #pendingWrites = new Set<Promise<unknown>>();
   #lastTick = Date.now();
+  /** Calls being opened now (counted against the limit), and calls refused by it. */
+  #opening = 0;
+  #refused = 0;
   #lastTouch = Date.now();
   /** Ended calls of the last two days, for what the audio showed (KPIs). */
   readonly #recentlyEnded: Call[] = [];
@@ -131,6 +138,21 @@ export class CallService extends EventEmitter<{
   /** Announces a call: opens its two leg ports and taps it into mediasoup. */
   async open(spec: CallSpec): Promise<CreateCallResponse> {
     if (this.#closed) throw new UnavailableError('the server is shutting down');
+    if (this.#live.size + this.#opening >= this.#o.maxCalls) {
+      this.#refused++;
+      throw new UnavailableError(
+        `the server holds its limit of ${this.#o.maxCalls} live calls (EARSHOT_MAX_CALLS): try again when one ends`,
+      );
+    }
+    this.#opening++;
+    try {
+      return await this.#openQueued(spec);
+    } finally {
+      this.#opening--;
+    }
+  }
+
+  async #openQueued(spec: CallSpec): Promise<CreateCallResponse> {
     const key = spec.externalId ?? randomUUID();
     return this.#creating.run(key, async () => {
       if (spec.externalId !== undefined) {
@@ -262,6 +284,7 @@ export class CallService extends EventEmitter<{
       payloadType: call.payloadType,
       ssrcs: { agent: call.legs.get('agent')!.ssrc, customer: call.legs.get('customer')!.ssrc },
       listenIp: this.#o.mediasoupListenIp,
+      portRange: this.#o.mediasoupPorts,
       logger: call.log,
     });
     tap.once('closed', (reason) => {
@@ -538,6 +561,8 @@ export class CallService extends EventEmitter<{
       lost,
       /** Datagrams that came to ports in quarantine (streams of calls that are over). */
       strays: this.#o.ports.strays,
+      /** Calls refused because the live-call limit was reached. */
+      refusedAtLimit: this.#refused,
       quarantinedPorts: this.#o.ports.quarantined,
     };
   }

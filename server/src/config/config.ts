@@ -111,6 +111,9 @@ const EnvSchema = z
       .min(0, 'must not be negative')
       .max(36500)
       .optional(),
+    EARSHOT_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).max(1000).default(20),
+    EARSHOT_MAX_CALLS: z.coerce.number().int().min(1).max(100_000).default(2000),
+    EARSHOT_INGEST_CALLS_PER_SECOND: z.coerce.number().min(0.1).max(10_000).default(50),
     EARSHOT_RTP_QUARANTINE_MS: z.coerce
       .number({ error: 'must be a number of milliseconds' })
       .int()
@@ -171,6 +174,8 @@ export interface Config {
     demoUsers: boolean;
     /** Behind a TLS-terminating proxy: trust X-Forwarded-Proto/-For (Secure cookies, client IPs). */
     trustProxy: boolean;
+    /** Console sockets one user may have open at once. */
+    maxSocketsPerUser: number;
   };
   simulator: { enabled: boolean; seed: number; concurrentCalls: number };
   mediasoup: {
@@ -189,6 +194,10 @@ export interface Config {
     idleTimeoutMs: number;
     /** How long a freed leg port must stay quiet before another call may have it. */
     quarantineMs: number;
+    /** Live calls at most (every way in together). */
+    maxCalls: number;
+    /** New calls per second one ingest token may announce (a burst of twice that). */
+    callsPerSecond: number;
   };
   /** SIPREC (unset: off): where it listens, and the peers allowed at first start. */
   siprec: {
@@ -245,6 +254,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       // NOTE: demo users come with the demo simulator unless told otherwise.
       demoUsers: (e.EARSHOT_DEMO_USERS ?? e.EARSHOT_SIMULATOR) === 'on',
       trustProxy: e.EARSHOT_TRUST_PROXY === 'on',
+      maxSocketsPerUser: e.EARSHOT_MAX_SOCKETS_PER_USER,
     },
     simulator: {
       enabled: e.EARSHOT_SIMULATOR === 'on',
@@ -266,6 +276,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       maxPort: e.EARSHOT_RTP_MAX_PORT,
       idleTimeoutMs: e.EARSHOT_CALL_IDLE_TIMEOUT_MS,
       quarantineMs: e.EARSHOT_RTP_QUARANTINE_MS,
+      maxCalls: e.EARSHOT_MAX_CALLS,
+      callsPerSecond: e.EARSHOT_INGEST_CALLS_PER_SECOND,
     },
     siprec: e.EARSHOT_SIPREC_LISTEN
       ? { listen: e.EARSHOT_SIPREC_LISTEN, peers: e.EARSHOT_SIPREC_PEERS ?? [] }

@@ -22,6 +22,7 @@ import { reviewRoutes } from '../review/routes.ts';
 import type { TagService } from '../tags/TagService.ts';
 import { tagRoutes } from '../tags/routes.ts';
 import { refuseCrossSite } from './auth.ts';
+import type { TokenBuckets } from '../util/TokenBuckets.ts';
 import { routeKit } from './kit.ts';
 
 /** What the API's domains need. */
@@ -37,6 +38,8 @@ export interface ApiDeps {
   tokens: IngestTokenStore;
   demoUsers: boolean;
   peers: SiprecPeers;
+  /** New calls per second and ingest token. */
+  announcements: TokenBuckets;
   /** The SIPREC recording server, when EARSHOT_SIPREC_LISTEN turns it on. */
   siprec: SiprecService | undefined;
 }

@@ -37,6 +37,8 @@ export class CallTap extends EventEmitter<{ closed: [reason: TapCloseReason] }> 
     payloadType: number;
     ssrcs: Record<LegName, number>;
     listenIp: string;
+    /** The ports mediasoup may take for the plain transports (its configured range). */
+    portRange: { min: number; max: number };
     logger: Logger;
   }): Promise<CallTap> {
     const router = await options.worker.createRouter({
@@ -48,7 +50,7 @@ export class CallTap extends EventEmitter<{ closed: [reason: TapCloseReason] }> 
     try {
       for (const leg of LEGS) {
         const transport = await router.createPlainTransport({
-          listenInfo: { protocol: 'udp', ip: options.listenIp },
+          listenInfo: { protocol: 'udp', ip: options.listenIp, portRange: options.portRange },
           rtcpMux: true,
           comedia: true,
           appData: { leg },

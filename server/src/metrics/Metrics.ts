@@ -11,6 +11,8 @@ export function createMetrics(deps: {
   boardViewers: () => number;
   /** SIPREC recording sessions up now (0 when SIPREC is off). */
   siprecSessions: () => number;
+  /** Call announcements refused by the per-token rate. */
+  announcementsRefused: () => number;
 }): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'earshot_process_' });
@@ -116,6 +118,17 @@ export function createMetrics(deps: {
     registers: [registry],
     collect() {
       this.set(deps.boardViewers());
+    },
+  });
+  new Counter({
+    name: 'earshot_calls_refused_total',
+    help: "New calls refused: over the live-call limit, or over an ingest token's rate",
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ reason: 'limit' }, stats().refusedAtLimit);
+      this.inc({ reason: 'rate' }, deps.announcementsRefused());
     },
   });
   new Gauge({

@@ -38,7 +38,7 @@ export class RealtimeServer {
 
   constructor(
     httpServer: HttpServer,
-    allowedHosts: string[] | null,
+    limits: { allowedHosts: string[] | null; socketsPerUser: number },
     calls: CallService,
     listen: ListenService,
     tags: TagService,
@@ -56,7 +56,10 @@ export class RealtimeServer {
       allowRequest: (req, callback) => {
         const origin = req.headers.origin;
         const host = req.headers.host;
-        callback(null, hostAllowed(host, allowedHosts) && (!origin || sameOrigin(origin, host)));
+        callback(
+          null,
+          hostAllowed(host, limits.allowedHosts) && (!origin || sameOrigin(origin, host)),
+        );
       },
     });
     this.io.use((socket, next) => {
@@ -65,6 +68,14 @@ export class RealtimeServer {
         .resolve(token)
         .then((principal) => {
           if (!principal || !token) return next(new Error('unauthorized'));
+          // NOTE: a user has a bounded number of consoles: each costs buffers and rooms.
+          let open = 0;
+          for (const other of this.io.sockets.sockets.values())
+            if (other.data.principal?.user.id === principal.user.id) open++;
+          if (open >= limits.socketsPerUser)
+            return next(
+              new Error(`too many consoles open for this user (${limits.socketsPerUser})`),
+            );
           socket.data = { token, principal, followed: new Map() };
           next();
         })

@@ -133,6 +133,19 @@ export class RecordingStore {
     if (!meta) return;
     const logs = LEGS.map((leg) => this.#logFile(callId, leg));
     if (!logs.some((f) => existsSync(f))) return;
+    const sizes = await Promise.all(
+      logs.map((f) =>
+        stat(f).then(
+          (x) => x.size,
+          () => 0,
+        ),
+      ),
+    );
+    if (sizes.every((size) => size === 0)) {
+      // NOTE: a call that never received a packet has no recording: no disk for silence.
+      await rm(this.#folder(callId), { recursive: true, force: true });
+      return;
+    }
     const wav = await this.#render(callId, meta, durationMs);
     const target = this.wavFile(callId);
     await writeFile(`${target}.tmp`, wav);

@@ -1,5 +1,8 @@
 import { CreateCallRequest, DEFAULT_PAYLOAD_TYPE, LEGS, type LegName } from '@earshot/shared';
+import { createHash } from 'node:crypto';
 import { Router } from 'express';
+import { RateLimitedError } from '../../errors.ts';
+import type { TokenBuckets } from '../../util/TokenBuckets.ts';
 import type { CallService, LegSpec } from '../../calls/CallService.ts';
 import { uuidParam, type RouteKit } from '../../http/kit.ts';
 import { parseOrThrow } from '../../http/validate.ts';
@@ -8,11 +11,22 @@ import { parseOrThrow } from '../../http/validate.ts';
  * Plain RTP: an integration announces a call (`POST /calls`), forks its two legs to the
  * ports the answer names, and ends it (`DELETE /calls/:id`).
  */
-export function rtpIngestRoutes(kit: RouteKit, deps: { calls: CallService }): Router {
+export function rtpIngestRoutes(
+  kit: RouteKit,
+  deps: { calls: CallService; announcements: TokenBuckets },
+): Router {
   const router = Router();
 
   router.post('/calls', kit.bearer, kit.smallJson, async (req, res) => {
     const body = parseOrThrow(CreateCallRequest, req.body, 'call');
+    // Per token: each integration gets its own budget of new calls a second.
+    const token = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
+    const wait = deps.announcements.take(createHash('sha256').update(token).digest('hex'));
+    if (wait > 0)
+      throw new RateLimitedError(
+        'too many new calls from this ingest token (EARSHOT_INGEST_CALLS_PER_SECOND)',
+        Math.ceil(wait / 1000),
+      );
     const place = { region: body.region, center: body.center, team: body.team, agent: body.agent };
     await deps.calls.checkPlace(place);
     const legs: Partial<Record<LegName, LegSpec>> = {};

@@ -1,0 +1,118 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  METRICS_AUTH,
+  sendTone,
+  startTestServer,
+  TEST_CALL,
+  udpSocket,
+  type TestServer,
+} from '../test/harness.ts';
+
+const servers: TestServer[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+});
+async function server(env: Record<string, string>): Promise<TestServer> {
+  const s = await startTestServer(env);
+  servers.push(s);
+  return s;
+}
+const openFds = () => readdirSync('/proc/self/fd').length;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('ingest is bounded', () => {
+  it('each ingest token has its own rate of new calls: past it 429 with Retry-After', async () => {
+    const s = await server({ EARSHOT_INGEST_CALLS_PER_SECOND: '2' });
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 8; i++) {
+      const res = await s.api('POST', '/api/v1/calls', TEST_CALL);
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter = res.headers.get('retry-after');
+    }
+    // A burst of twice the rate, then refusals.
+    expect(statuses.slice(0, 4)).toEqual([201, 201, 201, 201]);
+    expect(statuses.slice(4).every((x) => x === 429)).toBe(true);
+    expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+    // Another integration's token is not held back by the first one's burst.
+    const made = await s.api<{ token: string }>(
+      'POST',
+      '/api/v1/tokens',
+      { name: 'second SBC' },
+      { as: 'admin' },
+    );
+    const other = await s.api('POST', '/api/v1/calls', TEST_CALL, { token: made.body.token });
+    expect(other.status).toBe(201);
+    const metrics = await (
+      await fetch(`${s.earshot.url}/metrics`, { headers: METRICS_AUTH })
+    ).text();
+    expect(metrics).toMatch(/^earshot_calls_refused_total\{reason="rate"\} 4$/m);
+  });
+
+  it('holds at most EARSHOT_MAX_CALLS live calls: past it 503, and room again when one ends', async () => {
+    const s = await server({ EARSHOT_MAX_CALLS: '3' });
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push((await s.createCall('PCMU')).callId);
+    const fourth = await s.api<{ error: { message: string } }>('POST', '/api/v1/calls', TEST_CALL);
+    expect(fourth.status).toBe(503);
+    expect(fourth.body.error.message).toMatch(/limit of 3 live calls/);
+    await s.api('DELETE', `/api/v1/calls/${ids[0]}`);
+    expect((await s.api('POST', '/api/v1/calls', TEST_CALL)).status).toBe(201);
+    const metrics = await (
+      await fetch(`${s.earshot.url}/metrics`, { headers: METRICS_AUTH })
+    ).text();
+    expect(metrics).toMatch(/^earshot_calls_refused_total\{reason="limit"\} 1$/m);
+  });
+
+  it('a call that never received a packet leaves no recording on disk', async () => {
+    const s = await server({});
+    const { callId } = await s.createCall('PCMU');
+    await pause(600);
+    await s.api('DELETE', `/api/v1/calls/${callId}`);
+    await s.earshot.calls.flush();
+    await pause(200);
+    expect(existsSync(join(s.dataDir, 'recordings', callId))).toBe(false);
+    const res = await s.api('GET', `/api/v1/calls/${callId}/recording`, undefined, { as: 'qa' });
+    expect(res.status).toBe(404);
+  });
+
+  it('mediasoup’s plain transports take their ports from its configured range, never the ingest range', async () => {
+    const s = await server({ EARSHOT_RTC_MIN_PORT: '41000', EARSHOT_RTC_MAX_PORT: '41999' });
+    for (let i = 0; i < 10; i++) {
+      const { callId, legs } = await s.createCall('PCMU');
+      for (const leg of ['agent', 'customer'] as const) {
+        const port = s.earshot.calls.live(callId)!.tap!.legs.get(leg)!.transport.tuple.localPort;
+        expect(port).toBeGreaterThanOrEqual(41000);
+        expect(port).toBeLessThanOrEqual(41999);
+        expect(port).not.toBe(legs[leg].port);
+      }
+    }
+  });
+
+  it('files and sockets go back to where they were once calls end and their ports leave quarantine', async () => {
+    const s = await server({ EARSHOT_RTP_QUARANTINE_MS: '1000' });
+    const sender = await udpSocket();
+    try {
+      await s.earshot.calls.flush();
+      const before = openFds();
+      for (let i = 0; i < 20; i++) {
+        const { callId, legs } = await s.createCall('PCMU');
+        await sendTone(sender, legs.agent.port, {
+          codec: 'PCMU',
+          frequency: 440,
+          amplitude: 0.3,
+          packets: 5,
+        });
+        await s.api('DELETE', `/api/v1/calls/${callId}`);
+      }
+      await s.earshot.calls.flush();
+      await pause(3000);
+      expect(openFds()).toBeLessThanOrEqual(before + 2);
+      expect(s.earshot.calls.stats().quarantinedPorts).toBe(0);
+    } finally {
+      sender.close();
+    }
+  });
+});
