@@ -213,6 +213,7 @@ export async function startEarshot(
     boardViewers: () => realtime.boardViewers,
     siprecSessions: () => siprec?.sessions ?? 0,
     announcementsRefused: () => announcements.refused,
+    recordings,
   });
   httpServer.on(
     'request',

@@ -226,7 +226,7 @@ describe('health and metrics', () => {
     );
     expect(res).toMatchObject({ status: 200, body: { status: 'ok', workers: 1, calls: 0 } });
     const token = await fetch(`${server.earshot.url}/healthz`, { headers: METRICS_AUTH });
-    expect(await token.json()).toEqual({ status: 'ok', workers: 1, calls: 0 });
+    expect(await token.json()).toMatchObject({ status: 'ok', reasons: [], workers: 1, calls: 0 });
     for (const as of [null, 'exec'] as const) {
       const anyone = await server.api('GET', '/healthz', undefined, { as, token: null });
       expect(anyone).toMatchObject({ status: 200, body: { status: 'ok' } });

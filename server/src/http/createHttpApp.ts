@@ -87,9 +87,24 @@ export function createHttpApp(deps: HttpDeps): Express {
 
   app.get('/healthz', async (req, res) => {
     const workers = deps.pool.size;
-    const status = workers > 0 ? 'ok' : 'degraded';
+    const storage = deps.recordings.health();
+    const reasons = [...(workers === 0 ? ['no live mediasoup worker'] : []), ...storage.reasons];
+    // down: no media at all; degraded: media works, but something is losing ground.
+    const status = workers === 0 ? 'down' : reasons.length ? 'degraded' : 'ok';
     res.status(workers > 0 ? 200 : 503).set('Cache-Control', 'no-store');
-    if (await operator(req)) res.json({ status, workers, calls: deps.calls.stats().live });
+    if (await operator(req))
+      res.json({
+        status,
+        reasons,
+        workers,
+        calls: deps.calls.stats().live,
+        recordings: {
+          bytesWaiting: storage.pendingBytes,
+          bytesDropped: storage.droppedBytes,
+          writeErrors: storage.writeErrors,
+          unfinished: storage.unfinished,
+        },
+      });
     else res.json({ status });
   });
 

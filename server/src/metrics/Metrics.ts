@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CallService } from '../calls/CallService.ts';
 import type { ListenService } from '../listen/ListenService.ts';
 import type { WorkerPool } from '../media/WorkerPool.ts';
+import type { RecordingStore } from '../recordings/RecordingStore.ts';
 
 /** Prometheus metrics, read from the live objects at scrape time (nothing on the hot path). */
 export function createMetrics(deps: {
@@ -13,6 +14,7 @@ export function createMetrics(deps: {
   siprecSessions: () => number;
   /** Call announcements refused by the per-token rate. */
   announcementsRefused: () => number;
+  recordings: RecordingStore;
 }): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'earshot_process_' });
@@ -129,6 +131,33 @@ export function createMetrics(deps: {
       this.reset();
       this.inc({ reason: 'limit' }, stats().refusedAtLimit);
       this.inc({ reason: 'rate' }, deps.announcementsRefused());
+    },
+  });
+  const storage = () => deps.recordings.health();
+  counter(
+    'earshot_recording_write_errors_total',
+    'Recording writes (and WAV finishes) that failed and were retried',
+    () => storage().writeErrors,
+  );
+  counter(
+    'earshot_recording_bytes_dropped_total',
+    'Recorded audio let go because its buffer was full while the disk failed',
+    () => storage().droppedBytes,
+  );
+  new Gauge({
+    name: 'earshot_recording_bytes_waiting',
+    help: 'Recorded audio waiting in memory for the disk',
+    registers: [registry],
+    collect() {
+      this.set(storage().pendingBytes);
+    },
+  });
+  new Gauge({
+    name: 'earshot_recordings_unfinished',
+    help: 'Ended calls whose WAV could not be written yet (retried)',
+    registers: [registry],
+    collect() {
+      this.set(storage().unfinished);
     },
   });
   new Gauge({

@@ -1,7 +1,7 @@
 import { LEGS, type Codec, type LegName } from '@earshot/shared';
 import { CLOCK_RATE } from '../media/codecs.ts';
 import type { Logger } from '../log/logger.ts';
-import { LegRecorder } from './LegRecorder.ts';
+import { LegRecorder, type LegStorage } from './LegRecorder.ts';
 
 const FLUSH_MS = 500;
 
@@ -11,7 +11,7 @@ export class CallRecording {
   readonly legs = new Map<LegName, LegRecorder>();
   readonly #timer: NodeJS.Timeout;
   readonly #log: Logger;
-  #closing: Promise<void> | undefined;
+  #warnedAt = 0;
 
   constructor(options: {
     callId: string;
@@ -31,25 +31,41 @@ export class CallRecording {
     this.#timer = setInterval(() => void this.flush(), FLUSH_MS);
   }
 
-  /** Writes what is pending on every leg. */
+  /** Writes what is pending on every leg (each leg retries on its own back-off). */
   async flush(): Promise<void> {
-    try {
-      await Promise.all([...this.legs.values()].map((l) => l.flush()));
-    } catch (error) {
-      this.#log.error({ err: error, callId: this.callId }, 'could not write the recording');
+    await Promise.all([...this.legs.values()].map((l) => l.flush()));
+    const failing = this.storage().failingSince;
+    // NOTE: one warning every 10 s per call while its disk fails, not one per flush.
+    if (failing !== null && Date.now() - this.#warnedAt > 10_000) {
+      this.#warnedAt = Date.now();
+      this.#log.error(
+        { callId: this.callId, ...this.storage() },
+        'recording writes fail; the audio waits in memory and is retried',
+      );
     }
   }
 
-  /** Stops recording: flushes and closes both logs. Idempotent. */
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      clearInterval(this.#timer);
-      try {
-        await Promise.all([...this.legs.values()].map((l) => l.close()));
-      } catch (error) {
-        this.#log.error({ err: error, callId: this.callId }, 'could not close the recording');
-      }
-    })();
-    return this.#closing;
+  /** The legs' storage together. */
+  storage(): LegStorage {
+    const all = [...this.legs.values()].map((l) => l.storage);
+    const since = all.map((s) => s.failingSince).filter((x): x is number => x !== null);
+    return {
+      pendingBytes: all.reduce((n, s) => n + s.pendingBytes, 0),
+      droppedBytes: all.reduce((n, s) => n + s.droppedBytes, 0),
+      writeErrors: all.reduce((n, s) => n + s.writeErrors, 0),
+      failingSince: since.length ? Math.min(...since) : null,
+      lastError:
+        all.find((s) => s.lastError !== null && s.failingSince !== null)?.lastError ?? null,
+    };
+  }
+
+  /**
+   * Stops recording and writes what waits, retrying until `deadline`; the files are closed
+   * either way. Resolves whether every byte is on disk (call again to keep trying).
+   */
+  async close(deadline = Date.now() + 1000): Promise<boolean> {
+    clearInterval(this.#timer);
+    const settled = await Promise.all([...this.legs.values()].map((l) => l.close(deadline)));
+    return settled.every(Boolean);
   }
 }

@@ -18,14 +18,39 @@ const ULAW = Uint8Array.from({ length: 65536 }, (_, i) => linearToUlaw(i - 32768
  * places the stream by arrival again. Gaps stay silent. Writes are batched and flushed at
  * least every `flushMs`, so a crash loses at most that much.
  */
+/** Audio a leg keeps in memory while its log cannot be written (about 4 minutes of G.711). */
+export const MAX_PENDING_BYTES = 2 * 1024 * 1024;
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 10_000;
+
+/** What a leg's storage is going through: bytes waiting, bytes it had to drop, errors. */
+export interface LegStorage {
+  pendingBytes: number;
+  droppedBytes: number;
+  writeErrors: number;
+  /** Since when writes fail (ms since the epoch), or null while they succeed. */
+  failingSince: number | null;
+  lastError: string | null;
+}
+
 export class LegRecorder {
   readonly file: string;
   readonly #startedAt: number;
   readonly #samplesPerTick: number;
-  #handle: Promise<FileHandle>;
+  #handle: FileHandle | undefined;
+  /** Bytes of the log known to be on disk: a failed write is cut back to this. */
+  #size = -1;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
-  #writing: Promise<void> = Promise.resolve();
+  #writing: Promise<void> | undefined;
+  #retryAt = 0;
+  #retryMs = RETRY_MIN_MS;
+  readonly #storage: Omit<LegStorage, 'pendingBytes'> = {
+    droppedBytes: 0,
+    writeErrors: 0,
+    failingSince: null,
+    lastError: null,
+  };
   #ssrc: number | undefined;
   #tsBase = 0;
   #posBase = 0;
@@ -36,7 +61,16 @@ export class LegRecorder {
     this.file = file;
     this.#startedAt = startedAt;
     this.#samplesPerTick = SAMPLE_RATE / clockRate;
-    this.#handle = open(file, 'a');
+  }
+
+  /** The leg's storage state now. */
+  get storage(): LegStorage {
+    return { ...this.#storage, pendingBytes: this.#pendingBytes };
+  }
+
+  /** Whether everything recorded is on disk. */
+  get settled(): boolean {
+    return this.#pendingBytes === 0 && this.#writing === undefined;
   }
 
   /** Where the leg's audio ends, in samples of call time. */
@@ -83,6 +117,12 @@ export class LegRecorder {
 
   #append(position: number, bytes: Uint8Array): void {
     if (position < 0 || bytes.length > 0xffff) return;
+    if (this.#pendingBytes + RECORD_HEADER_BYTES + bytes.length > MAX_PENDING_BYTES) {
+      // NOTE: the disk has been failing for minutes: newer audio is counted and let go,
+      // so that what waits can still be written when the disk comes back.
+      this.#storage.droppedBytes += bytes.length;
+      return;
+    }
     const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + bytes.length);
     record.writeUInt32LE(position, 0);
     record.writeUInt16LE(bytes.length, 4);
@@ -92,24 +132,66 @@ export class LegRecorder {
     this.#end = Math.max(this.#end, position + bytes.length);
   }
 
-  /** Writes what is pending; resolves when it is on disk (in order with earlier flushes). */
-  flush(): Promise<void> {
-    if (this.#pendingBytes === 0) return this.#writing;
+  /**
+   * Writes what is pending. A failed write is cut back off the file and retried later
+   * (back-off from 250 ms to 10 s) with the audio kept in memory meanwhile; never throws.
+   * Resolves once this attempt is over (written, or failed and kept for the next one).
+   */
+  flush(now = Date.now()): Promise<void> {
+    if (this.#writing) return this.#writing;
+    if (this.#pendingBytes === 0 || now < this.#retryAt) return Promise.resolve();
     const chunk = Buffer.concat(this.#pending, this.#pendingBytes);
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    this.#writing = this.#writing.then(async () => {
-      const handle = await this.#handle;
-      await handle.write(chunk);
+    this.#pending = [chunk];
+    this.#writing = this.#write(chunk).finally(() => {
+      this.#writing = undefined;
     });
     return this.#writing;
   }
 
-  /** Flushes and closes the log. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return this.#writing;
+  async #write(chunk: Buffer): Promise<void> {
+    try {
+      if (!this.#handle) {
+        this.#handle = await open(this.file, 'a');
+        if (this.#size < 0) this.#size = (await this.#handle.stat()).size;
+        else await this.#handle.truncate(this.#size);
+      }
+      const { bytesWritten } = await this.#handle.write(chunk, 0, chunk.length, null);
+      if (bytesWritten !== chunk.length)
+        throw new Error(`short write (${bytesWritten} of ${chunk.length})`);
+      this.#size += chunk.length;
+      // Whatever was appended meanwhile stays pending for the next flush.
+      this.#pending.shift();
+      this.#pendingBytes -= chunk.length;
+      this.#storage.failingSince = null;
+      this.#retryMs = RETRY_MIN_MS;
+      this.#retryAt = 0;
+    } catch (error) {
+      this.#storage.writeErrors += 1;
+      this.#storage.failingSince ??= Date.now();
+      this.#storage.lastError = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      this.#retryAt = Date.now() + this.#retryMs;
+      this.#retryMs = Math.min(RETRY_MAX_MS, this.#retryMs * 2);
+      // The next attempt reopens the file and cuts off whatever this one half-wrote.
+      const handle = this.#handle;
+      this.#handle = undefined;
+      await handle?.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Stops taking audio and writes what is pending, retrying until it is on disk or
+   * `deadline` passes; the file is closed either way. Resolves whether everything landed.
+   */
+  async close(deadline = 0): Promise<boolean> {
     this.#closed = true;
-    await this.flush();
-    await (await this.#handle).close();
+    for (;;) {
+      await this.flush();
+      if (this.settled || Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(50, this.#retryAt - Date.now())));
+    }
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close().catch(() => undefined);
+    return this.settled;
   }
 }

@@ -59,6 +59,20 @@ export class RecordingStore {
   readonly #dir: string;
   readonly #log: Logger;
   readonly #live = new Map<string, CallRecording>();
+  /** Ended calls whose audio or WAV could not be written yet: retried with back-off. */
+  readonly #unfinished = new Map<
+    string,
+    {
+      recording: CallRecording | undefined;
+      durationMs: number;
+      retryMs: number;
+      timer?: NodeJS.Timeout;
+      error: string;
+    }
+  >();
+  /** Storage figures of recordings that are over (the live ones are read as they are). */
+  readonly #done = { writeErrors: 0, droppedBytes: 0, finishErrors: 0 };
+  #closed = false;
 
   constructor(dir: string, log: Logger) {
     this.#dir = dir;
@@ -123,16 +137,60 @@ export class RecordingStore {
   }
 
   /**
-   * Ends a call's recording: flushes it, writes the stereo WAV (at least `durationMs`
-   * long) and removes the logs. Also finishes recordings a crash left behind.
+   * Ends a call's recording: writes what waits, then the stereo WAV (at least `durationMs`
+   * long), and removes the logs. When storage fails, it resolves all the same and keeps
+   * trying in the background (back-off up to 30 s), so that the WAV appears once the disk
+   * recovers; until then the recording is served from what its logs hold.
    */
   async finalize(callId: string, durationMs = 0): Promise<void> {
-    await this.#live.get(callId)?.close();
+    const live = this.#live.get(callId);
     this.#live.delete(callId);
+    const entry = this.#unfinished.get(callId) ?? {
+      recording: live,
+      durationMs,
+      retryMs: 1000,
+      error: '',
+    };
+    this.#unfinished.set(callId, entry);
+    await this.#attempt(callId);
+  }
+
+  async #attempt(callId: string): Promise<void> {
+    const entry = this.#unfinished.get(callId);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    try {
+      if (entry.recording && !(await entry.recording.close()))
+        throw new Error(entry.recording.storage().lastError ?? 'audio not yet written');
+      if (entry.recording) {
+        const s = entry.recording.storage();
+        this.#done.writeErrors += s.writeErrors;
+        this.#done.droppedBytes += s.droppedBytes;
+        entry.recording = undefined;
+      }
+      await this.#finish(callId, entry.durationMs);
+      this.#unfinished.delete(callId);
+    } catch (error) {
+      entry.error = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      this.#done.finishErrors += 1;
+      if (this.#closed) return;
+      this.#log.warn(
+        { callId, err: entry.error, retryMs: entry.retryMs },
+        'recording not finished yet; will retry',
+      );
+      entry.timer = setTimeout(() => void this.#attempt(callId), entry.retryMs);
+      entry.timer.unref();
+      entry.retryMs = Math.min(30_000, entry.retryMs * 2);
+    }
+  }
+
+  /** Renders the WAV from the logs and removes them (nothing when there was no audio). */
+  async #finish(callId: string, durationMs: number): Promise<void> {
     const meta = await this.#meta(callId);
     if (!meta) return;
     const logs = LEGS.map((leg) => this.#logFile(callId, leg));
-    if (!logs.some((f) => existsSync(f))) return;
+    // A finished recording has its WAV and no logs: nothing to do again.
+    if (!logs.some((f) => existsSync(f)) && existsSync(this.wavFile(callId))) return;
     const sizes = await Promise.all(
       logs.map((f) =>
         stat(f).then(
@@ -153,13 +211,59 @@ export class RecordingStore {
     await Promise.all(logs.map((f) => rm(f, { force: true })));
   }
 
+  /** What storage is going through now: for /healthz, metrics and the admins' console. */
+  health(): {
+    ok: boolean;
+    reasons: string[];
+    pendingBytes: number;
+    droppedBytes: number;
+    writeErrors: number;
+    unfinished: number;
+  } {
+    let pendingBytes = 0;
+    let droppedBytes = this.#done.droppedBytes;
+    let writeErrors = this.#done.writeErrors;
+    let failing = 0;
+    const recordings = [
+      ...this.#live.values(),
+      ...[...this.#unfinished.values()]
+        .map((u) => u.recording)
+        .filter((r): r is CallRecording => !!r),
+    ];
+    for (const r of recordings) {
+      const s = r.storage();
+      pendingBytes += s.pendingBytes;
+      droppedBytes += s.droppedBytes;
+      writeErrors += s.writeErrors;
+      if (s.failingSince !== null) failing++;
+    }
+    const reasons = [];
+    if (failing)
+      reasons.push(
+        `recording writes failing for ${failing} call(s); ${pendingBytes} bytes waiting in memory`,
+      );
+    if (this.#unfinished.size)
+      reasons.push(
+        `${this.#unfinished.size} recording(s) not finished yet (${[...this.#unfinished.values()][0]!.error || 'writing'})`,
+      );
+    return {
+      ok: reasons.length === 0,
+      reasons,
+      pendingBytes,
+      droppedBytes,
+      writeErrors: writeErrors + this.#done.finishErrors,
+      unfinished: this.#unfinished.size,
+    };
+  }
+
   /** Finishes every recording left unfinished by a previous run. Returns their ids. */
   async recover(): Promise<string[]> {
     const entries = await readdir(this.#dir).catch(() => [] as string[]);
     const recovered: string[] = [];
     for (const callId of entries) {
       if (!UUID.test(callId) || this.#live.has(callId)) continue;
-      if (!LEGS.some((leg) => existsSync(this.#logFile(callId, leg)))) continue;
+      const hasLogs = LEGS.some((leg) => existsSync(this.#logFile(callId, leg)));
+      if (!hasLogs && existsSync(this.wavFile(callId))) continue;
       await this.finalize(callId);
       recovered.push(callId);
     }
@@ -184,7 +288,13 @@ export class RecordingStore {
       (s) => s.size,
       () => undefined,
     );
-    if (size === undefined) return undefined;
+    if (size === undefined) {
+      // Not finished yet (storage trouble): what the logs hold is the recording so far.
+      const logs = await this.#logs(callId);
+      const end = Math.max(0, ...logs.map(logEnd));
+      if (end === 0) return undefined;
+      return { law: meta.law, durationMs: (end * 1000) / SAMPLE_RATE, finalized: false };
+    }
     return {
       law: meta.law,
       durationMs: ((size - WAV_HEADER_BYTES) / 2 / SAMPLE_RATE) * 1000,
@@ -201,7 +311,9 @@ export class RecordingStore {
       await live.flush();
       return this.#render(callId, meta);
     }
-    return readFile(this.wavFile(callId)).catch(() => undefined);
+    const wav = await readFile(this.wavFile(callId)).catch(() => undefined);
+    if (wav) return wav;
+    return (await this.info(callId)) ? this.#render(callId, meta) : undefined;
   }
 
   /** A segment [fromMs, toMs) as its own WAV. */
@@ -233,8 +345,11 @@ export class RecordingStore {
     return deleted;
   }
 
-  /** Stops every live recording (flushing it) without finishing it. */
+  /** Stops every live recording (flushing it) without finishing it; stops the retries. */
   async close(): Promise<void> {
+    this.#closed = true;
+    for (const u of this.#unfinished.values()) clearTimeout(u.timer);
     await Promise.all([...this.#live.values()].map((r) => r.close()));
+    await Promise.all([...this.#unfinished.values()].map((u) => u.recording?.close()));
   }
 }

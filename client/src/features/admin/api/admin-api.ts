@@ -152,3 +152,19 @@ export async function assignCall(
   void client.invalidateQueries({ queryKey: ['admin', 'unmatched'] });
   return call;
 }
+
+export interface Health {
+  status: 'ok' | 'degraded' | 'down';
+  reasons?: string[];
+}
+
+/** The server's health as an admin sees it (with the reasons), every 5 s. */
+export const useHealth = () =>
+  useQuery(
+    queryOptions({
+      queryKey: ['admin', 'health'],
+      // NOTE: a 503 (no media worker) carries the same body: read it whatever the status.
+      queryFn: async () => (await (await fetch('/healthz')).json()) as Health,
+      refetchInterval: 5000,
+    }),
+  );

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useHealth } from '../api/admin-api';
 import { AuditPanel } from './audit-panel';
 import { TelephonyPanel } from './telephony-panel';
 import { TokensPanel } from './tokens-panel';
@@ -16,8 +17,14 @@ export function AdminPage() {
   const [tab, setTab] = useState<(typeof TABS)[number][0]>(
     () => TABS.find(([id]) => `#${id}` === window.location.hash)?.[0] ?? 'users',
   );
+  const health = useHealth();
   return (
     <section className="admin" aria-label="Admin">
+      {health.data && health.data.status !== 'ok' && (
+        <div className="notice health-notice" role="alert">
+          <strong>Server {health.data.status}:</strong> {(health.data.reasons ?? []).join('; ')}
+        </div>
+      )}
       <div className="segmented admin-tabs" role="tablist">
         {TABS.map(([id, label]) => (
           <button
