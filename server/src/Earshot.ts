@@ -197,7 +197,11 @@ export async function startEarshot(
   const httpServer = createServer();
   const realtime = new RealtimeServer(
     httpServer,
-    { allowedHosts: config.http.allowedHosts, socketsPerUser: config.auth.maxSocketsPerUser },
+    {
+      allowedHosts: config.http.allowedHosts,
+      socketsPerUser: config.auth.maxSocketsPerUser,
+      bufferBytes: config.auth.socketBufferBytes,
+    },
     calls,
     listen,
     tags,
@@ -211,6 +215,7 @@ export async function startEarshot(
     calls,
     listen,
     boardViewers: () => realtime.boardViewers,
+    slowConsolesDropped: () => realtime.slowDropped,
     siprecSessions: () => siprec?.sessions ?? 0,
     announcementsRefused: () => announcements.refused,
     recordings,

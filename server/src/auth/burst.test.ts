@@ -1,7 +1,7 @@
 import type { Call } from '@earshot/shared';
 import { describe, expect, it } from 'vitest';
 import { useTestServer } from '../test/fixtures.ts';
-import type { ConsoleClient } from '../test/consoleClient.ts';
+import { ask, type ConsoleClient } from '../test/consoleClient.ts';
 import {
   recordingOf,
   sendTone,
@@ -95,6 +95,46 @@ describe('consoles per user', () => {
       open.push(await s.console('exec'));
     } finally {
       for (const c of open) c.close();
+      await s.close();
+    }
+  });
+});
+
+describe('consoles that do not read', () => {
+  it('are dropped once what waits for them passes EARSHOT_SOCKET_BUFFER_BYTES; reading ones are not', async () => {
+    const s = await startTestServer({ EARSHOT_SOCKET_BUFFER_BYTES: '1048576' });
+    const slow = await s.console('exec');
+    const reader = await s.console('lead');
+    try {
+      const hello = await ask<{ id: string }>(slow, 'session:hello', {});
+      const readerHello = await ask<{ id: string }>(reader, 'session:hello', {});
+      if (!hello.ok || !readerHello.ok) throw new Error('no hello');
+      // The slow console stops reading its socket (pings included).
+      (
+        slow.io.engine.transport as unknown as { ws: { _socket: { pause(): void } } }
+      ).ws._socket.pause();
+      let received = 0;
+      reader.on('board:update', () => received++);
+      // 16 MB pushed at each by the server itself.
+      const chunk = 'x'.repeat(64 * 1024);
+      for (let i = 0; i < 250; i++) {
+        for (const id of [hello.data.id, readerHello.data.id])
+          s.earshot.realtime.io
+            .to(id)
+            .emit('board:update', { upserts: [], ended: [], levels: {}, filler: chunk } as never);
+        if (i % 25 === 24) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const deadline = Date.now() + 5000;
+      while (s.earshot.realtime.io.sockets.sockets.has(hello.data.id) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(s.earshot.realtime.io.sockets.sockets.has(hello.data.id)).toBe(false);
+      expect(s.earshot.realtime.slowDropped).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(reader.connected).toBe(true);
+      expect(received).toBe(250);
+    } finally {
+      slow.close();
+      reader.close();
       await s.close();
     }
   });

@@ -111,6 +111,12 @@ const EnvSchema = z
       .min(0, 'must not be negative')
       .max(36500)
       .optional(),
+    EARSHOT_SOCKET_BUFFER_BYTES: z.coerce
+      .number()
+      .int()
+      .min(16_384)
+      .max(1024 * 1024 * 1024)
+      .default(4 * 1024 * 1024),
     EARSHOT_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).max(1000).default(20),
     EARSHOT_MAX_CALLS: z.coerce.number().int().min(1).max(100_000).default(2000),
     EARSHOT_INGEST_CALLS_PER_SECOND: z.coerce.number().min(0.1).max(10_000).default(50),
@@ -176,6 +182,8 @@ export interface Config {
     trustProxy: boolean;
     /** Console sockets one user may have open at once. */
     maxSocketsPerUser: number;
+    /** Bytes waiting to go to one console past which it is dropped (it does not read). */
+    socketBufferBytes: number;
   };
   simulator: { enabled: boolean; seed: number; concurrentCalls: number };
   mediasoup: {
@@ -255,6 +263,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       demoUsers: (e.EARSHOT_DEMO_USERS ?? e.EARSHOT_SIMULATOR) === 'on',
       trustProxy: e.EARSHOT_TRUST_PROXY === 'on',
       maxSocketsPerUser: e.EARSHOT_MAX_SOCKETS_PER_USER,
+      socketBufferBytes: e.EARSHOT_SOCKET_BUFFER_BYTES,
     },
     simulator: {
       enabled: e.EARSHOT_SIMULATOR === 'on',

@@ -10,6 +10,8 @@ export function createMetrics(deps: {
   calls: CallService;
   listen: ListenService;
   boardViewers: () => number;
+  /** Consoles dropped because they did not read what was sent to them. */
+  slowConsolesDropped: () => number;
   /** SIPREC recording sessions up now (0 when SIPREC is off). */
   siprecSessions: () => number;
   /** Call announcements refused by the per-token rate. */
@@ -160,6 +162,11 @@ export function createMetrics(deps: {
       this.set(storage().unfinished);
     },
   });
+  counter(
+    'earshot_consoles_dropped_slow_total',
+    'Consoles dropped because what waited for them passed EARSHOT_SOCKET_BUFFER_BYTES',
+    () => deps.slowConsolesDropped(),
+  );
   new Gauge({
     name: 'earshot_siprec_sessions',
     help: 'SIPREC recording sessions up now',

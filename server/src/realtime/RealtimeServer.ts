@@ -35,10 +35,12 @@ export class RealtimeServer {
   readonly #log: Logger;
   readonly #board: BoardFeed;
   readonly #domains: SocketDomain[];
+  readonly #watchdog: NodeJS.Timeout;
+  #slowDropped = 0;
 
   constructor(
     httpServer: HttpServer,
-    limits: { allowedHosts: string[] | null; socketsPerUser: number },
+    limits: { allowedHosts: string[] | null; socketsPerUser: number; bufferBytes: number },
     calls: CallService,
     listen: ListenService,
     tags: TagService,
@@ -97,6 +99,30 @@ export class RealtimeServer {
       }
     });
     this.io.on('connection', (socket) => this.#connect(socket));
+    // NOTE: a console that answers pings but does not read would make the server hold
+    // everything sent to it: past the bound it is dropped (it reconnects when it reads).
+    this.#watchdog = setInterval(() => this.#dropSlow(limits.bufferBytes), 1000);
+    this.#watchdog.unref();
+  }
+
+  #dropSlow(bound: number): void {
+    for (const socket of this.io.sockets.sockets.values()) {
+      const waiting = backlog(socket);
+      if (waiting <= bound) continue;
+      this.#slowDropped++;
+      this.#log.warn(
+        { user: socket.data.principal?.user.id, waiting },
+        'console dropped: it does not read what is sent to it',
+      );
+      socket.disconnect(true);
+      // What waits for it is thrown away with its connection: nothing is held for it.
+      rawSocket(socket)?.destroy();
+    }
+  }
+
+  /** Consoles dropped because they did not read. */
+  get slowDropped(): number {
+    return this.#slowDropped;
   }
 
   /** A user's rights changed: each of their sockets keeps only what it may still have. */
@@ -169,6 +195,30 @@ export class RealtimeServer {
   }
 
   close(): Promise<void> {
+    clearInterval(this.#watchdog);
     return new Promise((resolve) => void this.io.close(() => resolve()));
   }
+}
+
+type RawSocket = { writableLength?: number; destroy(): void };
+type Conn = {
+  writeBuffer?: { data?: unknown }[];
+  transport?: { socket?: { _socket?: RawSocket } };
+  request?: { socket?: RawSocket };
+};
+
+/** The TCP socket under a console's connection (WebSocket, or the polling request's). */
+function rawSocket(socket: EarshotSocket): RawSocket | undefined {
+  const conn = socket.conn as unknown as Conn;
+  return conn.transport?.socket?._socket ?? conn.request?.socket;
+}
+
+/** Bytes waiting to go to a console: in Engine.IO's buffer and the TCP socket's. */
+function backlog(socket: EarshotSocket): number {
+  const conn = socket.conn as unknown as Conn;
+  const tcp = rawSocket(socket)?.writableLength ?? 0;
+  let queued = 0;
+  for (const packet of conn.writeBuffer ?? [])
+    queued += typeof packet.data === 'string' ? packet.data.length : 64;
+  return tcp + queued;
 }
