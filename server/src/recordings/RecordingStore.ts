@@ -21,6 +21,18 @@ export interface RecordingInfo {
   finalized: boolean;
 }
 
+/** An ended call's recording that is not finished yet. */
+interface Unfinished {
+  /** Its audio while some of it is not yet on disk. */
+  recording: CallRecording | undefined;
+  durationMs: number;
+  retryMs: number;
+  timer?: NodeJS.Timeout;
+  error: string;
+  /** The attempt running now: readers wait for it rather than read half a recording. */
+  attempt?: Promise<void>;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Places a leg log's chunks into channel `channel` of an interleaved stereo buffer. */
@@ -60,16 +72,7 @@ export class RecordingStore {
   readonly #log: Logger;
   readonly #live = new Map<string, CallRecording>();
   /** Ended calls whose audio or WAV could not be written yet: retried with back-off. */
-  readonly #unfinished = new Map<
-    string,
-    {
-      recording: CallRecording | undefined;
-      durationMs: number;
-      retryMs: number;
-      timer?: NodeJS.Timeout;
-      error: string;
-    }
-  >();
+  readonly #unfinished = new Map<string, Unfinished>();
   /** Storage figures of recordings that are over (the live ones are read as they are). */
   readonly #done = { writeErrors: 0, droppedBytes: 0, finishErrors: 0 };
   #closed = false;
@@ -155,9 +158,16 @@ export class RecordingStore {
     await this.#attempt(callId);
   }
 
-  async #attempt(callId: string): Promise<void> {
+  #attempt(callId: string): Promise<void> {
     const entry = this.#unfinished.get(callId);
-    if (!entry) return;
+    if (!entry) return Promise.resolve();
+    entry.attempt ??= this.#try(callId, entry).finally(() => {
+      entry.attempt = undefined;
+    });
+    return entry.attempt;
+  }
+
+  async #try(callId: string, entry: Unfinished): Promise<void> {
     clearTimeout(entry.timer);
     try {
       if (entry.recording && !(await entry.recording.close()))
@@ -277,6 +287,7 @@ export class RecordingStore {
 
   /** What there is of a call's recording, or undefined. */
   async info(callId: string): Promise<RecordingInfo | undefined> {
+    await this.#unfinished.get(callId)?.attempt;
     const meta = await this.#meta(callId);
     if (!meta) return undefined;
     const live = this.#live.get(callId);
@@ -311,6 +322,7 @@ export class RecordingStore {
       await live.flush();
       return this.#render(callId, meta);
     }
+    await this.#unfinished.get(callId)?.attempt;
     const wav = await readFile(this.wavFile(callId)).catch(() => undefined);
     if (wav) return wav;
     return (await this.info(callId)) ? this.#render(callId, meta) : undefined;
