@@ -1,5 +1,5 @@
 import type { EventsResult, KpiSnapshot, KpiUpdate } from '@earshot/shared';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ask, type ConsoleClient } from '../test/consoleClient.ts';
 import { useTestServer } from '../test/fixtures.ts';
 import { TEST_TOKEN } from '../test/harness.ts';
@@ -16,7 +16,13 @@ const post = async (events: unknown[]) => {
   });
   return { status: res.status, body: (await res.json()) as EventsResult };
 };
-const at = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000).toISOString();
+// NOTE: one base time per test, so that "60 s ago" and "50 s ago" are exactly 10 s apart
+// (two Date.now() calls may straddle a millisecond).
+let base = Date.now();
+beforeEach(() => {
+  base = Date.now();
+});
+const at = (secondsAgo: number) => new Date(base - secondsAgo * 1000).toISOString();
 
 describe('contact-center events and KPIs', () => {
   it('accepts valid events, ignores repeats, and rejects bad ones by index with the reason', async () => {
