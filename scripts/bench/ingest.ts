@@ -6,10 +6,11 @@
 //   npm run bench -- ingest [--calls 50,100,200] [--runs 3] [--seconds 8]
 import type { ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { childPids } from './proc.ts';
 import { buildRtp, linearToUlaw, type BoardUpdate, type Call } from '@earshot/shared';
 import { DEMO_PASSWORD, signInAt, spawnServer } from '@earshot/server/testing';
 import { io } from 'socket.io-client';
@@ -47,21 +48,6 @@ function cpuSeconds(pids: number[]): number {
     }
   }
   return ticks / CLK_TCK;
-}
-
-function childPids(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number)
-    .filter((p) => {
-      try {
-        return (
-          readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(pid)
-        );
-      } catch {
-        return false;
-      }
-    });
 }
 
 async function startServer(): Promise<{ url: string; child: ChildProcess; dataDir: string }> {

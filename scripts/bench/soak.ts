@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { childPids } from './proc.ts';
 import { buildRtp, linearToUlaw } from '@earshot/shared';
 import { DEMO_PASSWORD, signInAt, spawnServer, TEST_CALL, TEST_ORG } from '@earshot/server/testing';
 import { io } from 'socket.io-client';
@@ -142,21 +143,7 @@ if (values.load) {
   process.exit(0);
 }
 
-const processTree = (pid: number): number[] => {
-  const children = readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number)
-    .filter((p) => {
-      try {
-        return (
-          readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(pid)
-        );
-      } catch {
-        return false;
-      }
-    });
-  return [pid, ...children.flatMap(processTree)];
-};
+const processTree = (pid: number): number[] => [pid, ...childPids(pid).flatMap(processTree)];
 const rssMb = (pids: number[]) =>
   pids.reduce((sum, p) => {
     try {
