@@ -117,3 +117,73 @@ describe('a server killed mid-call', () => {
     second.child.kill('SIGTERM');
   });
 });
+
+describe('a server killed during a sign-in burst', () => {
+  it('loses at most the last half second of the recording: hashing never holds up its writes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'earshot-kill-burst-'));
+    try {
+      const server = await spawnServer({ ...env, EARSHOT_DATA_DIR: dir });
+      processes.push(server);
+      const admin = await signInAt(server.url, 'admin', DEMO_PASSWORD);
+      await fetch(`${server.url}/api/v1/org`, {
+        method: 'PUT',
+        headers: { ...headers, cookie: admin, origin: server.url },
+        body: JSON.stringify(TEST_ORG),
+      });
+      const exec = { cookie: await signInAt(server.url, 'exec', DEMO_PASSWORD) };
+      const created = await fetch(`${server.url}/api/v1/calls`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(TEST_CALL),
+      });
+      const { callId, legs } = (await created.json()) as {
+        callId: string;
+        legs: Record<'agent' | 'customer', { port: number }>;
+      };
+      const sender = await udpSocket();
+      const tone = { codec: 'PCMU' as const, amplitude: 0.3, maxSeconds: 10 };
+      const streams = [
+        streamTone(sender, legs.agent.port, { ...tone, frequency: 440, ssrc: 1 }),
+        streamTone(sender, legs.customer.port, { ...tone, frequency: 700, ssrc: 2 }),
+      ];
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const { startedAt } = (await (
+        await fetch(`${server.url}/api/v1/calls/${callId}`, { headers: exec })
+      ).json()) as Call;
+      // 400 sign-ins at once over 40 usernames, real and made up: as many hashes as the
+      // limits let through, all while the call records.
+      const burst = Array.from({ length: 400 }, (_, i) =>
+        fetch(`${server.url}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin: server.url },
+          body: JSON.stringify({
+            username: i % 40 === 0 ? 'lead' : `user${i % 40}`,
+            password: 'wrong-password-1',
+          }),
+        }).catch(() => undefined),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      const killedAtMs = Date.now() - Date.parse(startedAt);
+      server.child.kill('SIGKILL');
+      await new Promise((resolve) => server.child.once('exit', resolve));
+      await Promise.all(burst);
+      for (const s of streams) s.stop();
+      sender.close();
+
+      const again = await spawnServer({ ...env, EARSHOT_DATA_DIR: dir });
+      processes.push(again);
+      const response = await fetch(`${again.url}/api/v1/calls/${callId}/recording`, {
+        headers: exec,
+      });
+      expect(response.status).toBe(200);
+      const wav = decodeWav(Buffer.from(await response.arrayBuffer()));
+      const recordedMs = (wav.left.length / 8000) * 1000;
+      // Flushed twice a second: at most the last half second (and a little scheduling).
+      expect(recordedMs).toBeGreaterThan(killedAtMs - 650);
+      again.child.kill('SIGTERM');
+      await new Promise((resolve) => again.child.once('exit', resolve));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
