@@ -531,7 +531,7 @@ export class SipServer {
         return;
       }
       if (tx.peer.transport === 'udp') tx.peer.send(tx.response!);
-      interval = status < 300 ? Math.min(interval * 2, T2) : Math.min(interval * 2, T2);
+      interval = Math.min(interval * 2, T2);
       tx.retransmit = setTimeout(again, interval);
     };
     tx.retransmit = setTimeout(again, interval);
