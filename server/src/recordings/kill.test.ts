@@ -31,27 +31,33 @@ const env = {
 };
 const headers = { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' };
 
+/** A server process on `dir` with the test org, the executive's session and one call. */
+async function serverWithCall(dir: string) {
+  const server = await spawnServer({ ...env, EARSHOT_DATA_DIR: dir });
+  processes.push(server);
+  const admin = await signInAt(server.url, 'admin', DEMO_PASSWORD);
+  await fetch(`${server.url}/api/v1/org`, {
+    method: 'PUT',
+    headers: { ...headers, cookie: admin, origin: server.url },
+    body: JSON.stringify(TEST_ORG),
+  });
+  const exec = { cookie: await signInAt(server.url, 'exec', DEMO_PASSWORD) };
+  const created = await fetch(`${server.url}/api/v1/calls`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(TEST_CALL),
+  });
+  const { callId, legs } = (await created.json()) as {
+    callId: string;
+    legs: Record<'agent' | 'customer', { port: number }>;
+  };
+  return { server, exec, callId, legs };
+}
+
 describe('a server killed mid-call', () => {
   it('keeps the recording up to the kill, playable after restart, and the tags made before it', async () => {
-    const first = await spawnServer(env);
-    processes.push(first);
-    const admin = await signInAt(first.url, 'admin', DEMO_PASSWORD);
-    await fetch(`${first.url}/api/v1/org`, {
-      method: 'PUT',
-      headers: { ...headers, cookie: admin, origin: first.url },
-      body: JSON.stringify(TEST_ORG),
-    });
     // The session outlives the process: it is the same cookie after the restart.
-    const exec = { cookie: await signInAt(first.url, 'exec', DEMO_PASSWORD) };
-    const created = await fetch(`${first.url}/api/v1/calls`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(TEST_CALL),
-    });
-    const { callId, legs } = (await created.json()) as {
-      callId: string;
-      legs: Record<'agent' | 'customer', { port: number }>;
-    };
+    const { server: first, exec, callId, legs } = await serverWithCall(dataDir);
     const sender = await udpSocket();
     const agent = streamTone(sender, legs.agent.port, {
       codec: 'PCMU',
@@ -122,24 +128,7 @@ describe('a server killed during a sign-in burst', () => {
   it('loses at most the last half second of the recording: hashing never holds up its writes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'earshot-kill-burst-'));
     try {
-      const server = await spawnServer({ ...env, EARSHOT_DATA_DIR: dir });
-      processes.push(server);
-      const admin = await signInAt(server.url, 'admin', DEMO_PASSWORD);
-      await fetch(`${server.url}/api/v1/org`, {
-        method: 'PUT',
-        headers: { ...headers, cookie: admin, origin: server.url },
-        body: JSON.stringify(TEST_ORG),
-      });
-      const exec = { cookie: await signInAt(server.url, 'exec', DEMO_PASSWORD) };
-      const created = await fetch(`${server.url}/api/v1/calls`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(TEST_CALL),
-      });
-      const { callId, legs } = (await created.json()) as {
-        callId: string;
-        legs: Record<'agent' | 'customer', { port: number }>;
-      };
+      const { server, exec, callId, legs } = await serverWithCall(dir);
       const sender = await udpSocket();
       const tone = { codec: 'PCMU' as const, amplitude: 0.3, maxSeconds: 10 };
       const streams = [
