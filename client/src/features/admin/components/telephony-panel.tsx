@@ -3,6 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { useOrg } from '../../../lib/org-api';
 import { addPeer, assignCall, removePeer, useSiprec, useUnmatched } from '../api/admin-api';
+import { FormError } from '../../../components/form-error';
 
 const when = (at: string) => new Date(at).toLocaleString();
 
@@ -57,11 +58,7 @@ export function TelephonyPanel() {
           Allow
         </button>
       </form>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
       <table className="review-table">
         <thead>
           <tr>
@@ -201,11 +198,7 @@ function UnmatchedRow({ call, org }: { call: Call; org: Org | undefined }) {
             Assign
           </button>
         </form>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
       </td>
     </tr>
   );

@@ -2,6 +2,7 @@ import type { CreatedIngestToken } from '@earshot/shared';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { createToken, revokeToken, useTokens } from '../api/admin-api';
+import { FormError } from '../../../components/form-error';
 
 const when = (at: string | null) => (at ? new Date(at).toLocaleString() : '—');
 
@@ -42,11 +43,7 @@ export function TokensPanel() {
           Create token
         </button>
       </form>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
       {made && (
         <div className="notice token-secret" role="status">
           <p>

@@ -3,6 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useOrg } from '../../../lib/org-api';
 import { deleteUser, saveUser, useUsers, type UserDraft } from '../api/admin-api';
+import { FormError } from '../../../components/form-error';
 
 const ROLE_LABELS: Record<Role, string> = {
   admin: 'Admin',
@@ -42,11 +43,7 @@ export function UsersPanel() {
           New user
         </button>
       </div>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
       {users.isPending ? (
         <p className="muted">Loading…</p>
       ) : users.isError ? (
@@ -250,11 +247,7 @@ function UserDialog({ user, onClose }: { user: User | undefined; onClose: () => 
             </select>
           )}
         </fieldset>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <div className="dialog-actions">
           <button type="button" onClick={onClose}>
             Cancel

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { signIn, takeEndedMessage, useAuthConfig } from '../../../lib/session';
+import { FormError } from '../../../components/form-error';
 
 /** Sign-in: username and password; in demo mode, the demo users and their password. */
 export function LoginPage() {
@@ -49,11 +50,7 @@ export function LoginPage() {
             onChange={(e) => setPassword(e.target.value)}
           />
         </label>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <button type="submit" className="primary" disabled={busy || !username || !password}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
