@@ -229,6 +229,7 @@ export async function startEarshot(
       tags,
       review: new ReviewService(db, calls),
       audit,
+      record,
       kpi,
       pool,
       metrics,

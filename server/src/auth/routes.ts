@@ -5,7 +5,7 @@ import {
   UpdateUserRequest,
 } from '@earshot/shared';
 import { Router } from 'express';
-import type { AuditLog } from '../audit/AuditLog.ts';
+import type { AuditEntry } from '../audit/AuditLog.ts';
 import { principalOf, readCookie, SESSION_COOKIE, sessionCookie } from '../http/auth.ts';
 import { uuidParam, type RouteKit } from '../http/kit.ts';
 import { parseOrThrow } from '../http/validate.ts';
@@ -15,7 +15,12 @@ import type { IngestTokenStore } from './IngestTokenStore.ts';
 /** Sign-in, people and ingest tokens. */
 export function authRoutes(
   kit: RouteKit,
-  deps: { auth: AuthService; tokens: IngestTokenStore; audit: AuditLog; demoUsers: boolean },
+  deps: {
+    auth: AuthService;
+    tokens: IngestTokenStore;
+    record: (entry: AuditEntry) => void;
+    demoUsers: boolean;
+  },
 ): Router {
   const router = Router();
   const { admin, signedIn, smallJson } = kit;
@@ -75,7 +80,7 @@ export function authRoutes(
     const { name } = parseOrThrow(CreateTokenRequest, req.body, 'token');
     const actor = actorOf(principalOf(res));
     const created = await deps.tokens.create(name, actor.name);
-    void deps.audit.append({
+    deps.record({
       actor,
       action: 'token.create',
       target: created.id,
@@ -86,7 +91,7 @@ export function authRoutes(
 
   router.delete('/tokens/:id', admin, async (req, res) => {
     const revoked = await deps.tokens.revoke(uuidParam(req.params.id, 'token'));
-    void deps.audit.append({
+    deps.record({
       actor: actorOf(principalOf(res)),
       action: 'token.revoke',
       target: revoked.id,

@@ -1,6 +1,6 @@
 import { AssignCallRequest } from '@earshot/shared';
 import { Router } from 'express';
-import type { AuditLog } from '../audit/AuditLog.ts';
+import type { AuditEntry } from '../audit/AuditLog.ts';
 import { actorOf } from '../auth/AuthService.ts';
 import { ForbiddenError } from '../errors.ts';
 import { principalOf } from '../http/auth.ts';
@@ -9,7 +9,10 @@ import { parseOrThrow } from '../http/validate.ts';
 import type { CallService } from './CallService.ts';
 
 /** Live calls as supervisors see them, and unmatched calls as admins assign them. */
-export function callRoutes(kit: RouteKit, deps: { calls: CallService; audit: AuditLog }): Router {
+export function callRoutes(
+  kit: RouteKit,
+  deps: { calls: CallService; record: (entry: AuditEntry) => void },
+): Router {
   const router = Router();
 
   router.get('/calls', kit.signedIn, (_req, res) => {
@@ -46,7 +49,7 @@ export function callRoutes(kit: RouteKit, deps: { calls: CallService; audit: Aud
     const { agentId } = parseOrThrow(AssignCallRequest, req.body, 'assignment');
     const before = await deps.calls.get(id);
     const call = await deps.calls.assign(id, agentId);
-    void deps.audit.append({
+    deps.record({
       actor: actorOf(principalOf(res)),
       action: 'call.assign',
       target: id,

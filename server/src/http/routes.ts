@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { AuditLog } from '../audit/AuditLog.ts';
+import type { AuditEntry, AuditLog } from '../audit/AuditLog.ts';
 import { auditRoutes } from '../audit/routes.ts';
 import type { AuthService } from '../auth/AuthService.ts';
 import type { IngestTokenStore } from '../auth/IngestTokenStore.ts';
@@ -34,6 +34,8 @@ export interface ApiDeps {
   review: ReviewService;
   kpi: KpiService;
   audit: AuditLog;
+  /** Appends to the audit trail without failing the request (a failure is logged). */
+  record: (entry: AuditEntry) => void;
   auth: AuthService;
   tokens: IngestTokenStore;
   demoUsers: boolean;

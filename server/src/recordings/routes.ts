@@ -1,6 +1,6 @@
 import { RecordingQuery } from '@earshot/shared';
 import { Router } from 'express';
-import type { AuditLog } from '../audit/AuditLog.ts';
+import type { AuditEntry } from '../audit/AuditLog.ts';
 import { outOfScope } from '../auth/Access.ts';
 import { actorOf } from '../auth/AuthService.ts';
 import type { CallService } from '../calls/CallService.ts';
@@ -13,7 +13,7 @@ import type { RecordingStore } from './RecordingStore.ts';
 /** A call's recording: the whole WAV (with Range), a segment, or a download; audited. */
 export function recordingRoutes(
   kit: RouteKit,
-  deps: { calls: CallService; recordings: RecordingStore; audit: AuditLog },
+  deps: { calls: CallService; recordings: RecordingStore; record: (entry: AuditEntry) => void },
 ): Router {
   const router = Router();
 
@@ -25,7 +25,7 @@ export function recordingRoutes(
     const download = query.download === '1' || query.download === 'true';
     const range = query.from === undefined ? {} : { fromMs: query.from, toMs: query.to };
     if (!who.access.canReview(call)) {
-      void deps.audit.append({
+      deps.record({
         actor: actorOf(who),
         action: 'recording.denied',
         target: id,
@@ -38,7 +38,7 @@ export function recordingRoutes(
     // A player fetches one replay in many ranges: the first (or only) request is the replay.
     const byteRange = req.get('range');
     if (!byteRange || /^bytes=0-/.test(byteRange))
-      void deps.audit.append({
+      deps.record({
         actor: actorOf(who),
         action: download ? 'recording.download' : 'recording.replay',
         target: id,

@@ -1,6 +1,6 @@
 import { CreateSiprecPeerRequest, type SiprecStatus } from '@earshot/shared';
 import { Router } from 'express';
-import type { AuditLog } from '../../audit/AuditLog.ts';
+import type { AuditEntry } from '../../audit/AuditLog.ts';
 import { actorOf } from '../../auth/AuthService.ts';
 import { principalOf } from '../../http/auth.ts';
 import { uuidParam, type RouteKit } from '../../http/kit.ts';
@@ -11,7 +11,11 @@ import type { SiprecService } from './SiprecService.ts';
 /** SIPREC for admins: whether it is on and where, and the peers allowed to send to it. */
 export function siprecRoutes(
   kit: RouteKit,
-  deps: { peers: SiprecPeers; siprec: SiprecService | undefined; audit: AuditLog },
+  deps: {
+    peers: SiprecPeers;
+    siprec: SiprecService | undefined;
+    record: (entry: AuditEntry) => void;
+  },
 ): Router {
   const router = Router();
 
@@ -33,7 +37,7 @@ export function siprecRoutes(
     const { cidr, label } = parseOrThrow(CreateSiprecPeerRequest, req.body, 'SIPREC peer');
     const actor = actorOf(principalOf(res));
     const peer = await deps.peers.add(cidr, label, actor.name);
-    void deps.audit.append({
+    deps.record({
       actor,
       action: 'siprec.peer.add',
       target: peer.id,
@@ -44,7 +48,7 @@ export function siprecRoutes(
 
   router.delete('/siprec/peers/:id', kit.admin, async (req, res) => {
     const peer = await deps.peers.remove(uuidParam(req.params.id, 'SIPREC peer'));
-    void deps.audit.append({
+    deps.record({
       actor: actorOf(principalOf(res)),
       action: 'siprec.peer.remove',
       target: peer.id,
