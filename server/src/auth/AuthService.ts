@@ -147,7 +147,9 @@ export class AuthService extends EventEmitter<{
         details: { address, reason: 'rate_limited' },
       });
       throw new RateLimitedError(
-        `too many failed sign-ins: try again in ${Math.ceil(wait / 60_000)} min`,
+        wait < 60_000
+          ? `too many sign-ins at once: try again in ${Math.ceil(wait / 1000)} s`
+          : `too many failed sign-ins: try again in ${Math.ceil(wait / 60_000)} min`,
         Math.ceil(wait / 1000),
       );
     }

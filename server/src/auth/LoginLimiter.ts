@@ -10,6 +10,27 @@ export interface LoginAttempt {
 interface Entry {
   at: number;
   username: string;
+  /** Let through and its password not yet checked. */
+  pending: boolean;
+}
+
+/**
+ * Past the limit only because attempts are still being checked: those may yet succeed,
+ * so the wait is a moment, not the window.
+ */
+const PENDING_RETRY_MS = 1_000;
+
+/** How long until `entries` (oldest first) fall under `limit`, counting settled ones fully. */
+function waitUnder(
+  entries: { at: number; pending: boolean }[],
+  limit: number,
+  windowMs: number,
+  now: number,
+): number {
+  if (entries.length < limit) return 0;
+  const failed = entries.filter((e) => !e.pending);
+  if (failed.length < limit) return PENDING_RETRY_MS;
+  return failed[failed.length - limit]!.at + windowMs - now;
 }
 
 /**
@@ -41,18 +62,18 @@ export class LoginLimiter {
   /** Milliseconds until another attempt is allowed, or 0 when it is allowed now. */
   retryAfterMs(address: string, username: string, now = Date.now()): number {
     const user = this.#recent(`u|${address}|${username}`, now);
-    let wait =
-      user.length >= this.#perUser
-        ? user[user.length - this.#perUser]!.at + this.#windowMs - now
-        : 0;
-    const byAddress = this.#recent(`a|${address}`, now);
-    const others = new Map<string, number>();
-    for (const e of byAddress) if (e.username !== username) others.set(e.username, e.at);
-    if (others.size >= this.#usersPerAddress) {
-      // Wait until enough other usernames' latest failures leave the window.
-      const latest = [...others.values()].sort((a, b) => a - b);
-      wait = Math.max(wait, latest[latest.length - this.#usersPerAddress]! + this.#windowMs - now);
+    // The address limit counts the other usernames tried from it, by their latest attempt.
+    const others = new Map<string, { at: number; pending: boolean }>();
+    for (const e of this.#recent(`a|${address}`, now)) {
+      if (e.username === username) continue;
+      const seen = others.get(e.username);
+      others.set(e.username, { at: e.at, pending: e.pending && (seen?.pending ?? true) });
     }
+    const latest = [...others.values()].sort((a, b) => a.at - b.at);
+    const wait = Math.max(
+      waitUnder(user, this.#perUser, this.#windowMs, now),
+      waitUnder(latest, this.#usersPerAddress, this.#windowMs, now),
+    );
     return Math.max(0, wait);
   }
 
@@ -64,7 +85,7 @@ export class LoginLimiter {
   ): LoginAttempt | { retryAfterMs: number } {
     const wait = this.retryAfterMs(address, username, now);
     if (wait > 0) return { retryAfterMs: wait };
-    const entry: Entry = { at: now, username };
+    const entry: Entry = { at: now, username, pending: true };
     for (const key of [`a|${address}`, `u|${address}|${username}`]) {
       const list = this.#entries.get(key) ?? [];
       list.push(entry);
@@ -85,7 +106,9 @@ export class LoginLimiter {
           else this.#entries.delete(`a|${address}`);
         }
       },
-      failed: () => undefined,
+      failed: () => {
+        entry.pending = false;
+      },
       cancelled: () => {
         for (const key of [`a|${address}`, `u|${address}|${username}`]) {
           const kept = (this.#entries.get(key) ?? []).filter((e) => e !== entry);

@@ -168,13 +168,15 @@ export async function startTestServer(
   const earshot = await startEarshot(config, createRootLogger(config.logLevel), {
     clientDist: options.clientDist ?? join(dataDir, 'no-client'),
   });
-  const cookies = new Map<TestUser, string>();
-  const signIn = async (user: TestUser) => {
-    const cookie = await signInAt(earshot.url, user, TEST_PASSWORD);
+  // A user's sign-in, shared by the requests made while it is under way.
+  const cookies = new Map<TestUser, Promise<string>>();
+  const signIn = (user: TestUser) => {
+    const cookie = signInAt(earshot.url, user, TEST_PASSWORD);
     cookies.set(user, cookie);
+    cookie.catch(() => cookies.delete(user));
     return cookie;
   };
-  const cookie = async (user: TestUser) => cookies.get(user) ?? signIn(user);
+  const cookie = (user: TestUser) => cookies.get(user) ?? signIn(user);
   const api: TestServer['api'] = async (method, path, body, options = {}) => {
     const headers: Record<string, string> = { ...options.headers };
     const token = options.token === undefined ? TEST_TOKEN : options.token;
