@@ -3,7 +3,10 @@
 // mediasoup workers), open file descriptors and event-loop lag. The server runs pinned
 // to core 0; the load runs in a process of its own pinned to core 1.
 //
-//   npm run bench -- soak [--minutes 10] [--calls 40] [--consoles 20] [--sample 15]
+//   npm run bench -- soak [--minutes 10] [--calls 40] [--consoles 20] [--sample 15] [--flood 0]
+//
+// --flood N first announces and ends N calls as fast as the server takes them (ten at a
+// time, two packets each), the flood of call announcements that memory must survive.
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -22,6 +25,7 @@ const { values } = parseArgs({
     calls: { type: 'string', default: '40' },
     consoles: { type: 'string', default: '20' },
     sample: { type: 'string', default: '15' },
+    flood: { type: 'string', default: '0' },
     // Internal: this process is the load (url, token, cookie).
     load: { type: 'string' },
   },
@@ -30,6 +34,7 @@ const minutes = Number(values.minutes);
 const calls = Number(values.calls);
 const consoles = Number(values.consoles);
 const sampleSeconds = Number(values.sample);
+const flood = Number(values.flood);
 const TOKEN = 'bench-soak-token-0123456789';
 const METRICS = 'bench-soak-metrics-0123456789';
 
@@ -57,6 +62,30 @@ async function load(url: string, cookie: string): Promise<void> {
     linearToUlaw(6000 * Math.sin((2 * Math.PI * 440 * i) / 8000)),
   );
   const live = new Map<string, { ports: number[]; seq: number; endsAt: number }>();
+  let flooded = 0;
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      while (flooded++ < flood) {
+        const res = await fetch(`${url}/api/v1/calls`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify(TEST_CALL),
+        });
+        if (res.status !== 201) throw new Error(`flood: a call was refused (${res.status})`);
+        const { callId, legs } = (await res.json()) as {
+          callId: string;
+          legs: { agent: { port: number } };
+        };
+        for (let seq = 0; seq < 2; seq++)
+          udp.send(
+            buildRtp({ payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc: 1 }, frame),
+            legs.agent.port,
+            '127.0.0.1',
+          );
+        await fetch(`${url}/api/v1/calls/${callId}`, { method: 'DELETE', headers });
+      }
+    }),
+  );
   const end = Date.now() + minutes * 60_000;
   let eventId = 0;
   const announce = async () => {
@@ -164,6 +193,7 @@ const { url, child } = await spawnServer(
     EARSHOT_DEMO_USERS: 'on',
     EARSHOT_MEDIASOUP_WORKERS: '1',
     EARSHOT_MAX_SOCKETS_PER_USER: '1000',
+    EARSHOT_INGEST_CALLS_PER_SECOND: '10000',
   },
   { cpu: 0 },
 );
@@ -180,7 +210,12 @@ const lag = async () => {
   ).text();
   const p99 = /^earshot_process_nodejs_eventloop_lag_p99_seconds ([\d.e-]+)/m.exec(text)?.[1];
   const live = /^earshot_calls_live (\d+)/m.exec(text)?.[1];
-  return { lagMs: Number(p99 ?? NaN) * 1000, live: Number(live ?? 0) };
+  const heap = /^earshot_process_nodejs_heap_size_used_bytes (\d+)/m.exec(text)?.[1];
+  return {
+    lagMs: Number(p99 ?? NaN) * 1000,
+    live: Number(live ?? 0),
+    heapMb: Number(heap ?? NaN) / 2 ** 20,
+  };
 };
 const generator = spawn(
   'taskset',
@@ -197,22 +232,26 @@ const generator = spawn(
     String(calls),
     '--consoles',
     String(consoles),
+    '--flood',
+    String(flood),
   ],
   { stdio: 'inherit' },
 );
 const rows: string[] = [];
 const start = Date.now();
 const sample = async (label: string) => {
-  const { lagMs, live } = await lag();
-  const row = `| ${label} | ${live} | ${rssMb(processTree(child.pid!)).toFixed(0)} | ${fds(child.pid!)} | ${lagMs.toFixed(1)} |`;
+  const { lagMs, live, heapMb } = await lag();
+  const row = `| ${label} | ${live} | ${rssMb(processTree(child.pid!)).toFixed(0)} | ${heapMb.toFixed(0)} | ${fds(child.pid!)} | ${lagMs.toFixed(1)} |`;
   rows.push(row);
   console.log(row);
 };
 console.log(
-  `Soak: ${calls} live calls churning (20-60 s each), ${consoles} consoles, events; ${minutes} min; server on core 0, load on core 1\n`,
+  `Soak: ${flood ? `a flood of ${flood} calls, then ` : ''}${calls} live calls churning (20-60 s each), ${consoles} consoles, events; ${minutes} min; server on core 0, load on core 1\n`,
 );
-console.log('| minute | live calls | RSS MB (server + worker) | fds | event-loop lag p99 ms |');
-console.log('|---:|---:|---:|---:|---:|');
+console.log(
+  '| minute | live calls | RSS MB (server + worker) | heap MB | fds | event-loop lag p99 ms |',
+);
+console.log('|---:|---:|---:|---:|---:|---:|');
 await sample('0 (idle)');
 const timer = setInterval(
   () => void sample(((Date.now() - start) / 60_000).toFixed(1)),

@@ -14,12 +14,20 @@ import { LegIngest, type RtpSource } from '../ingest/LegIngest.ts';
 import type { PortAllocator } from '../ingest/PortAllocator.ts';
 import type { Logger } from '../log/logger.ts';
 import { CallTap } from '../media/CallTap.ts';
+import { conversationOf, type Conversation } from '../kpi/kpiMath.ts';
 import type { WorkerPool } from '../media/WorkerPool.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
 import type { RecordingStore } from '../recordings/RecordingStore.ts';
 import { KeyedQueue } from '../util/KeyedQueue.ts';
 import type { CallRepository } from './CallRepository.ts';
 import { LiveCall, type CallInfo, type CallPlace } from './LiveCall.ts';
+
+/**
+ * How long, and how many, ended calls are kept for the audio KPIs: two days (today's
+ * window and the 24 h a repeat call looks back), at most 100,000 calls (about 30 MB).
+ */
+const KEEP_ENDED_MS = 48 * 3_600_000;
+const KEEP_ENDED_MAX = 100_000;
 
 /** What an ingest adapter asks for when it announces a call. */
 export interface CallSpec extends CallInfo {
@@ -114,8 +122,8 @@ export class CallService extends EventEmitter<{
   #opening = 0;
   #refused = 0;
   #lastTouch = Date.now();
-  /** Ended calls of the last two days, for what the audio showed (KPIs). */
-  readonly #recentlyEnded: Call[] = [];
+  /** What the audio of ended calls showed (KPIs): the last two days, oldest first, bounded. */
+  readonly #recentlyEnded: Conversation[] = [];
   #closed = false;
 
   constructor(options: CallServiceOptions) {
@@ -331,10 +339,7 @@ export class CallService extends EventEmitter<{
       this.#totals.lost += s.lost;
     }
     this.#persist(this.#o.calls.finish(snapshot));
-    this.#recentlyEnded.push(snapshot);
-    const cutoff = new Date(Date.now() - 48 * 3_600_000).toISOString();
-    while (this.#recentlyEnded.length && this.#recentlyEnded[0]!.endedAt! < cutoff)
-      this.#recentlyEnded.shift();
+    this.#keepConversation(conversationOf(snapshot));
     const durationMs = (call.endedAt ?? new Date()).getTime() - call.startedAt.getTime();
     this.#persist(this.#o.recordings.finalize(call.id, durationMs));
     call.log.info(
@@ -404,9 +409,22 @@ export class CallService extends EventEmitter<{
     }
   }
 
+  #keepConversation(ended: Conversation): void {
+    const kept = this.#recentlyEnded;
+    kept.push(ended);
+    const cutoff = Date.now() - KEEP_ENDED_MS;
+    let old = 0;
+    while (
+      old < kept.length &&
+      (kept[old]!.endedAt! < cutoff || kept.length - old > KEEP_ENDED_MAX)
+    )
+      old++;
+    if (old) kept.splice(0, old);
+  }
+
   /** Live calls and those that ended in the last two days (for audio KPIs). */
-  conversations(): Call[] {
-    return [...this.#recentlyEnded, ...this.list()];
+  conversations(): Conversation[] {
+    return [...this.#recentlyEnded, ...this.list().map(conversationOf)];
   }
 
   /**

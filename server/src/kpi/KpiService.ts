@@ -5,7 +5,6 @@ import {
   type KpiMetrics,
   type KpiSnapshot,
   type KpiUpdate,
-  type Call,
   type KpiWindow,
   type ReportableMetric,
   type ReportedKpiRequest,
@@ -22,6 +21,7 @@ import {
   newCallFacts,
   type AgentFacts,
   type CallFacts,
+  type Conversation,
   type Window,
 } from './kpiMath.ts';
 
@@ -42,7 +42,7 @@ interface Subscription {
 }
 
 /** Whether a tapped call belongs to a scope. */
-function inScope(scope: string, call: Call, org: Org): boolean {
+function inScope(scope: string, call: Conversation, org: Org): boolean {
   const [kind, id] = scope.split(':', 2) as [string, string | undefined];
   switch (kind) {
     case 'org':
@@ -56,7 +56,7 @@ function inScope(scope: string, call: Call, org: Org): boolean {
     case 'team':
       return call.team === id;
     case 'agent':
-      return call.agent.id === id;
+      return call.agentId === id;
     case 'call':
       return call.id === id || call.externalId === id;
     default:
@@ -74,7 +74,7 @@ export class KpiService extends EventEmitter<{
   /** An event was stored and applied (the call layer follows the ACD's states). */
   applied: [ContactEvent];
 }> {
-  readonly #conversations: () => Call[];
+  readonly #conversations: () => Conversation[];
   readonly #db: Database;
   readonly #org: OrgRepository;
   readonly #log: Logger;
@@ -85,7 +85,7 @@ export class KpiService extends EventEmitter<{
   #pruned = Date.now();
   #ticking = false;
 
-  constructor(db: Database, org: OrgRepository, conversations: () => Call[], log: Logger) {
+  constructor(db: Database, org: OrgRepository, conversations: () => Conversation[], log: Logger) {
     super();
     this.#conversations = conversations;
     this.#db = db;
@@ -273,7 +273,13 @@ export class KpiService extends EventEmitter<{
   }
 
   /** The metrics themselves; `tapped` is every tapped call (looked up once per round). */
-  #compute(scope: string, window: KpiWindow, now: number, org: Org, tapped: Call[]): KpiMetrics {
+  #compute(
+    scope: string,
+    window: KpiWindow,
+    now: number,
+    org: Org,
+    tapped: Conversation[],
+  ): KpiMetrics {
     const { calls, agents } = this.#members(scope, org);
     const w = this.#window(window, now, org);
     return {

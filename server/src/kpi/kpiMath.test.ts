@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { Call } from '@earshot/shared';
 import {
   computeMetrics,
   holdIntervals,
@@ -8,6 +7,7 @@ import {
   repeatRate,
   type AgentFacts,
   type CallFacts,
+  type Conversation,
 } from './kpiMath.ts';
 
 const T0 = Date.parse('2026-11-23T15:00:00Z');
@@ -130,10 +130,7 @@ describe('KPI formulas', () => {
 describe('repeat calls', () => {
   it('counts a call whose customer called within the previous 24 h', () => {
     const tapped = (number: string | null, hoursAgo: number) =>
-      ({
-        customer: { number, name: null },
-        startedAt: new Date(T0 - hoursAgo * 3_600_000).toISOString(),
-      }) as Call;
+      ({ customerNumber: number, startedAt: T0 - hoursAgo * 3_600_000 }) as Conversation;
     const history = [
       tapped('+1612', 30),
       tapped('+1612', 2),
@@ -143,7 +140,7 @@ describe('repeat calls', () => {
     ];
     // In the window (last 2.5 h): +1612 at -2 h (last call 28 h before: not a repeat),
     // +1718 at -1 h (called 2 h before: a repeat); the call with no number is not counted.
-    const inWindow = history.filter((c) => Date.parse(c.startedAt) >= T0 - 2.5 * 3_600_000);
+    const inWindow = history.filter((c) => c.startedAt >= T0 - 2.5 * 3_600_000);
     expect(repeatRate(inWindow, history)).toBe(1 / 2);
     expect(repeatRate([], history)).toBeNull();
   });

@@ -32,6 +32,48 @@ export const newCallFacts = (callId: string): CallFacts => ({
   csat: undefined,
 });
 
+/**
+ * What the KPIs keep of a tapped call: where it belongs, its customer's number and what its
+ * audio showed. Ended calls are kept this way (a few hundred bytes, not the whole call).
+ */
+export interface Conversation {
+  id: string;
+  externalId: string | null;
+  center: string;
+  region: string;
+  team: string;
+  agentId: string;
+  customerNumber: string | null;
+  startedAt: number;
+  endedAt: number | null;
+  agentTalkMs: number;
+  customerTalkMs: number;
+  overtalkMs: number;
+  silenceMs: number;
+  durationMs: number;
+  longestDeadAirMs: number;
+  discrepancies: number;
+}
+
+export const conversationOf = (call: Call): Conversation => ({
+  id: call.id,
+  externalId: call.externalId,
+  center: call.center,
+  region: call.region,
+  team: call.team,
+  agentId: call.agent.id,
+  customerNumber: call.customer.number,
+  startedAt: Date.parse(call.startedAt),
+  endedAt: call.endedAt === null ? null : Date.parse(call.endedAt),
+  agentTalkMs: call.audio.agentTalkMs,
+  customerTalkMs: call.audio.customerTalkMs,
+  overtalkMs: call.audio.overtalkMs,
+  silenceMs: call.audio.silenceMs,
+  durationMs: call.audio.durationMs,
+  longestDeadAirMs: call.audio.longestDeadAirMs,
+  discrepancies: call.discrepancies,
+});
+
 export interface AgentFacts {
   agentId: string;
   team: string;
@@ -95,22 +137,25 @@ export const REPEAT_WITHIN_MS = 24 * 3_600_000;
  * Repeat calls among the tapped calls that started in the window: the same customer
  * number called before within 24 h (`history` holds the calls to look back on).
  */
-export function repeatRate(inWindow: Call[], history: Iterable<Call>): number | null {
+export function repeatRate(
+  inWindow: Conversation[],
+  history: Iterable<Conversation>,
+): number | null {
   const starts = new Map<string, number[]>();
   for (const c of history) {
-    if (!c.customer.number) continue;
-    const list = starts.get(c.customer.number) ?? [];
-    list.push(Date.parse(c.startedAt));
-    starts.set(c.customer.number, list);
+    if (!c.customerNumber) continue;
+    const list = starts.get(c.customerNumber) ?? [];
+    list.push(c.startedAt);
+    starts.set(c.customerNumber, list);
   }
   let known = 0;
   let repeats = 0;
   for (const c of inWindow) {
-    if (!c.customer.number) continue;
+    if (!c.customerNumber) continue;
     known++;
-    const start = Date.parse(c.startedAt);
+    const start = c.startedAt;
     if (
-      (starts.get(c.customer.number) ?? []).some((t) => t < start && start - t <= REPEAT_WITHIN_MS)
+      (starts.get(c.customerNumber) ?? []).some((t) => t < start && start - t <= REPEAT_WITHIN_MS)
     )
       repeats++;
   }
@@ -118,12 +163,11 @@ export function repeatRate(inWindow: Call[], history: Iterable<Call>): number | 
 }
 
 /** What the audio of tapped calls shows: the live ones, and those ended in the window. */
-export function audioMetrics(calls: Iterable<Call>, window: Window): AudioMetrics {
+export function audioMetrics(calls: Iterable<Conversation>, window: Window): AudioMetrics {
   const all = [...calls];
-  const started = all.filter((c) => {
-    const t = Date.parse(c.startedAt);
-    return t >= window.from(c.team) && t <= window.now;
-  });
+  const started = all.filter(
+    (c) => c.startedAt >= window.from(c.team) && c.startedAt <= window.now,
+  );
   let agent = 0;
   let customer = 0;
   let silence = 0;
@@ -133,15 +177,15 @@ export function audioMetrics(calls: Iterable<Call>, window: Window): AudioMetric
   let discrepancies = 0;
   let any = false;
   for (const c of all) {
-    if (c.endedAt !== null && Date.parse(c.endedAt) < window.from(c.team)) continue;
-    if (Date.parse(c.startedAt) > window.now) continue;
+    if (c.endedAt !== null && c.endedAt < window.from(c.team)) continue;
+    if (c.startedAt > window.now) continue;
     any = true;
-    agent += c.audio.agentTalkMs;
-    customer += c.audio.customerTalkMs;
-    silence += c.audio.silenceMs;
-    duration += c.audio.durationMs;
-    overtalk += c.audio.overtalkMs;
-    longest = Math.max(longest ?? 0, c.audio.longestDeadAirMs);
+    agent += c.agentTalkMs;
+    customer += c.customerTalkMs;
+    silence += c.silenceMs;
+    duration += c.durationMs;
+    overtalk += c.overtalkMs;
+    longest = Math.max(longest ?? 0, c.longestDeadAirMs);
     discrepancies += c.discrepancies;
   }
   return {
