@@ -20,6 +20,7 @@ describe('configuration', () => {
     );
     expect(config.dataDir).toBe('/srv/earshot/data');
     expect(config.simulator.enabled).toBe(false);
+    expect(config.logFormat).toBe('auto');
     expect(config.ingest.minPort).toBeLessThan(config.ingest.maxPort);
   });
 
@@ -32,6 +33,7 @@ describe('configuration', () => {
         EARSHOT_INGEST_TOKEN: 'short',
         EARSHOT_RTP_MIN_PORT: '70000',
         EARSHOT_RTP_LISTEN_IP: 'localhost',
+        EARSHOT_LOG_FORMAT: 'xml',
       });
     } catch (e) {
       error = e;
@@ -43,6 +45,7 @@ describe('configuration', () => {
       'EARSHOT_SIMULATOR="maybe"',
       'EARSHOT_INGEST_TOKEN',
       'EARSHOT_RTP_LISTEN_IP="localhost"',
+      'EARSHOT_LOG_FORMAT="xml"',
     ]) {
       expect(problems).toContain(name);
     }

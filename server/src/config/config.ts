@@ -132,6 +132,7 @@ const EnvSchema = z
     EARSHOT_LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
+    EARSHOT_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   })
   .superRefine((env, ctx) => {
     if (env.EARSHOT_RTC_MIN_PORT >= env.EARSHOT_RTC_MAX_PORT) {
@@ -215,6 +216,8 @@ export interface Config {
   /** Recordings older than this many days are deleted (0: kept forever). */
   recordings: { retentionDays: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `auto`: readable lines on a terminal, JSON otherwise. */
+  logFormat: 'auto' | 'json' | 'pretty';
 }
 
 /** A configuration that failed validation; the message names every bad variable. */
@@ -298,5 +301,6 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
         e.EARSHOT_RECORDING_RETENTION_DAYS ?? (e.EARSHOT_SIMULATOR === 'on' ? 0.125 : 90),
     },
     logLevel: e.EARSHOT_LOG_LEVEL,
+    logFormat: e.EARSHOT_LOG_FORMAT,
   };
 }

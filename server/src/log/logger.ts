@@ -1,8 +1,31 @@
 import { pino, type Logger } from 'pino';
+import PinoPretty from 'pino-pretty';
 
 export type { Logger };
 
+/** `json`: one JSON object a line; `pretty`: readable lines; `auto`: pretty on a terminal. */
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/** Whether `format` writes readable lines to this process's standard output. */
+export const isPretty = (format: LogFormat): boolean =>
+  format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
+
 /** Creates the process's root logger; modules take children of it. */
-export function createRootLogger(level: string): Logger {
-  return pino({ level, base: { service: 'earshot' }, timestamp: pino.stdTimeFunctions.isoTime });
+export function createRootLogger(level: string, format: LogFormat = 'json'): Logger {
+  const options = {
+    level,
+    base: { service: 'earshot' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  if (!isPretty(format)) return pino(options);
+  return pino(
+    options,
+    PinoPretty({
+      colorize: process.stdout.isTTY === true,
+      translateTime: 'SYS:HH:MM:ss',
+      ignore: 'pid,hostname,service',
+      singleLine: true,
+      sync: true,
+    }),
+  );
 }
