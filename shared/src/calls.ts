@@ -145,8 +145,17 @@ export const Call = z.object({
   }),
   /** Where the ACD's data and the audio disagree now. */
   flags: z.array(z.enum(['held-but-talking', 'dead-air'])),
-  /** How many discrepancies were raised on the call so far. */
+  /** How many discrepancy episodes the call had so far (a flickering one counts once). */
   discrepancies: z.number().int().min(0),
+  /** The discrepancy episodes, in call time (ms from the start of its audio; the first 100). */
+  episodes: z.array(
+    z.object({
+      kind: z.enum(['held-but-talking', 'dead-air']),
+      fromMs: z.number(),
+      /** Null while it lasts. */
+      toMs: z.number().nullable(),
+    }),
+  ),
   /** What the ACD said of the call so far (matched by externalId). */
   acd: z.object({
     queue: z.string().nullable(),

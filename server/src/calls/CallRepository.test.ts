@@ -40,6 +40,7 @@ const call: Call = {
   audio: EMPTY_CALL_AUDIO,
   flags: [],
   discrepancies: 0,
+  episodes: [],
   acd: { queue: null, holds: 0, disposition: null },
 };
 

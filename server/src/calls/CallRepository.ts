@@ -28,6 +28,7 @@ interface CallRow {
   audio_json: string | null;
   acd_json: string | null;
   discrepancies: number | null;
+  episodes_json: string | null;
   participants_json: string | null;
   unmatched: number;
 }
@@ -67,6 +68,7 @@ function fromRow(row: CallRow): Call {
     audio: row.audio_json ? (JSON.parse(row.audio_json) as Call['audio']) : EMPTY_CALL_AUDIO,
     flags: [],
     discrepancies: row.discrepancies ?? 0,
+    episodes: row.episodes_json ? (JSON.parse(row.episodes_json) as Call['episodes']) : [],
     acd: row.acd_json
       ? (JSON.parse(row.acd_json) as Call['acd'])
       : { queue: null, holds: 0, disposition: null },
@@ -151,7 +153,7 @@ export class CallRepository {
   /** Records the final state of a call. */
   async finish(call: Call): Promise<void> {
     await this.#db.run(
-      'UPDATE calls SET state = ?, ended_at = ?, end_reason = ?, legs_json = ?, audio_json = ?, discrepancies = ?, acd_json = ? WHERE id = ?',
+      'UPDATE calls SET state = ?, ended_at = ?, end_reason = ?, legs_json = ?, audio_json = ?, discrepancies = ?, episodes_json = ?, acd_json = ? WHERE id = ?',
       [
         call.state,
         call.endedAt,
@@ -159,6 +161,7 @@ export class CallRepository {
         JSON.stringify(call.legs),
         JSON.stringify(call.audio),
         call.discrepancies,
+        JSON.stringify(call.episodes),
         JSON.stringify(call.acd),
         call.id,
       ],

@@ -124,6 +124,7 @@ export class CallService extends EventEmitter<{
   #lastTouch = Date.now();
   /** What the audio of ended calls showed (KPIs): the last two days, oldest first, bounded. */
   readonly #recentlyEnded: Conversation[] = [];
+  readonly #names = new Map<string, string>();
   #closed = false;
 
   constructor(options: CallServiceOptions) {
@@ -367,18 +368,15 @@ export class CallService extends EventEmitter<{
     this.#lastTick = now;
     const levels = new Map<string, [number, number]>();
     for (const call of this.#live.values()) {
-      call.levels.agent = call.legs.get('agent')!.takeLevel();
-      call.levels.customer = call.legs.get('customer')!.takeLevel();
+      const agent = call.legs.get('agent')!.takeLevel();
+      const customer = call.legs.get('customer')!.takeLevel();
+      call.levels.agent = agent.level;
+      call.levels.customer = customer.level;
       if (call.state !== 'ringing') {
         const before = [...call.conversation.flags].join();
         // The first tick of a call counts only from its first packet, not the whole tick.
         const audioMs = Math.min(elapsed, now - (call.audioSince ?? now));
-        const raised = call.conversation.update(
-          call.levels.agent,
-          call.levels.customer,
-          audioMs,
-          call.held,
-        );
+        const raised = call.conversation.update(agent, customer, audioMs, call.held);
         for (const flag of raised) call.log.info({ flag }, 'the audio disagrees with the ACD');
         if ([...call.conversation.flags].join() !== before) this.emit('updated', call.toJSON());
       }
@@ -411,6 +409,11 @@ export class CallService extends EventEmitter<{
 
   #keepConversation(ended: Conversation): void {
     const kept = this.#recentlyEnded;
+    // Thousands of ended calls share a few hundred places: one copy of each name.
+    ended.center = this.#intern(ended.center);
+    ended.region = this.#intern(ended.region);
+    ended.team = this.#intern(ended.team);
+    ended.agentId = this.#intern(ended.agentId);
     kept.push(ended);
     const cutoff = Date.now() - KEEP_ENDED_MS;
     let old = 0;
@@ -420,6 +423,13 @@ export class CallService extends EventEmitter<{
     )
       old++;
     if (old) kept.splice(0, old);
+  }
+
+  #intern(name: string): string {
+    const known = this.#names.get(name);
+    if (known !== undefined) return known;
+    if (this.#names.size < KEEP_ENDED_MAX) this.#names.set(name, name);
+    return name;
   }
 
   /** Live calls and those that ended in the last two days (for audio KPIs). */

@@ -161,6 +161,7 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
       audio: this.conversation.stats(),
       flags: [...this.conversation.flags],
       discrepancies: this.conversation.discrepancies,
+      episodes: this.conversation.episodes.map((e) => ({ ...e })),
       acd: { ...this.acd },
       participants: this.participants.map((x) => ({ ...x })),
       unmatched: this.place === null,
@@ -174,6 +175,7 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
     this.state = 'ended';
     this.endedAt = new Date();
     this.endReason = reason;
+    this.conversation.end();
     this.levels.agent = 0;
     this.levels.customer = 0;
     this.#tap?.close();

@@ -152,4 +152,7 @@ export const MIGRATIONS: readonly string[] = [
     created_by TEXT NOT NULL
   );
   `,
+  `
+  ALTER TABLE calls ADD COLUMN episodes_json TEXT;
+  `,
 ];

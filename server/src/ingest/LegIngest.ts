@@ -2,7 +2,7 @@ import type { RemoteInfo, Socket } from 'node:dgram';
 import { parseRtp, type Codec, type Endpoint, type LegName } from '@earshot/shared';
 import type { Logger } from '../log/logger.ts';
 import { CLOCK_RATE } from '../media/codecs.ts';
-import { LevelMeter } from './LevelMeter.ts';
+import { LevelMeter, type LevelReading } from './LevelMeter.ts';
 import type { PortAllocator } from './PortAllocator.ts';
 import type { LegRecorder } from '../recordings/LegRecorder.ts';
 
@@ -155,8 +155,8 @@ export class LegIngest {
     this.#onFirstPacket = fn;
   }
 
-  /** The loudness reading since the previous call (0..1). */
-  takeLevel(): number {
+  /** The loudness reading since the previous call. */
+  takeLevel(): LevelReading {
     return this.#meter.take();
   }
 

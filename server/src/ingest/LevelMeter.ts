@@ -1,6 +1,22 @@
 import { ALAW_TO_LINEAR, rmsToLevel, ULAW_TO_LINEAR, type Codec } from '@earshot/shared';
 import OpusScript from 'opusscript';
 
+/** One reading of a leg. */
+export interface LevelReading {
+  /** Loudness, 0 (silence) to 1. */
+  level: number;
+  /**
+   * Some packet was 12 dB or more below the loudest of the reading: speech (syllables and
+   * pauses) does this in almost every quarter second, hold music almost never.
+   */
+  dipped: boolean;
+}
+
+/** A packet this far (in energy) below the loudest of a reading is a dip: 12 dB. */
+const DIP_RATIO = 1 / 16;
+/** Packets kept per reading to look for dips (more than a reading holds). */
+const MAX_PACKETS = 64;
+
 /**
  * Measures how loud a leg is from its decoded audio: G.711 through its decode table, Opus
  * through a real decoder. Samples accumulate until `take()` turns them into a reading.
@@ -10,6 +26,9 @@ export class LevelMeter {
   #opus: OpusScript | undefined;
   #sumSquares = 0;
   #samples = 0;
+  /** Mean square of each packet of the reading. */
+  readonly #packets = new Float64Array(MAX_PACKETS);
+  #packetCount = 0;
 
   constructor(codec: Codec) {
     this.#table = codec === 'PCMU' ? ULAW_TO_LINEAR : codec === 'PCMA' ? ALAW_TO_LINEAR : undefined;
@@ -30,6 +49,7 @@ export class LevelMeter {
       }
       this.#sumSquares += sum;
       this.#samples += payload.length;
+      this.#packet(sum, payload.length);
       return true;
     }
     if (!this.#opus || payload.length === 0) return false;
@@ -44,16 +64,28 @@ export class LevelMeter {
     for (let i = 0; i < samples.length; i++) sum += samples[i]! * samples[i]!;
     this.#sumSquares += sum;
     this.#samples += samples.length;
+    this.#packet(sum, samples.length);
     return samples;
   }
 
-  /** The reading (0..1) for the audio added since the last call; 0 when none arrived. */
-  take(): number {
+  #packet(sumSquares: number, samples: number): void {
+    if (samples > 0 && this.#packetCount < MAX_PACKETS)
+      this.#packets[this.#packetCount++] = sumSquares / samples;
+  }
+
+  /** The reading for the audio added since the last call; level 0 when none arrived. */
+  take(): LevelReading {
     const level =
       this.#samples === 0 ? 0 : rmsToLevel(Math.sqrt(this.#sumSquares / this.#samples) / 32768);
+    let loudest = 0;
+    for (let i = 0; i < this.#packetCount; i++) loudest = Math.max(loudest, this.#packets[i]!);
+    let dipped = false;
+    for (let i = 0; i < this.#packetCount && !dipped; i++)
+      dipped = this.#packets[i]! < loudest * DIP_RATIO;
     this.#sumSquares = 0;
     this.#samples = 0;
-    return level;
+    this.#packetCount = 0;
+    return { level, dipped };
   }
 
   close(): void {

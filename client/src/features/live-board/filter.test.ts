@@ -33,6 +33,7 @@ const call = (id: string, startedAt: string, over: Partial<Call> = {}): Call => 
   audio: EMPTY_CALL_AUDIO,
   flags: [],
   discrepancies: 0,
+  episodes: [],
   acd: { queue: null, holds: 0, disposition: null },
   ...over,
 });

@@ -1,12 +1,8 @@
 import type { Call } from '@earshot/shared';
 import { useQueryClient } from '@tanstack/react-query';
 import { KpiPanel } from '../../../components/kpi-panel';
+import { DISCREPANCY_SHORT, DISCREPANCY_TEXT, episodeSpan } from '../../../lib/discrepancies';
 import { tagHeardMoment } from '../api/call-tags';
-
-const FLAG_TEXT: Record<Call['flags'][number], string> = {
-  'held-but-talking': 'The ACD says on hold, yet both sides are talking',
-  'dead-air': 'The ACD says talking, but nobody has spoken for 30 s',
-};
 
 const pct = (v: number | null) => (v === null ? '—' : `${Math.round(v * 100)}%`);
 const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
@@ -19,7 +15,13 @@ export function StripDataVsAudio({ call }: { call: Call }) {
       <summary>
         Data vs audio
         {call.flags.length > 0 && (
-          <span className="flag-count"> · {call.flags.length} discrepancy</span>
+          <span className="flag-count"> · {call.flags.length} discrepancy now</span>
+        )}
+        {call.discrepancies > 0 && (
+          <span className="muted">
+            {' '}
+            · {call.discrepancies} {call.discrepancies === 1 ? 'episode' : 'episodes'} on this call
+          </span>
         )}
       </summary>
       <div className="dva-grid">
@@ -51,7 +53,7 @@ export function StripDataVsAudio({ call }: { call: Call }) {
       </div>
       {call.flags.map((flag) => (
         <p key={flag} className="flag" role="alert">
-          {FLAG_TEXT[flag]}
+          {DISCREPANCY_TEXT[flag]}
           <button
             type="button"
             className="chip label-discrepancy"
@@ -62,7 +64,7 @@ export function StripDataVsAudio({ call }: { call: Call }) {
                 call.startedAt,
                 'discrepancy',
                 'both',
-                FLAG_TEXT[flag],
+                DISCREPANCY_TEXT[flag],
               )
             }
           >
@@ -70,6 +72,17 @@ export function StripDataVsAudio({ call }: { call: Call }) {
           </button>
         </p>
       ))}
+      {call.episodes.some((e) => e.toMs !== null) && (
+        <ul className="episodes" aria-label="Earlier discrepancies on this call">
+          {call.episodes
+            .filter((e) => e.toMs !== null)
+            .map((e) => (
+              <li key={`${e.kind}-${e.fromMs}`}>
+                {DISCREPANCY_SHORT[e.kind]} <span className="mono">{episodeSpan(e)}</span>
+              </li>
+            ))}
+        </ul>
+      )}
     </details>
   );
 }

@@ -1,6 +1,7 @@
 import type { Call, Org } from '@earshot/shared';
 import { memo } from 'react';
 import { Meter } from '../../../components/meter';
+import { DISCREPANCY_SHORT, DISCREPANCY_TEXT } from '../../../lib/discrepancies';
 import { formatDuration, customerNumber } from '../../../lib/format';
 import { boardLevel } from '../stores/levels';
 
@@ -73,6 +74,11 @@ export const BoardRow = memo(function BoardRow({
       </span>
       <span role="cell" className="col-state">
         <span className={`badge state-${call.state}`}>{STATE_LABEL[call.state]}</span>
+        {call.flags.map((flag) => (
+          <span key={flag} className="flag-badge" title={DISCREPANCY_TEXT[flag]}>
+            ⚠ {DISCREPANCY_SHORT[flag]}
+          </span>
+        ))}
       </span>
       <span role="cell" className="col-duration mono">
         {formatDuration(call.startedAt, now)}
