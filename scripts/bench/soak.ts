@@ -4,9 +4,11 @@
 // to core 0; the load runs in a process of its own pinned to core 1.
 //
 //   npm run bench -- soak [--minutes 10] [--calls 40] [--consoles 20] [--sample 15] [--flood 0]
+//                        [--settle 60]
 //
 // --flood N first announces and ends N calls as fast as the server takes them (ten at a
-// time, two packets each), the flood of call announcements that memory must survive.
+// time, two packets each), the flood of call announcements that memory must survive;
+// --settle S keeps sampling for S seconds once the load has ended.
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     consoles: { type: 'string', default: '20' },
     sample: { type: 'string', default: '15' },
     flood: { type: 'string', default: '0' },
+    settle: { type: 'string', default: '60' },
     // Internal: this process is the load (url, token, cookie).
     load: { type: 'string' },
   },
@@ -35,6 +38,7 @@ const calls = Number(values.calls);
 const consoles = Number(values.consoles);
 const sampleSeconds = Number(values.sample);
 const flood = Number(values.flood);
+const settleSeconds = Number(values.settle);
 const TOKEN = 'bench-soak-token-0123456789';
 const METRICS = 'bench-soak-metrics-0123456789';
 
@@ -63,6 +67,7 @@ async function load(url: string, cookie: string): Promise<void> {
   );
   const live = new Map<string, { ports: number[]; seq: number; endsAt: number }>();
   let flooded = 0;
+  let refused = 0;
   await Promise.all(
     Array.from({ length: 10 }, async () => {
       while (flooded++ < flood) {
@@ -71,6 +76,13 @@ async function load(url: string, cookie: string): Promise<void> {
           headers,
           body: JSON.stringify(TEST_CALL),
         });
+        if (res.status === 503 || res.status === 429) {
+          // Full (ports in quarantine, or the cap): wait as a well-behaved SBC would.
+          refused++;
+          flooded--;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          continue;
+        }
         if (res.status !== 201) throw new Error(`flood: a call was refused (${res.status})`);
         const { callId, legs } = (await res.json()) as {
           callId: string;
@@ -86,6 +98,8 @@ async function load(url: string, cookie: string): Promise<void> {
       }
     }),
   );
+  if (flood)
+    console.log(`\nflood: ${flood} calls announced and ended, ${refused} refusals retried\n`);
   const end = Date.now() + minutes * 60_000;
   let eventId = 0;
   const announce = async () => {
@@ -194,6 +208,7 @@ const { url, child } = await spawnServer(
     EARSHOT_MEDIASOUP_WORKERS: '1',
     EARSHOT_MAX_SOCKETS_PER_USER: '1000',
     EARSHOT_INGEST_CALLS_PER_SECOND: '10000',
+    EARSHOT_RTP_QUARANTINE_MS: '5000',
   },
   { cpu: 0 },
 );
@@ -259,9 +274,11 @@ const timer = setInterval(
 );
 await new Promise((resolve) => generator.once('exit', resolve));
 clearInterval(timer);
-// NOTE: ended calls' ports stay in quarantine for EARSHOT_RTP_QUARANTINE_MS (60 s).
-await new Promise((resolve) => setTimeout(resolve, 65_000));
-await sample('65 s after the load');
+// Ended calls' ports leave quarantine (5 s here) and the heap settles.
+for (let after = sampleSeconds; after <= settleSeconds; after += sampleSeconds) {
+  await new Promise((resolve) => setTimeout(resolve, sampleSeconds * 1000));
+  await sample(`${after} s after the load`);
+}
 child.kill('SIGTERM');
 await new Promise((resolve) => child.once('exit', resolve));
 rmSync(dataDir, { recursive: true, force: true });
