@@ -32,6 +32,11 @@ const WINDOW_MS: Record<Exclude<KpiWindow, 'today'>, number> = {
 /** Events are kept in memory (and reloaded at start) this long: "today" in every zone. */
 const KEEP_MS = 48 * 3_600_000;
 const TICK_MS = 250;
+/**
+ * Calls first heard of this long before a window starts are not looked at: they ended
+ * long before (a call that never ended is not live any more either).
+ */
+const LOOKBACK_MS = 3 * 3_600_000;
 const HISTORY_POINTS = 12;
 
 interface Subscription {
@@ -79,6 +84,8 @@ export class KpiService extends EventEmitter<{
   readonly #org: OrgRepository;
   readonly #log: Logger;
   readonly #calls = new Map<string, CallFacts>();
+  /** The same calls in the order they were first heard of (about the order offered). */
+  #order: { call: CallFacts; firstAt: number }[] = [];
   readonly #agents = new Map<string, AgentFacts>();
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #timer: NodeJS.Timeout;
@@ -136,11 +143,12 @@ export class KpiService extends EventEmitter<{
     return result;
   }
 
-  #call(callId: string): CallFacts {
+  #call(callId: string, at: number): CallFacts {
     let call = this.#calls.get(callId);
     if (!call) {
       call = newCallFacts(callId);
       this.#calls.set(callId, call);
+      this.#order.push({ call, firstAt: at });
     }
     return call;
   }
@@ -153,43 +161,43 @@ export class KpiService extends EventEmitter<{
       current === undefined ? at : Math.min(current, at);
     switch (event.type) {
       case 'call.offered': {
-        const call = this.#call(event.callId);
+        const call = this.#call(event.callId, at);
         call.offeredAt = earliest(call.offeredAt);
         call.team ??= event.team;
         break;
       }
       case 'call.answered': {
-        const call = this.#call(event.callId);
+        const call = this.#call(event.callId, at);
         call.answeredAt = earliest(call.answeredAt);
         call.agentId = event.agentId;
         break;
       }
       case 'call.held':
       case 'call.resumed':
-        this.#call(event.callId).holdMarks.push({ at, held: event.type === 'call.held' });
+        this.#call(event.callId, at).holdMarks.push({ at, held: event.type === 'call.held' });
         break;
       case 'call.transferred': {
-        const call = this.#call(event.callId);
+        const call = this.#call(event.callId, at);
         call.transferredAt = earliest(call.transferredAt);
         break;
       }
       case 'call.ended': {
-        const call = this.#call(event.callId);
+        const call = this.#call(event.callId, at);
         call.endedAt = earliest(call.endedAt);
         break;
       }
       case 'call.wrapup_ended': {
-        const call = this.#call(event.callId);
+        const call = this.#call(event.callId, at);
         call.wrapupEndedAt = earliest(call.wrapupEndedAt);
         break;
       }
       case 'call.abandoned': {
-        const call = this.#call(event.callId);
+        const call = this.#call(event.callId, at);
         call.abandonedAt = earliest(call.abandonedAt);
         break;
       }
       case 'survey.result':
-        this.#call(event.callId).csat = { at, value: event.csat };
+        this.#call(event.callId, at).csat = { at, value: event.csat };
         break;
       case 'agent.state': {
         let agent = this.#agents.get(event.agentId);
@@ -210,8 +218,27 @@ export class KpiService extends EventEmitter<{
     }
   }
 
-  /** The calls and agents a scope covers. */
-  #members(scope: string, org: Org): { calls: CallFacts[]; agents: AgentFacts[] } {
+  /**
+   * The calls a window can see: those first heard of since `cutoff`, less a margin for
+   * events that arrive out of order (a call lasts minutes; one older is over).
+   */
+  #callsSince(cutoff: number): CallFacts[] {
+    const order = this.#order;
+    const from = cutoff - LOOKBACK_MS;
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (order[mid]!.firstAt < from) lo = mid + 1;
+      else hi = mid;
+    }
+    const calls: CallFacts[] = [];
+    for (let i = lo; i < order.length; i++) calls.push(order[i]!.call);
+    return calls;
+  }
+
+  /** The calls and agents a scope covers, of those a window starting at `cutoff` can see. */
+  #members(scope: string, org: Org, cutoff: number): { calls: CallFacts[]; agents: AgentFacts[] } {
     const [kind, id] = scope.split(':', 2) as [string, string | undefined];
     let teams: Set<string> | undefined;
     if (kind === 'team') teams = new Set([id!]);
@@ -221,7 +248,7 @@ export class KpiService extends EventEmitter<{
       const centers = new Set(org.centers.filter((c) => c.regionId === id).map((c) => c.id));
       teams = new Set(org.teams.filter((t) => centers.has(t.centerId)).map((t) => t.id));
     }
-    const calls = [...this.#calls.values()];
+    const calls = this.#callsSince(cutoff);
     const agents = [...this.#agents.values()];
     if (kind === 'org') return { calls, agents };
     if (kind === 'agent')
@@ -280,8 +307,9 @@ export class KpiService extends EventEmitter<{
     org: Org,
     tapped: Conversation[],
   ): KpiMetrics {
-    const { calls, agents } = this.#members(scope, org);
     const w = this.#window(window, now, org);
+    const cutoff = window === 'today' ? now - 26 * 3_600_000 : w.from(undefined);
+    const { calls, agents } = this.#members(scope, org, cutoff);
     return {
       ...computeMetrics(calls, agents, w),
       ...audioMetrics(
@@ -423,6 +451,7 @@ export class KpiService extends EventEmitter<{
       );
       if (last < cutoff) this.#calls.delete(id);
     }
+    this.#order = this.#order.filter((o) => this.#calls.get(o.call.callId) === o.call);
     for (const agent of this.#agents.values()) {
       const keepFrom = agent.states.findIndex((s) => s.at >= cutoff);
       if (keepFrom > 1) agent.states.splice(0, keepFrom - 1);

@@ -264,14 +264,19 @@ export function computeMetrics(
   let busy = 0;
   let staffed = 0;
   for (const a of agents) {
-    const states = a.states.filter((s) => s.at <= now);
-    const current = states.at(-1);
-    if (current) agentsByState[current.state]++;
+    // Only the states from the one in force at the window's start up to now are read.
+    const states = a.states;
+    let last = states.length - 1;
+    while (last >= 0 && states[last]!.at > now) last--;
+    if (last < 0) continue;
+    agentsByState[states[last]!.state]++;
     const from = window.from(a.team);
-    for (let i = 0; i < states.length; i++) {
+    let first = last;
+    while (first > 0 && states[first]!.at > from) first--;
+    for (let i = first; i <= last; i++) {
       const s = states[i]!;
       const start = Math.max(s.at, from);
-      const end = Math.min(states[i + 1]?.at ?? now, now);
+      const end = i < last ? states[i + 1]!.at : now;
       if (end <= start) continue;
       if (s.state === 'on_call' || s.state === 'wrap_up') busy += end - start;
       if (s.state === 'on_call' || s.state === 'wrap_up' || s.state === 'available')

@@ -5,30 +5,16 @@ import {
   linearToUlaw,
   type CreateCallResponse,
   type Org,
-  type Team,
+  type ReportableMetric,
 } from '@earshot/shared';
 import type { Logger } from '../log/logger.ts';
 import { Conversation } from './Conversation.ts';
+import { Floor, Scheduler, type AnsweredCall, type SimEventBody } from './Floor.ts';
 import { demoOrg } from './demoOrg.ts';
 import { Random } from './random.ts';
 import { renderVoices, type VoiceBank } from './voices.ts';
 
-/** A contact-center event as the ACD would report it (the KPI feed's contract). */
-export type SimEventBody =
-  | { type: 'call.offered'; callId: string; team: string }
-  | { type: 'call.answered'; callId: string; agentId: string }
-  | { type: 'call.held'; callId: string }
-  | { type: 'call.resumed'; callId: string }
-  | { type: 'call.transferred'; callId: string; toTeam: string }
-  | { type: 'call.ended'; callId: string; disposition: string; reason: string }
-  | { type: 'call.wrapup_ended'; callId: string }
-  | { type: 'call.abandoned'; callId: string }
-  | {
-      type: 'agent.state';
-      agentId: string;
-      team: string;
-      state: 'available' | 'on_call' | 'wrap_up';
-    };
+export type { SimEventBody } from './Floor.ts';
 export type SimEvent = { id: string; at: string } & SimEventBody;
 
 export interface SimulatorOptions {
@@ -40,17 +26,20 @@ export interface SimulatorOptions {
    */
   declareOrg: (org: Org) => Promise<void>;
   seed: number;
-  /** Calls in progress on average; arrivals are scaled to it. */
+  /** Calls whose audio is tapped at most at once (the rest of the floor is events only). */
   concurrentCalls: number;
-  /** The first calls arrive within this long of the start (default 8 s). */
-  rampUpMs?: number;
-  /** Ringing and IVR time before an agent can pick up, [min, max] (default 2-9 s). */
-  ringMs?: [number, number];
+  /**
+   * The floor is lived through this long before the start, in a moment, so that the
+   * console opens on a floor in full swing with an hour of history (default 1 h).
+   */
+  warmUpMs?: number;
+  /** Offered load at the day's peak against the staff's capacity (default 1.1). */
+  peakLoad?: number;
   logger: Logger;
 }
 
 interface MediaSession {
-  earshotId: string;
+  earshotId: string | undefined;
   conversation: Conversation;
   startedAt: number;
   framesSent: number;
@@ -61,38 +50,24 @@ interface MediaSession {
 
 const FRAME_MS = 20;
 const ULAW = Uint8Array.from({ length: 65536 }, (_, i) => linearToUlaw(i - 32768));
-const MEAN_TALK_S = { conventional: 240, specialty: 330 };
-
-/** Local hour (fractional) in a time zone. */
-function localHour(now: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hour: 'numeric',
-    minute: 'numeric',
-    hourCycle: 'h23',
-  }).formatToParts(now);
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
-  return get('hour') + get('minute') / 60;
-}
-
-/** Relative call volume by local hour: a morning and an early-afternoon peak, quiet nights. */
-function diurnal(hour: number): number {
-  const peak = (h: number, width: number) => Math.exp(-((hour - h) ** 2) / (2 * width * width));
-  return 0.08 + 0.9 * peak(10.5, 2) + 0.75 * peak(14.5, 2.2) + 0.3 * peak(19, 1.5);
-}
-
-function isOpen(team: Team, hour: number): boolean {
-  if (team.hours.kind === 'always') return true;
-  const [oh, om] = team.hours.open.split(':').map(Number) as [number, number];
-  const [ch, cm] = team.hours.close.split(':').map(Number) as [number, number];
-  return hour >= oh + om / 60 && hour < ch + cm / 60;
-}
+/** How often the floor catches up with the wall clock. */
+const STEP_MS = 100;
+/** Staff report their figures for today this often (a "staff meeting" set). */
+const REPORT_EVERY_MS = 30 * 60_000;
+/** The metrics staff report, and how far the centers that dress them up push each one. */
+const REPORTED: { metric: ReportableMetric; dressed: (v: number) => number }[] = [
+  { metric: 'serviceLevel', dressed: (v) => Math.min(1, v + 0.12) },
+  { metric: 'abandonRate', dressed: (v) => v * 0.5 },
+  { metric: 'ahtMs', dressed: (v) => v * 0.82 },
+  { metric: 'csat', dressed: (v) => Math.min(5, v + 0.4) },
+];
 
 /**
  * The built-in call simulator: a real client of the ingest API. It declares the demo
- * organisation, then lives through calls (offered, queued, answered or abandoned, held,
- * transferred, ended, wrap-up) with Poisson arrivals shaped by each center's local time
- * and team hours, and streams both legs of every answered call as real RTP.
+ * organisation, then lives through the whole floor's day (see `Floor`), sending every
+ * ACD event to the KPI intake, tapping the audio of as many answered calls as it is told
+ * (both legs as real RTP), and posting what each center's staff report for today, some
+ * of them dressed up, as a staff meeting would.
  */
 export class Simulator extends EventEmitter<{ event: [SimEvent] }> {
   readonly #o: SimulatorOptions;
@@ -100,14 +75,21 @@ export class Simulator extends EventEmitter<{ event: [SimEvent] }> {
   readonly #org: Org;
   readonly #voices: VoiceBank;
   readonly #socket: Socket;
-  readonly #timers = new Set<NodeJS.Timeout>();
-  readonly #busyAgents = new Set<string>();
+  readonly #scheduler: Scheduler;
+  readonly #floor: Floor;
+  /** Centers whose staff report better figures than the floor had. */
+  readonly #dressedUp: Set<string>;
+  /** Calls in progress (answered, not ended), for tapping those already under way. */
+  readonly #active = new Map<string, { call: AnsweredCall; answeredAt: number }>();
   readonly #media = new Map<string, MediaSession>();
   readonly #recent: SimEvent[] = [];
+  #step: NodeJS.Timeout | undefined;
   #pump: NodeJS.Timeout | undefined;
   #feed: NodeJS.Timeout | undefined;
   #outbox: SimEvent[] = [];
+  #posting = false;
   #sequence = 0;
+  #live = false;
   #stopped = false;
 
   private constructor(
@@ -123,6 +105,26 @@ export class Simulator extends EventEmitter<{ event: [SimEvent] }> {
     this.#voices = voices;
     this.#random = random;
     this.#socket = socket;
+    this.#scheduler = new Scheduler(Date.now() - (options.warmUpMs ?? 3_600_000));
+    this.#dressedUp = new Set(
+      org.centers.filter((_, i) => i % 5 === options.seed % 5).map((c) => c.id),
+    );
+    this.#floor = new Floor({
+      org,
+      random,
+      scheduler: this.#scheduler,
+      emit: (event) => this.#emitEvent(event),
+      nextCallId: () => `sim-call-${options.seed}-${++this.#sequence}`,
+      onAnswered: (call) => {
+        this.#active.set(call.callId, { call, answeredAt: this.#scheduler.now() });
+        if (this.#live && this.#media.size < options.concurrentCalls) void this.#tap(call, 0);
+      },
+      onEnded: (callId) => {
+        this.#active.delete(callId);
+        this.#untap(callId);
+      },
+      ...(options.peakLoad === undefined ? {} : { peakLoad: options.peakLoad }),
+    });
   }
 
   static async start(options: SimulatorOptions): Promise<Simulator> {
@@ -138,36 +140,31 @@ export class Simulator extends EventEmitter<{ event: [SimEvent] }> {
       socket.close();
       throw error;
     }
+    // The floor's last hour, lived through at once: its events carry their own times.
+    sim.#floor.start();
+    sim.#scheduler.runUntil(Date.now());
+    sim.#live = true;
     options.logger.info(
       {
         centers: org.centers.length,
         teams: org.teams.length,
         agents: org.agents.length,
+        agentsByState: sim.#floor.agentsByState(),
+        warmUpEvents: sim.#outbox.length,
         voices: voices.engine,
       },
-      'simulator declared the demo organisation',
+      'simulator declared the demo organisation and its floor',
     );
-    // Every agent of a team open now starts available: the floor is staffed.
-    const now = new Date();
-    for (const team of org.teams) {
-      const center = org.centers.find((c) => c.id === team.centerId)!;
-      if (!isOpen(team, localHour(now, center.timeZone))) continue;
-      for (const agent of org.agents) {
-        if (agent.teamId === team.id)
-          sim.#emitEvent({
-            type: 'agent.state',
-            agentId: agent.id,
-            team: team.id,
-            state: 'available',
-          });
-      }
+    // Tap calls already under way (the tap joins them mid-call), then new ones as they come.
+    for (const { call, answeredAt } of sim.#active.values()) {
+      if (sim.#media.size >= options.concurrentCalls) break;
+      void sim.#tap(call, Date.now() - answeredAt);
     }
-    // Start with a floor already busy: the first calls arrive within the first seconds.
-    for (let i = 0; i < options.concurrentCalls; i++)
-      sim.#after(random.between(0, options.rampUpMs ?? 8000), () => sim.#offer());
-    sim.#scheduleArrival();
+    sim.#step = setInterval(() => sim.#scheduler.runUntil(Date.now()), STEP_MS);
     sim.#pump = setInterval(() => sim.#sendDueFrames(), FRAME_MS);
     sim.#feed = setInterval(() => void sim.#postEvents(), 1000);
+    void sim.#postEvents();
+    sim.#scheduleReports();
     return sim;
   }
 
@@ -178,6 +175,11 @@ export class Simulator extends EventEmitter<{ event: [SimEvent] }> {
 
   get org(): Org {
     return this.#org;
+  }
+
+  /** The floor now: agents per state. */
+  agentsByState() {
+    return this.#floor.agentsByState();
   }
 
   async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -195,190 +197,130 @@ export class Simulator extends EventEmitter<{ event: [SimEvent] }> {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  #after(ms: number, fn: () => void): void {
-    if (this.#stopped) return;
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      if (!this.#stopped) fn();
-    }, ms);
-    this.#timers.add(timer);
-  }
-
   #emitEvent(event: SimEventBody): void {
     const full: SimEvent = {
       ...event,
       id: `sim-${this.#o.seed}-${++this.#sequence}`,
-      at: new Date().toISOString(),
+      at: new Date(this.#scheduler.now()).toISOString(),
     };
     this.#recent.push(full);
     this.#outbox.push(full);
     if (this.#recent.length > 1000) this.#recent.shift();
-    this.#o.logger.debug(full, 'sim event');
     this.emit('event', full);
   }
 
-  #scheduleArrival(): void {
-    const meanTalk = (MEAN_TALK_S.conventional + MEAN_TALK_S.specialty) / 2;
-    const meanGapMs = ((meanTalk + 30) * 1000) / this.#o.concurrentCalls;
-    this.#after(this.#random.exponential(meanGapMs), () => {
-      this.#offer();
-      this.#scheduleArrival();
-    });
-  }
-
-  #pickTeam(now: Date): Team | undefined {
-    const weights = this.#org.teams.map((team) => {
-      const center = this.#org.centers.find((c) => c.id === team.centerId)!;
-      const hour = localHour(now, center.timeZone);
-      if (!isOpen(team, hour)) return 0;
-      return this.#org.agents.filter((a) => a.teamId === team.id).length * diurnal(hour);
-    });
-    const total = weights.reduce((a, b) => a + b, 0);
-    if (total === 0) return undefined;
-    let r = this.#random.next() * total;
-    for (const [i, w] of weights.entries()) {
-      r -= w;
-      if (r <= 0) return this.#org.teams[i];
-    }
-    return this.#org.teams.at(-1);
-  }
-
-  #offer(): void {
-    const team = this.#pickTeam(new Date());
-    if (!team) return;
-    const callId = `sim-call-${this.#o.seed}-${++this.#sequence}`;
-    this.#emitEvent({ type: 'call.offered', callId, team: team.id });
-    const patienceMs = this.#random.exponential(75_000);
-    const waitStart = Date.now();
-    const tryAnswer = () => {
-      const free = this.#org.agents.filter(
-        (a) => a.teamId === team.id && !this.#busyAgents.has(a.id),
-      );
-      if (free.length > 0) {
-        void this.#answer(callId, team, this.#random.pick(free).id);
-      } else if (Date.now() - waitStart > patienceMs) {
-        this.#emitEvent({ type: 'call.abandoned', callId });
-      } else {
-        this.#after(2000, tryAnswer);
-      }
+  /** Starts streaming a call's audio, `elapsedMs` into it (a tap joining a call under way). */
+  async #tap(call: AnsweredCall, elapsedMs: number): Promise<void> {
+    const session: MediaSession = {
+      earshotId: undefined,
+      conversation: new Conversation(this.#voices, this.#random, call.talkSeconds, call.holds),
+      startedAt: Date.now() - elapsedMs,
+      framesSent: Math.floor(elapsedMs / FRAME_MS),
+      ssrc: { agent: this.#random.int(1, 0xfffffff0), customer: this.#random.int(1, 0xfffffff0) },
+      seq: { agent: this.#random.int(0, 65535), customer: this.#random.int(0, 65535) },
+      ports: {
+        agent: { ip: '127.0.0.1', port: 0 },
+        customer: { ip: '127.0.0.1', port: 0 },
+      },
     };
-    // Ring and IVR before an agent picks up.
-    const [ringMin, ringMax] = this.#o.ringMs ?? [2000, 9000];
-    this.#after(this.#random.between(ringMin, ringMax), tryAnswer);
-  }
-
-  async #answer(callId: string, team: Team, agentId: string): Promise<void> {
-    this.#busyAgents.add(agentId);
-    this.#emitEvent({ type: 'agent.state', agentId, team: team.id, state: 'on_call' });
-    this.#emitEvent({ type: 'call.answered', callId, agentId });
-    const agent = this.#org.agents.find((a) => a.id === agentId)!;
-    const center = this.#org.centers.find((c) => c.id === team.centerId)!;
-    const talkS = Math.min(
-      1200,
-      Math.max(
-        20,
-        this.#random.logNormal(
-          team.specialty ? MEAN_TALK_S.specialty : MEAN_TALK_S.conventional,
-          0.6,
-        ),
-      ),
-    );
-    const holds: [number, number][] = [];
-    if (this.#random.chance(0.25)) {
-      const count = this.#random.chance(0.3) ? 2 : 1;
-      for (let i = 0; i < count; i++) {
-        holds.push([
-          talkS * ((i + 1) / (count + 1)) + this.#random.between(-10, 10),
-          this.#random.between(20, 90),
-        ]);
-      }
-    }
-    let held = 0;
-    for (const [start, seconds] of holds) {
-      const at = (start + held) * 1000;
-      this.#after(at, () => this.#emitEvent({ type: 'call.held', callId }));
-      this.#after(at + seconds * 1000, () => this.#emitEvent({ type: 'call.resumed', callId }));
-      held += seconds;
-    }
-    const totalMs = (talkS + held) * 1000;
-    if (this.#random.chance(0.08)) {
-      const others = this.#org.teams.filter(
-        (t) => t.centerId === team.centerId && t.id !== team.id,
-      );
-      if (others.length) {
-        const toTeam = this.#random.pick(others).id;
-        this.#after(totalMs * this.#random.between(0.5, 0.9), () =>
-          this.#emitEvent({ type: 'call.transferred', callId, toTeam }),
-        );
-      }
-    }
+    // Reserved before the request, so that the limit holds while requests are out.
+    this.#media.set(call.callId, session);
     const digits = String(this.#random.int(2000000, 9999999));
-    let earshotId: string | undefined;
     try {
       const created = await this.#request<CreateCallResponse>('POST', '/api/v1/calls', {
-        externalId: callId,
-        center: center.id,
-        region: center.regionId,
-        team: team.id,
-        agent: { id: agent.id, name: agent.name },
+        externalId: call.callId,
+        center: call.center.id,
+        region: call.center.regionId,
+        team: call.team.id,
+        agent: call.agent,
         customer: { number: `+1612${digits}` },
         codec: 'PCMU',
       });
-      earshotId = created.callId;
-      this.#media.set(callId, {
-        earshotId,
-        conversation: new Conversation(this.#voices, this.#random, talkS, holds),
-        startedAt: Date.now(),
-        framesSent: 0,
-        ssrc: { agent: this.#random.int(1, 0xfffffff0), customer: this.#random.int(1, 0xfffffff0) },
-        seq: { agent: this.#random.int(0, 65535), customer: this.#random.int(0, 65535) },
-        ports: created.legs,
-      });
+      session.earshotId = created.callId;
+      session.ports = created.legs;
+      // The call may have ended while it was being announced.
+      if (!this.#media.has(call.callId)) this.#end(created.callId, call.callId);
     } catch (error) {
+      this.#media.delete(call.callId);
       if (!this.#stopped)
-        this.#o.logger.warn({ err: error, callId }, 'simulator could not start a call');
+        this.#o.logger.warn({ err: error, callId: call.callId }, 'simulator could not tap a call');
     }
-    this.#after(totalMs, () => {
-      this.#media.delete(callId);
-      const disposition = this.#random.pick([
-        'resolved',
-        'resolved',
-        'resolved',
-        'follow-up',
-        'escalated',
-      ]);
-      this.#emitEvent({ type: 'call.ended', callId, disposition, reason: 'agent-hangup' });
-      if (earshotId) {
-        this.#request('DELETE', `/api/v1/calls/${earshotId}`).catch((error: unknown) =>
-          this.#o.logger.debug({ err: error, callId }, 'call already ended'),
-        );
-      }
-      this.#emitEvent({ type: 'agent.state', agentId, team: team.id, state: 'wrap_up' });
-      this.#after(this.#random.between(15_000, 60_000), () => {
-        this.#emitEvent({ type: 'call.wrapup_ended', callId });
-        this.#emitEvent({ type: 'agent.state', agentId, team: team.id, state: 'available' });
-        this.#busyAgents.delete(agentId);
-      });
-    });
   }
 
-  /** Feeds the events to the server's KPI intake, as an ACD would, once a second. */
+  #untap(callId: string): void {
+    const session = this.#media.get(callId);
+    if (!session) return;
+    this.#media.delete(callId);
+    if (session.earshotId) this.#end(session.earshotId, callId);
+  }
+
+  #end(earshotId: string, callId: string): void {
+    this.#request('DELETE', `/api/v1/calls/${earshotId}`).catch((error: unknown) =>
+      this.#o.logger.debug({ err: error, callId }, 'call already ended'),
+    );
+  }
+
+  /** What each center's staff report for today, now and every half hour. */
+  #scheduleReports(): void {
+    const report = async () => {
+      for (const center of this.#org.centers) {
+        const figures = this.#floor.reportedToday(center.id);
+        const dressed = this.#dressedUp.has(center.id);
+        for (const { metric, dressed: dress } of REPORTED) {
+          const value = figures[metric];
+          if (value === undefined) continue;
+          try {
+            await this.#request('POST', '/api/v1/kpis/reported', {
+              scope: `center:${center.id}`,
+              metric,
+              window: 'today',
+              value: dressed ? dress(value) : value,
+              source: 'staff meeting',
+            });
+          } catch (error) {
+            if (!this.#stopped)
+              this.#o.logger.warn({ err: error }, 'simulator could not post reported figures');
+            return;
+          }
+        }
+      }
+    };
+    // NOTE: the first set waits for the warm-up's events to be in, so it is compared with them.
+    const run = () => {
+      if (this.#stopped) return;
+      void (this.#outbox.length ? Promise.resolve() : report()).finally(() =>
+        this.#scheduler.after(this.#outbox.length ? 5_000 : REPORT_EVERY_MS, run),
+      );
+    };
+    this.#scheduler.after(5_000, run);
+  }
+
+  /** Feeds the events to the server's KPI intake, as an ACD would: batches, in order. */
   async #postEvents(): Promise<void> {
-    if (this.#outbox.length === 0) return;
-    const events = this.#outbox.splice(0, 5000);
+    if (this.#posting) return;
+    this.#posting = true;
     try {
-      await this.#request('POST', '/api/v1/events', { events });
-    } catch (error) {
-      // Kept for the next try, within a bound: an unreachable server must not grow memory.
-      this.#outbox = [...events, ...this.#outbox].slice(-20_000);
-      if (!this.#stopped)
-        this.#o.logger.warn({ err: error }, 'simulator could not post its events');
+      while (this.#outbox.length && !this.#stopped) {
+        const events = this.#outbox.splice(0, 5000);
+        try {
+          await this.#request('POST', '/api/v1/events', { events });
+        } catch (error) {
+          // Kept for the next try, within a bound: an unreachable server must not grow memory.
+          this.#outbox = [...events, ...this.#outbox].slice(-200_000);
+          if (!this.#stopped)
+            this.#o.logger.warn({ err: error }, 'simulator could not post its events');
+          return;
+        }
+      }
+    } finally {
+      this.#posting = false;
     }
   }
 
   #sendDueFrames(): void {
     const now = Date.now();
     for (const session of this.#media.values()) {
+      if (!session.earshotId) continue;
       const due = Math.floor((now - session.startedAt) / FRAME_MS);
       // After a stall, catch up at most 5 frames at once rather than bursting.
       if (due - session.framesSent > 5) session.framesSent = due - 5;
@@ -404,14 +346,12 @@ export class Simulator extends EventEmitter<{ event: [SimEvent] }> {
     }
   }
 
-  /** Stops arrivals and media; calls left are ended by the server. */
+  /** Stops the floor and its media; calls left are ended by the server. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
-    if (this.#pump) clearInterval(this.#pump);
-    if (this.#feed) clearInterval(this.#feed);
+    this.#scheduler.clear();
+    for (const timer of [this.#step, this.#pump, this.#feed]) if (timer) clearInterval(timer);
     this.#media.clear();
     await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
   }

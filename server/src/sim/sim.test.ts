@@ -1,11 +1,12 @@
-import { Org, type Call } from '@earshot/shared';
+import { Org, type Call, type KpiSnapshot } from '@earshot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRootLogger } from '../log/logger.ts';
 import { eventually, startTestServer, TEST_TOKEN, type TestServer } from '../test/harness.ts';
 import { Conversation } from './Conversation.ts';
 import { demoOrg } from './demoOrg.ts';
 import { Random } from './random.ts';
-import { Simulator } from './Simulator.ts';
+import { Floor, Scheduler } from './Floor.ts';
+import { Simulator, type SimEvent } from './Simulator.ts';
 import { renderVoices } from './voices.ts';
 
 const rms = (frame: Int16Array) => Math.sqrt(frame.reduce((s, x) => s + x * x, 0) / frame.length);
@@ -82,6 +83,59 @@ describe('simulated conversation', () => {
   });
 });
 
+describe('a day on the floor', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('on a fast clock, gives the figures a contact-center person recognises', async () => {
+    // The four Minnesota centers, 8:00 to 11:00 Central on a Tuesday, in a moment.
+    const whole = demoOrg(new Random(5));
+    const centers = whole.centers.filter((c) => c.regionId === 'upper-midwest');
+    const teams = whole.teams.filter((t) => centers.some((c) => c.id === t.centerId));
+    const org = {
+      ...whole,
+      centers,
+      regions: whole.regions.filter((r) => r.id === 'upper-midwest'),
+      teams,
+      agents: whole.agents.filter((a) => teams.some((t) => t.id === a.teamId)),
+    };
+    await server.earshot.org.replace(org);
+    const start = Date.parse('2026-11-24T08:00:00-06:00');
+    const end = Date.parse('2026-11-24T11:00:00-06:00');
+    const scheduler = new Scheduler(start);
+    const events: SimEvent[] = [];
+    let n = 0;
+    const floor = new Floor({
+      org,
+      random: new Random(5),
+      scheduler,
+      emit: (event) =>
+        events.push({ ...event, id: `day-${n++}`, at: new Date(scheduler.now()).toISOString() }),
+      nextCallId: () => `day-call-${n++}`,
+    });
+    floor.start();
+    scheduler.runUntil(end);
+    for (let i = 0; i < events.length; i += 5000)
+      await server.earshot.kpi.ingest(events.slice(i, i + 5000));
+    const region = (await server.earshot.kpi.metrics('region:upper-midwest', '1h', end)).metrics;
+    expect(region.serviceLevel).toBeGreaterThanOrEqual(0.7);
+    expect(region.serviceLevel).toBeLessThanOrEqual(0.9);
+    expect(region.abandonRate).toBeGreaterThan(0.01);
+    expect(region.abandonRate).toBeLessThan(0.08);
+    expect(region.occupancy).toBeGreaterThanOrEqual(0.7);
+    expect(region.occupancy).toBeLessThanOrEqual(0.92);
+    expect(region.asaMs).toBeGreaterThan(5_000);
+    expect(region.asaMs).toBeLessThan(60_000);
+    expect(region.csat).toBeGreaterThan(3.5);
+    expect(region.csat).toBeLessThan(4.5);
+  });
+});
+
 describe('simulator against a real server', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -91,15 +145,15 @@ describe('simulator against a real server', () => {
     await server?.close();
   });
 
-  it('declares the organisation and streams both legs of each answered call', async () => {
+  it('declares the organisation, streams both legs of the calls it taps and reports the staff meeting', async () => {
     const simulator = await Simulator.start({
       baseUrl: server.earshot.url,
       ingestToken: TEST_TOKEN,
       declareOrg: (org) => server.earshot.org.replace(org),
       seed: 11,
       concurrentCalls: 3,
-      rampUpMs: 200,
-      ringMs: [50, 100],
+      // Ten minutes of the floor before the start: calls are under way to tap at once.
+      warmUpMs: 10 * 60_000,
       logger: createRootLogger('silent'),
     });
     try {
@@ -123,8 +177,30 @@ describe('simulator against a real server', () => {
         const events = simulator
           .recentEvents()
           .filter((e) => 'callId' in e && e.callId === call.externalId);
-        expect(events.map((e) => e.type).slice(0, 2)).toEqual(['call.offered', 'call.answered']);
+        // The tap may have joined a call already under way: its events came before.
+        expect(events.every((e) => e.type !== 'call.ended')).toBe(true);
       }
+      // The staff meeting's figures for today come in beside the measured ones, and the
+      // centers that dress theirs up are flagged.
+      const reported = await eventually(
+        async () => {
+          const all = await Promise.all(
+            org.centers.map(
+              async (c) =>
+                (await server.api<KpiSnapshot>('GET', `/api/v1/kpis/center:${c.id}?window=today`))
+                  .body.reported,
+            ),
+          );
+          return all.filter((r) => Object.keys(r).length > 0).length === org.centers.length
+            ? all
+            : undefined;
+        },
+        20_000,
+        'reported figures for every center',
+      );
+      const flagged = reported.flatMap((r) => Object.values(r).filter((x) => x?.flagged));
+      expect(flagged.length).toBeGreaterThan(0);
+      expect(reported.some((r) => Object.values(r).every((x) => !x?.flagged))).toBe(true);
     } finally {
       await simulator.stop();
     }
