@@ -136,6 +136,12 @@ describe('tags made live land on the recording', () => {
     await expect.poll(() => level(replay, 'Replay output'), poll).toBeGreaterThan(0.3);
     expect(await level(replay, 'Replay output')).toBeLessThan(0.65);
     await expect.poll(() => level(replay, 'Replay output'), poll).toBeGreaterThan(0.72);
+    // The replay has a clock: the current time moves while playing, the duration stands.
+    const clock = replay.getByLabel('Current time');
+    const first = await clock.textContent();
+    await expect.poll(() => clock.textContent(), poll).not.toBe(first);
+    expect(await replay.getByLabel('Duration').textContent()).toMatch(/^\d+:\d\d\.\d$/);
+    expect(await replay.locator('.axis span').count()).toBeGreaterThan(1);
 
     // A reviewer marks the call and the tag reviewed, and the list says so.
     await row.getByRole('button', { name: 'Mark reviewed' }).click();

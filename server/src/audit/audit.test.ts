@@ -53,6 +53,14 @@ describe('the audit trail in use', () => {
       { as: 'qa' },
     );
     expect(download.status).toBe(200);
+    // One replay, as a player makes it: the waveform's fetch, then the audio element's ranges.
+    for (const range of [undefined, 'bytes=0-', 'bytes=2000-']) {
+      const replay = await t.server.api('GET', `/api/v1/calls/${callId}/recording`, undefined, {
+        as: 'qa',
+        headers: range ? { range } : {},
+      });
+      expect(replay.status).toBe(range ? 206 : 200);
+    }
     const deniedReplay = await t.server.api(
       'GET',
       `/api/v1/calls/${other.callId}/recording`,
@@ -76,6 +84,7 @@ describe('the audit trail in use', () => {
       ['tag.create', 'Lee Lead'],
       ['listen.stop', 'Lee Lead'],
       ['recording.download', 'Quinn QA'],
+      ['recording.replay', 'Quinn QA'],
       ['recording.denied', 'Lee Lead'],
     ]);
     expect(mine[0]!.actor.id).toBe(t.server.userId('lead'));

@@ -10,12 +10,26 @@ import { uuidParam, type RouteKit } from '../http/kit.ts';
 import { parseOrThrow } from '../http/validate.ts';
 import type { RecordingStore } from './RecordingStore.ts';
 
+/** Requests for one recording by one user this close together are one sitting. */
+const SITTING_MS = 10 * 60_000;
+
 /** A call's recording: the whole WAV (with Range), a segment, or a download; audited. */
 export function recordingRoutes(
   kit: RouteKit,
   deps: { calls: CallService; recordings: RecordingStore; record: (entry: AuditEntry) => void },
 ): Router {
   const router = Router();
+  // One sitting with a recording is one record, however many requests the player makes
+  // (the waveform's fetch, the audio element's ranges, a replay from the start).
+  const sittings = new Map<string, number>();
+  const firstOfSitting = (key: string): boolean => {
+    const now = Date.now();
+    const last = sittings.get(key);
+    sittings.delete(key);
+    sittings.set(key, now);
+    if (sittings.size > 10_000) sittings.delete(sittings.keys().next().value!);
+    return last === undefined || now - last > SITTING_MS;
+  };
 
   router.get('/calls/:id/recording', kit.signedIn, async (req, res) => {
     const id = uuidParam(req.params.id, 'call');
@@ -35,12 +49,12 @@ export function recordingRoutes(
     }
     const info = await deps.recordings.info(id);
     if (!info) throw new NotFoundError(`call "${id}" has no recording`);
-    // A player fetches one replay in many ranges: the first (or only) request is the replay.
-    const byteRange = req.get('range');
-    if (!byteRange || /^bytes=0-/.test(byteRange))
+    const action = download ? 'recording.download' : 'recording.replay';
+    const sitting = `${who.user.id}|${id}|${action}|${query.from ?? ''}-${query.to ?? ''}`;
+    if (download || firstOfSitting(sitting))
       deps.record({
         actor: actorOf(who),
-        action: download ? 'recording.download' : 'recording.replay',
+        action,
         target: id,
         details: range,
       });

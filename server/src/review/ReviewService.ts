@@ -54,7 +54,11 @@ export class ReviewService {
     if (query.team) add('c.team_id = ?', query.team);
     if (query.agent) add('c.agent_id = ?', query.agent);
     if (query.label)
-      add('EXISTS (SELECT 1 FROM tags l WHERE l.call_id = c.id AND l.label = ?)', query.label);
+      // Labels as people write them: any case, spaces around.
+      add(
+        'EXISTS (SELECT 1 FROM tags l WHERE l.call_id = c.id AND lower(l.label) = ?)',
+        query.label.trim().toLowerCase(),
+      );
     if (query.reviewed)
       add(query.reviewed === 'true' ? 'c.reviewed_at IS NOT NULL' : 'c.reviewed_at IS NULL');
     const rows = await this.#db.all<ReviewRow>(

@@ -69,7 +69,9 @@ export function CoachingQueue() {
                   <button
                     type="button"
                     className="ghost"
-                    onClick={() => navigate(`/review/${tag.callId}`)}
+                    onClick={() =>
+                      navigate(`/review/${tag.callId}?tag=${encodeURIComponent(tag.id)}`)
+                    }
                     aria-label="Open the call"
                   >
                     ▶

@@ -1,10 +1,12 @@
 import type { Tag } from '@earshot/shared';
 import { useQueryClient } from '@tanstack/react-query';
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { Meter } from '../../../components/meter';
 import { useShortcuts } from '../../../components/use-shortcuts';
 import { formatOffset, customerNumber } from '../../../lib/format';
+import { useOrg } from '../../../lib/org-api';
 import { navigate } from '../../../lib/router';
+import { placeName } from '../../../lib/scope';
 import { updateTag, useCallTags } from '../../../lib/tags-api';
 import { useCall } from '../../../lib/calls-api';
 import { addComment, setCallReviewed, useReview } from '../api/review';
@@ -20,11 +22,22 @@ export function ReplayView({ callId }: { callId: string }) {
   const tags = useCallTags(callId);
   const review = useReview(callId);
   const player = useReplayPlayer(callId);
+  const org = useOrg().data;
   const [before, setBefore] = useState(3);
   const [after, setAfter] = useState(3);
   const [comment, setComment] = useState('');
   const [current, setCurrent] = useState<string>();
   const list = tags.data ?? [];
+  // Opened at a tag (from coaching): the playhead waits there, the tag is the current one.
+  const openedAt = useRef(new URLSearchParams(window.location.search).get('tag'));
+  const { peaks, seek } = player;
+  useEffect(() => {
+    const tag = tags.data?.find((t) => t.id === openedAt.current);
+    if (!tag || !peaks) return;
+    openedAt.current = null;
+    setCurrent(tag.id);
+    seek(Math.max(0, tag.offsetMs - before * 1000));
+  }, [tags.data, peaks, seek, before]);
 
   const playTag = useCallback(
     (tag: Tag) => {
@@ -74,7 +87,7 @@ export function ReplayView({ callId }: { callId: string }) {
         </button>
         <h2>
           {call.data
-            ? `${call.data.agent.name} · ${call.data.team} · ${customerNumber(call.data.customer.number)}`
+            ? `${call.data.agent.name} · ${placeName(org, 'teams', call.data.team)} · ${customerNumber(call.data.customer.number)}`
             : 'Recording'}
         </h2>
         <span className="muted">{call.data && new Date(call.data.startedAt).toLocaleString()}</span>
@@ -97,6 +110,7 @@ export function ReplayView({ callId }: { callId: string }) {
         <Waveform
           peaks={player.peaks}
           tags={list}
+          episodes={call.data?.episodes}
           position={player.position}
           onSeek={(ms) => player.play(ms)}
           onTag={playTag}
@@ -161,7 +175,7 @@ export function ReplayView({ callId }: { callId: string }) {
           </select>
         </label>
         <label className="field inline">
-          <span>Before</span>
+          <span>Before (s)</span>
           <input
             type="number"
             min={0}
@@ -172,7 +186,7 @@ export function ReplayView({ callId }: { callId: string }) {
           />
         </label>
         <label className="field inline">
-          <span>After</span>
+          <span>After (s)</span>
           <input
             type="number"
             min={0}

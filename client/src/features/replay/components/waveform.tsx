@@ -1,22 +1,42 @@
-import type { Tag } from '@earshot/shared';
+import type { Call, Tag } from '@earshot/shared';
 import { useEffect, useRef } from 'react';
+import { DISCREPANCY_SHORT, episodeSpan } from '../../../lib/discrepancies';
 import { formatOffset } from '../../../lib/format';
 import type { Peaks } from '../hooks/use-replay-player';
 
 interface Props {
   peaks: Peaks;
   tags: Tag[];
+  /** Stretches where the audio disagreed with the ACD, shown as bands. */
+  episodes?: Call['episodes'];
   position: () => number;
   onSeek(ms: number): void;
   onTag(tag: Tag): void;
 }
 
 const LANE = 56;
+const STEPS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800];
+
+/** Ticks for a time axis of `durationMs`: at most about ten, on round seconds. */
+export function axisTicks(durationMs: number): number[] {
+  const seconds = durationMs / 1000;
+  const step = STEPS_S.find((s) => seconds / s <= 10) ?? 3600;
+  const ticks: number[] = [];
+  for (let t = 0; t <= seconds; t += step) ticks.push(t * 1000);
+  return ticks;
+}
+
+/** m:ss, for the axis. */
+const mmss = (ms: number) => {
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+};
 
 /** Two lanes (agent above, customer below) with the tags as markers and a playhead. */
-export function Waveform({ peaks, tags, position, onSeek, onTag }: Props) {
+export function Waveform({ peaks, tags, episodes = [], position, onSeek, onTag }: Props) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const head = useRef<HTMLDivElement>(null);
+  const clock = useRef<HTMLSpanElement>(null);
 
   useEffect(() => {
     const c = canvas.current;
@@ -42,7 +62,9 @@ export function Waveform({ peaks, tags, position, onSeek, onTag }: Props) {
   useEffect(() => {
     let frame = 0;
     const move = () => {
-      if (head.current) head.current.style.left = `${(position() / peaks.durationMs) * 100}%`;
+      const at = position();
+      if (head.current) head.current.style.left = `${(at / peaks.durationMs) * 100}%`;
+      if (clock.current) clock.current.textContent = formatOffset(at);
       frame = requestAnimationFrame(move);
     };
     frame = requestAnimationFrame(move);
@@ -63,6 +85,17 @@ export function Waveform({ peaks, tags, position, onSeek, onTag }: Props) {
           onSeek(((e.clientX - box.left) / box.width) * peaks.durationMs);
         }}
       >
+        {episodes.map((e) => (
+          <div
+            key={`${e.kind}-${e.fromMs}`}
+            className="episode-band"
+            style={{
+              left: pct(e.fromMs),
+              width: pct((e.toMs ?? peaks.durationMs) - e.fromMs),
+            }}
+            title={`${DISCREPANCY_SHORT[e.kind]} ${episodeSpan(e)}`}
+          />
+        ))}
         <canvas ref={canvas} aria-label="Waveform of both legs" />
         {tags.map((tag) => (
           <button
@@ -83,6 +116,19 @@ export function Waveform({ peaks, tags, position, onSeek, onTag }: Props) {
         ))}
         <div ref={head} className="playhead" />
       </div>
+      <div className="axis" aria-hidden="true">
+        {axisTicks(peaks.durationMs).map((t) => (
+          <span key={t} style={{ left: pct(t) }}>
+            {mmss(t)}
+          </span>
+        ))}
+      </div>
+      <p className="clock mono">
+        <span ref={clock} aria-label="Current time">
+          0:00.0
+        </span>{' '}
+        / <span aria-label="Duration">{formatOffset(peaks.durationMs)}</span>
+      </p>
     </div>
   );
 }

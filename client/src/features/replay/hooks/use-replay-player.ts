@@ -129,6 +129,10 @@ export function useReplayPlayer(callId: string) {
   );
 
   const pause = useCallback(() => audio.current?.pause(), []);
+  const seek = useCallback((ms: number) => {
+    const element = audio.current;
+    if (element) element.currentTime = Math.max(0, ms / 1000);
+  }, []);
   const seekBy = useCallback((ms: number) => {
     const element = audio.current;
     if (element) element.currentTime = Math.max(0, element.currentTime + ms / 1000);
@@ -149,6 +153,7 @@ export function useReplayPlayer(callId: string) {
     setLegs,
     play,
     pause,
+    seek,
     seekBy,
     setRate,
     /** Where playback is (ms). */
