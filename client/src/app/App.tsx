@@ -1,5 +1,6 @@
 import type { Me } from '@earshot/shared';
 import { useEffect, useMemo, useSyncExternalStore } from 'react';
+import { PHONE, useMediaQuery } from '../components/use-media-query';
 import { AdminPage } from '../features/admin/components/admin-page';
 import { LoginPage } from '../features/auth/components/login-page';
 import { CoachingQueue } from '../features/coaching/components/coaching-queue';
@@ -69,6 +70,10 @@ function Console({ me }: { me: Me }) {
   }, [linkedCall, can.listen]);
 
   const listen = (callId: string) => listenEngine.open(callId);
+  // The listening panel shows where it is used: always beside the live board on a desk,
+  // elsewhere (and on a phone) only while something is being heard.
+  const phone = useMediaQuery(PHONE);
+  const showPanel = can.listen && (strips.length > 0 || (page === 'live' && !phone));
 
   return (
     <div className="app">
@@ -107,7 +112,7 @@ function Console({ me }: { me: Me }) {
           {theme === 'dark' ? '☀' : '☾'}
         </button>
       </header>
-      <main className={can.listen ? 'layout' : 'layout layout-solo'}>
+      <main className={showPanel ? 'layout' : 'layout layout-solo'}>
         {page === 'none' ? (
           <div className="empty">
             <p>Your account has no role yet. An admin gives you one on the Admin page.</p>
@@ -131,7 +136,7 @@ function Console({ me }: { me: Me }) {
           <ReviewList />
         )}
         {/* Listening goes on whatever page is open. */}
-        {can.listen && <ListenPanel />}
+        {showPanel && <ListenPanel />}
       </main>
     </div>
   );

@@ -1,14 +1,27 @@
-import type { ApiErrorBody, ErrorCode } from '@earshot/shared';
+import type { ApiErrorBody, ErrorCode, FieldIssue } from '@earshot/shared';
 import { queryClient } from './query-client';
 
 /** An error the API answered, with its status and code. */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: ErrorCode | undefined;
-  constructor(status: number, code: ErrorCode | undefined, message: string) {
-    super(message);
+  /** Which fields were wrong, and how, when the server says so. */
+  readonly issues: FieldIssue[];
+  constructor(
+    status: number,
+    code: ErrorCode | undefined,
+    message: string,
+    issues: FieldIssue[] = [],
+  ) {
+    // The field messages are what a person can act on: they are the message.
+    super(
+      issues.length
+        ? `${message}: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`
+        : message,
+    );
     this.status = status;
     this.code = code;
+    this.issues = issues;
   }
 }
 
@@ -22,14 +35,15 @@ export async function apiFetch<T>(path: string, init?: RequestInit): Promise<T> 
   if (!response.ok) {
     let message = `${response.status} ${response.statusText}`;
     let code: ErrorCode | undefined;
+    let issues: FieldIssue[] | undefined;
     try {
-      ({ message, code } = (JSON.parse(text) as ApiErrorBody).error);
+      ({ message, code, issues } = (JSON.parse(text) as ApiErrorBody).error);
     } catch {
       // not an API error body: keep the status line
     }
     if (response.status === 401 && !path.startsWith('/api/v1/auth/'))
       void queryClient.invalidateQueries({ queryKey: ['me'] });
-    throw new ApiError(response.status, code, message);
+    throw new ApiError(response.status, code, message, issues);
   }
   return (text ? JSON.parse(text) : null) as T;
 }

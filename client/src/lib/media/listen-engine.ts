@@ -84,7 +84,7 @@ class ListenEngine {
             ? 'Media lost: the call could not be moved to another media worker'
             : reason === 'revoked'
               ? 'You may no longer hear this call: your access changed'
-              : 'Call ended',
+              : undefined,
       });
     });
     socket.on('listen:restart', ({ callId }) =>

@@ -31,8 +31,9 @@ export function AdminPage() {
             key={id}
             type="button"
             role="tab"
+            id={`tab-${id}`}
+            aria-controls="admin-tabpanel"
             aria-selected={tab === id}
-            aria-pressed={tab === id}
             onClick={() => {
               setTab(id);
               window.history.replaceState(null, '', `#${id}`);
@@ -42,15 +43,17 @@ export function AdminPage() {
           </button>
         ))}
       </div>
-      {tab === 'users' ? (
-        <UsersPanel />
-      ) : tab === 'tokens' ? (
-        <TokensPanel />
-      ) : tab === 'telephony' ? (
-        <TelephonyPanel />
-      ) : (
-        <AuditPanel />
-      )}
+      <div role="tabpanel" id="admin-tabpanel" aria-labelledby={`tab-${tab}`}>
+        {tab === 'users' ? (
+          <UsersPanel />
+        ) : tab === 'tokens' ? (
+          <TokensPanel />
+        ) : tab === 'telephony' ? (
+          <TelephonyPanel />
+        ) : (
+          <AuditPanel />
+        )}
+      </div>
     </section>
   );
 }

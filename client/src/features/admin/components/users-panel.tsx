@@ -3,6 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useOrg } from '../../../lib/org-api';
 import { deleteUser, saveUser, useUsers, type UserDraft } from '../api/admin-api';
+import { CheckList } from '../../../components/check-list';
 import { FormError } from '../../../components/form-error';
 
 const ROLE_LABELS: Record<Role, string> = {
@@ -138,8 +139,6 @@ function UserDialog({ user, onClose }: { user: User | undefined; onClose: () => 
       setBusy(false);
     }
   };
-  const selected = (e: React.ChangeEvent<HTMLSelectElement>) =>
-    [...e.target.selectedOptions].map((o) => o.value);
   return (
     <div className="backdrop" role="presentation" onClick={onClose}>
       <form
@@ -208,18 +207,15 @@ function UserDialog({ user, onClose }: { user: User | undefined; onClose: () => 
             Team lead <span className="muted">hears and reviews their teams</span>
           </label>
           {lead?.role === 'teamLead' && (
-            <select
-              multiple
-              aria-label="Teams led"
+            <CheckList
+              label="Teams led"
+              groups={(org.data?.centers ?? []).map((c) => ({
+                label: c.name,
+                options: (org.data?.teams ?? []).filter((t) => t.centerId === c.id),
+              }))}
               value={lead.teams}
-              onChange={(e) => setGrant('teamLead', { role: 'teamLead', teams: selected(e) })}
-            >
-              {org.data?.teams.map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.name}
-                </option>
-              ))}
-            </select>
+              onChange={(teams) => setGrant('teamLead', { role: 'teamLead', teams })}
+            />
           )}
           <label>
             <input
@@ -230,21 +226,17 @@ function UserDialog({ user, onClose }: { user: User | undefined; onClose: () => 
             QA reviewer <span className="muted">replays recordings; all centers unless chosen</span>
           </label>
           {qa?.role === 'qa' && (
-            <select
-              multiple
-              aria-label="Centers reviewed"
+            <CheckList
+              label="Centers reviewed"
+              groups={(org.data?.regions ?? []).map((r) => ({
+                label: r.name,
+                options: (org.data?.centers ?? []).filter((c) => c.regionId === r.id),
+              }))}
               value={qa.centers ?? []}
-              onChange={(e) => {
-                const centers = selected(e);
-                setGrant('qa', centers.length ? { role: 'qa', centers } : { role: 'qa' });
-              }}
-            >
-              {org.data?.centers.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.name}
-                </option>
-              ))}
-            </select>
+              onChange={(centers) =>
+                setGrant('qa', centers.length ? { role: 'qa', centers } : { role: 'qa' })
+              }
+            />
           )}
         </fieldset>
         <FormError error={error} />

@@ -3,14 +3,22 @@ import { useMemo, useState } from 'react';
 import { formatOffset } from '../../../lib/format';
 import { navigate } from '../../../lib/router';
 import { updateTag } from '../../../lib/tags-api';
+import { ApiError } from '../../../lib/api-fetch';
 import { useOrg } from '../../../lib/org-api';
+import { byName, placeName, teamsInScope } from '../../../lib/scope';
+import { useMe } from '../../../lib/session';
 import { useTeamTags, type CoachingTag } from '../api/coaching';
 
 /** A team lead's queue: the team's tags grouped by agent, to coach and mark coached. */
 export function CoachingQueue() {
   const client = useQueryClient();
   const org = useOrg();
-  const [team, setTeam] = useState('');
+  const me = useMe().data;
+  // The lead's own teams (everyone's for those who see every call), by center.
+  const teams = useMemo(() => teamsInScope(me, org.data).sort(byName), [me, org.data]);
+  const [chosen, setTeam] = useState('');
+  // A lead of one team starts on it.
+  const team = chosen || (teams.length === 1 ? teams[0]!.id : '');
   const [showCoached, setShowCoached] = useState(false);
   const tags = useTeamTags(team, showCoached);
   const byAgent = useMemo(() => {
@@ -29,9 +37,9 @@ export function CoachingQueue() {
           <span>Team</span>
           <select value={team} onChange={(e) => setTeam(e.target.value)} aria-label="Team">
             <option value="">Choose a team</option>
-            {(org.data?.teams ?? []).map((t) => (
+            {teams.map((t) => (
               <option key={t.id} value={t.id}>
-                {t.name}
+                {t.name} · {placeName(org.data, 'centers', t.centerId)}
               </option>
             ))}
           </select>
@@ -51,6 +59,12 @@ export function CoachingQueue() {
         <p className="empty">Choose a team to see its tags by agent.</p>
       ) : tags.isPending ? (
         <p className="empty">Loading…</p>
+      ) : tags.isError ? (
+        <p className="empty error">
+          {tags.error instanceof ApiError && tags.error.status === 403
+            ? 'This team is outside what you may coach.'
+            : `Could not load the team's tags: ${tags.error.message}`}
+        </p>
       ) : byAgent.length === 0 ? (
         <p className="empty">
           {showCoached

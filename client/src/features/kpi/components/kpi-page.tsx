@@ -2,7 +2,7 @@ import type { KpiWindow } from '@earshot/shared';
 import { useState } from 'react';
 import { useAppStore } from '../../../app/store';
 import { useOrg } from '../../../lib/org-api';
-import { METRICS } from '../../../components/kpi-thresholds';
+import { fromUnit, METRICS, toUnit, UNIT_SUFFIX } from '../../../components/kpi-thresholds';
 import { KpiPanel } from '../../../components/kpi-panel';
 
 function ThresholdEditor() {
@@ -13,22 +13,31 @@ function ThresholdEditor() {
       <summary>Thresholds</summary>
       {METRICS.filter((m) => m.threshold).map((m) => {
         const [green, amber] = thresholds[m.key] ?? [m.threshold!.green, m.threshold!.amber];
+        const better = m.threshold!.higherIsBetter ? 'at least' : 'at most';
+        const suffix = UNIT_SUFFIX[m.unit];
         return (
           <label key={m.key} className="field inline">
-            <span>{m.label}</span>
+            <span>
+              {m.label} ({better}
+              {suffix ? `, ${suffix}` : ''})
+            </span>
             <input
               type="number"
               step="any"
-              value={green}
-              aria-label={`${m.label} green`}
-              onChange={(e) => setThreshold(m.key, [Number(e.target.value), amber])}
+              value={toUnit(m.unit, green)}
+              aria-label={`${m.label} green${suffix ? ` (${suffix})` : ''}`}
+              onChange={(e) =>
+                setThreshold(m.key, [fromUnit(m.unit, Number(e.target.value)), amber])
+              }
             />
             <input
               type="number"
               step="any"
-              value={amber}
-              aria-label={`${m.label} amber`}
-              onChange={(e) => setThreshold(m.key, [green, Number(e.target.value)])}
+              value={toUnit(m.unit, amber)}
+              aria-label={`${m.label} amber${suffix ? ` (${suffix})` : ''}`}
+              onChange={(e) =>
+                setThreshold(m.key, [green, fromUnit(m.unit, Number(e.target.value))])
+              }
             />
           </label>
         );

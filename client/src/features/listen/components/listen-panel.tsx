@@ -60,7 +60,12 @@ export function ListenPanel() {
         </p>
       ) : (
         strips.map((strip) => (
-          <ListenStrip key={strip.callId} strip={strip} focused={focused === strip.callId} />
+          <ListenStrip
+            key={strip.callId}
+            strip={strip}
+            focused={focused === strip.callId}
+            dimmed={focused !== null && focused !== strip.callId}
+          />
         ))
       )}
       <p className="shortcuts muted">

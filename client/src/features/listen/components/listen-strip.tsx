@@ -6,7 +6,11 @@ import { socket } from '../../../lib/socket';
 import { useCall } from '../../../lib/calls-api';
 import { StripDataVsAudio } from './strip-data-vs-audio';
 import { StripTags } from './strip-tags';
-import { customerNumber } from '../../../lib/format';
+import { customerNumber, formatDuration } from '../../../lib/format';
+import { useOrg } from '../../../lib/org-api';
+import { navigate } from '../../../lib/router';
+import { placeName } from '../../../lib/scope';
+import { useMe } from '../../../lib/session';
 
 const STATUS: Record<StripState['status'], string> = {
   connecting: 'Connecting…',
@@ -63,20 +67,39 @@ function LegControls({ strip, leg }: { strip: StripState; leg: LegName }) {
 }
 
 /** One call being heard: its legs' levels and controls, who else listens, and its state. */
-export function ListenStrip({ strip, focused }: { strip: StripState; focused: boolean }) {
+export function ListenStrip({
+  strip,
+  focused,
+  dimmed,
+}: {
+  strip: StripState;
+  focused: boolean;
+  /** Another call has the focus: this one is turned down. */
+  dimmed: boolean;
+}) {
   const call = useCall(strip.callId, { live: true });
+  const org = useOrg().data;
+  const canReview = useMe().data?.capabilities.review ?? false;
   const now = useNow();
   const others = strip.listeners.filter((p) => p.id !== socket.id);
   const over = strip.status === 'ended' || strip.status === 'lost';
+  // Nothing to control on a call that is over or could not be joined.
+  const inactive = over || strip.status === 'error';
   const title = call.data
     ? `${call.data.unmatched ? 'Unmatched agent' : call.data.agent.name} · ${customerNumber(call.data.customer.number)}`
     : strip.callId.slice(0, 8);
+  // Two agents may share a name: the team and center tell them apart.
+  const place =
+    call.data && !call.data.unmatched
+      ? `${placeName(org, 'teams', call.data.team)} · ${placeName(org, 'centers', call.data.center)}`
+      : undefined;
   return (
     <article
       className="strip"
       data-call-id={strip.callId}
       data-status={strip.status}
       data-focused={focused}
+      data-dimmed={dimmed}
       data-first-audio-ms={
         strip.firstAudioAt === undefined ? undefined : strip.firstAudioAt - strip.joinedAt
       }
@@ -85,13 +108,17 @@ export function ListenStrip({ strip, focused }: { strip: StripState; focused: bo
       <header>
         <div className="strip-title">
           <strong>{title}</strong>
+          {place && <span className="muted strip-place">{place}</span>}
           <span className={`status status-${strip.status}`} role="status">
             {STATUS[strip.status]}
-            {strip.status === 'live' && ` · ${Math.floor((now - strip.joinedAt) / 1000)} s`}
+            {strip.status === 'live' &&
+              call.data &&
+              ` · call ${formatDuration(call.data.startedAt, now)}`}
+            {dimmed && !over && ' · turned down (another call has focus)'}
           </span>
         </div>
         <div className="strip-actions">
-          {!over && (
+          {!inactive && (
             <>
               <button
                 type="button"
@@ -119,9 +146,9 @@ export function ListenStrip({ strip, focused }: { strip: StripState; focused: bo
             type="button"
             className="ghost"
             onClick={() => listenEngine.close(strip.callId)}
-            aria-label={over ? 'Close' : 'Stop listening'}
+            aria-label={inactive ? 'Close' : 'Stop listening'}
           >
-            {over ? 'Close' : 'Stop'}
+            {inactive ? 'Close' : 'Stop'}
           </button>
         </div>
       </header>
@@ -130,14 +157,27 @@ export function ListenStrip({ strip, focused }: { strip: StripState; focused: bo
           {strip.message}
         </p>
       )}
-      {!over && (
+      {strip.status === 'ended' && canReview && (
+        <p className="strip-message">
+          <a
+            href={`/review/${strip.callId}`}
+            onClick={(e) => {
+              e.preventDefault();
+              navigate(`/review/${strip.callId}`);
+            }}
+          >
+            Open its recording
+          </a>
+        </p>
+      )}
+      {!inactive && (
         <>
           <LegControls strip={strip} leg="agent" />
           <LegControls strip={strip} leg="customer" />
         </>
       )}
-      {!over && <StripTags callId={strip.callId} startedAt={call.data?.startedAt} />}
-      {!over && call.data && <StripDataVsAudio call={call.data} />}
+      {!inactive && <StripTags callId={strip.callId} startedAt={call.data?.startedAt} />}
+      {!inactive && call.data && <StripDataVsAudio call={call.data} />}
       <footer className="presence" aria-label="Also listening">
         {others.length === 0
           ? 'No one else is listening'

@@ -17,6 +17,8 @@ interface Props {
   call: Call;
   org: Org | undefined;
   now: number;
+  /** Its row number in the grid (the header is 1). */
+  index: number;
   selected: boolean;
   listening: boolean;
   onSelect(): void;
@@ -28,6 +30,7 @@ export const BoardRow = memo(function BoardRow({
   call,
   org,
   now,
+  index,
   selected,
   listening,
   onSelect,
@@ -41,23 +44,25 @@ export const BoardRow = memo(function BoardRow({
       className="row"
       role="row"
       aria-selected={selected}
+      aria-rowindex={index}
       data-call-id={call.id}
       onClick={onSelect}
     >
-      <span role="cell" className="col-region">
+      <span role="gridcell" className="col-region">
         {region}
       </span>
-      <span role="cell" className="col-center">
+      <span role="gridcell" className="col-center">
         {center}
+        {!call.unmatched && <span className="phone-only"> · {team}</span>}
       </span>
-      <span role="cell" className="col-team">
+      <span role="gridcell" className="col-team">
         {call.unmatched ? (
           <span className="muted mono">{call.participants[0]?.aor ?? '—'}</span>
         ) : (
           team
         )}
       </span>
-      <span role="cell" className="col-agent">
+      <span role="gridcell" className="col-agent">
         {call.unmatched ? (
           <span
             className="unmatched-badge"
@@ -69,10 +74,10 @@ export const BoardRow = memo(function BoardRow({
           call.agent.name
         )}
       </span>
-      <span role="cell" className="col-customer mono">
+      <span role="gridcell" className="col-customer mono">
         {customerNumber(call.customer.number)}
       </span>
-      <span role="cell" className="col-state">
+      <span role="gridcell" className="col-state">
         <span className={`badge state-${call.state}`}>{STATE_LABEL[call.state]}</span>
         {call.flags.map((flag) => (
           <span key={flag} className="flag-badge" title={DISCREPANCY_TEXT[flag]}>
@@ -80,10 +85,10 @@ export const BoardRow = memo(function BoardRow({
           </span>
         ))}
       </span>
-      <span role="cell" className="col-duration mono">
+      <span role="gridcell" className="col-duration mono">
         {formatDuration(call.startedAt, now)}
       </span>
-      <span role="cell" className="col-levels">
+      <span role="gridcell" className="col-levels">
         <Meter
           read={() => boardLevel(call.id, 'agent')}
           label={`${call.agent.name} (agent) level`}
@@ -96,14 +101,14 @@ export const BoardRow = memo(function BoardRow({
         />
       </span>
       <span
-        role="cell"
+        role="gridcell"
         className="col-listeners mono"
         title={`${call.listeners} listening`}
         aria-label={`${call.listeners} listening`}
       >
         {call.listeners > 0 ? `◉ ${call.listeners}` : ''}
       </span>
-      <span role="cell" className="col-action">
+      <span role="gridcell" className="col-action">
         <button
           type="button"
           className={listening ? 'listening' : 'primary'}

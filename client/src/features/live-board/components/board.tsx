@@ -1,5 +1,6 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { PHONE, useMediaQuery } from '../../../components/use-media-query';
 import { useNow } from '../../../components/use-now';
 import { useShortcuts } from '../../../components/use-shortcuts';
 import { useBoard } from '../api/get-board';
@@ -16,7 +17,9 @@ interface Props {
   onListen(callId: string): void;
 }
 
+/** A row on a desk, and a card of three lines on a phone. */
 const ROW_HEIGHT = 40;
+const CARD_HEIGHT = 96;
 
 /** Every live call, live: filters, search, sort, a virtualised list, j/k/Enter. */
 export function LiveBoard({ listening, selectedCallId, onSelect, onListen }: Props) {
@@ -27,13 +30,17 @@ export function LiveBoard({ listening, selectedCallId, onSelect, onListen }: Pro
   const all = useMemo(() => [...(board.data?.values() ?? [])], [board.data]);
   const shown = useMemo(() => filterCalls(all, filter), [all, filter]);
   const scroller = useRef<HTMLDivElement>(null);
+  const phone = useMediaQuery(PHONE);
+  const rowHeight = phone ? CARD_HEIGHT : ROW_HEIGHT;
   const virtualizer = useVirtualizer({
     count: shown.length,
     getScrollElement: () => scroller.current,
-    estimateSize: () => ROW_HEIGHT,
+    estimateSize: () => rowHeight,
     overscan: 8,
     getItemKey: (i) => shown[i]!.id,
   });
+
+  useEffect(() => virtualizer.measure(), [virtualizer, rowHeight]);
 
   // Keyboard: j/k move the selection, Enter listens to it.
   useShortcuts((e) => {
@@ -68,54 +75,78 @@ export function LiveBoard({ listening, selectedCallId, onSelect, onListen }: Pro
         calls={all}
         shown={shown.length}
       />
-      <div className="board-head" role="row">
-        <span className="col-region">Region</span>
-        <span className="col-center">Center</span>
-        <span className="col-team">Team</span>
-        <span className="col-agent">Agent</span>
-        <span className="col-customer">Customer</span>
-        <span className="col-state">State</span>
-        <span className="col-duration">Duration</span>
-        <span className="col-levels">Agent · Customer</span>
-        <span className="col-listeners">Ears</span>
-        <span className="col-action" />
-      </div>
-      <div className="board-body" ref={scroller} role="grid" aria-rowcount={shown.length}>
-        {board.isPending ? (
-          <p className="empty">Connecting to the live board…</p>
-        ) : board.isError ? (
-          <p className="empty error">The live board is unavailable: {board.error.message}</p>
-        ) : shown.length === 0 ? (
-          <p className="empty">
-            {all.length === 0
-              ? 'No live calls right now. Calls appear here the moment they are tapped.'
-              : 'No live call matches these filters.'}
-          </p>
-        ) : (
-          <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-            {virtualizer.getVirtualItems().map((item) => {
-              const call = shown[item.index]!;
-              return (
-                <div
-                  key={item.key}
-                  className="row-slot"
-                  style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
-                >
-                  <BoardRow
-                    call={call}
-                    org={org.data}
-                    now={now}
-                    selected={call.id === selectedCallId}
-                    listening={listening.has(call.id)}
-                    onSelect={() => onSelect(call.id)}
-                    onListen={() => onListen(call.id)}
-                  />
-                </div>
-              );
-            })}
+      {board.isPending ? (
+        <p className="empty">Connecting to the live board…</p>
+      ) : board.isError ? (
+        <p className="empty error">The live board is unavailable: {board.error.message}</p>
+      ) : shown.length === 0 ? (
+        <p className="empty">
+          {all.length === 0
+            ? 'No live calls right now. Calls appear here the moment they are tapped.'
+            : 'No live call matches these filters.'}
+        </p>
+      ) : (
+        <div className="board-grid" role="grid" aria-rowcount={shown.length + 1}>
+          <div className="board-head" role="row" aria-rowindex={1}>
+            <span role="columnheader" className="col-region">
+              Region
+            </span>
+            <span role="columnheader" className="col-center">
+              Center
+            </span>
+            <span role="columnheader" className="col-team">
+              Team
+            </span>
+            <span role="columnheader" className="col-agent">
+              Agent
+            </span>
+            <span role="columnheader" className="col-customer">
+              Customer
+            </span>
+            <span role="columnheader" className="col-state">
+              State
+            </span>
+            <span role="columnheader" className="col-duration">
+              Duration
+            </span>
+            <span role="columnheader" className="col-levels">
+              Agent · Customer
+            </span>
+            <span role="columnheader" className="col-listeners">
+              Ears
+            </span>
+            <span role="columnheader" className="col-action">
+              <span className="visually-hidden">Listen</span>
+            </span>
           </div>
-        )}
-      </div>
+          <div className="board-body" ref={scroller} role="rowgroup">
+            <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+              {virtualizer.getVirtualItems().map((item) => {
+                const call = shown[item.index]!;
+                return (
+                  <div
+                    key={item.key}
+                    className="row-slot"
+                    role="presentation"
+                    style={{ transform: `translateY(${item.start}px)`, height: rowHeight }}
+                  >
+                    <BoardRow
+                      call={call}
+                      org={org.data}
+                      now={now}
+                      index={item.index + 2}
+                      selected={call.id === selectedCallId}
+                      listening={listening.has(call.id)}
+                      onSelect={() => onSelect(call.id)}
+                      onListen={() => onListen(call.id)}
+                    />
+                  </div>
+                );
+              })}
+            </div>
+          </div>
+        </div>
+      )}
     </section>
   );
 }

@@ -3,6 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Meter } from '../../../components/meter';
 import { useShortcuts } from '../../../components/use-shortcuts';
+import { ApiError } from '../../../lib/api-fetch';
 import { formatOffset, customerNumber } from '../../../lib/format';
 import { useOrg } from '../../../lib/org-api';
 import { navigate } from '../../../lib/router';
@@ -79,6 +80,24 @@ export function ReplayView({ callId }: { callId: string }) {
   });
 
   const reviewed = !!review.data?.reviewedAt;
+  if (call.isError)
+    return (
+      <section className="replay" aria-label="Replay">
+        <header className="replay-head">
+          <button type="button" className="ghost" onClick={() => navigate('/review')}>
+            ← Recordings
+          </button>
+          <h2>Recording unavailable</h2>
+        </header>
+        <p className="empty error">
+          {call.error instanceof ApiError && call.error.status === 404
+            ? 'There is no call with this link. It may have been mistyped, or its recording deleted after the retention period.'
+            : call.error instanceof ApiError && call.error.status === 403
+              ? 'This call is outside what you may review.'
+              : `The recording could not be loaded: ${call.error.message}`}
+        </p>
+      </section>
+    );
   return (
     <section className="replay" aria-label="Replay">
       <header className="replay-head">
