@@ -26,9 +26,19 @@ export async function launchBrowser(): Promise<Browser> {
  */
 export async function consoleContext(
   browser: Browser,
-  options: { url: string; cookie?: string; theme?: 'dark' | 'light' },
+  options: {
+    url: string;
+    cookie?: string;
+    theme?: 'dark' | 'light';
+    /** A desk screen unless told (a phone: 390 x 844, touch). */
+    viewport?: { width: number; height: number };
+  },
 ): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 860 } });
+  const phone = (options.viewport?.width ?? 1440) < 700;
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1440, height: 860 },
+    ...(phone ? { hasTouch: true, isMobile: true, deviceScaleFactor: 3 } : {}),
+  });
   if (options.cookie) {
     const [name, value] = options.cookie.split('=') as [string, string];
     await context.addCookies([

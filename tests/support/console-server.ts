@@ -26,12 +26,14 @@ export async function signedInPage(
   f: ConsoleFixture,
   user: TestUser,
   theme: 'dark' | 'light' = 'dark',
+  viewport?: { width: number; height: number },
 ): Promise<Page> {
   const url = f.server.earshot.url;
   const context = await consoleContext(f.browser, {
     url,
     cookie: await f.server.cookie(user),
     theme,
+    ...(viewport ? { viewport } : {}),
   });
   return context.newPage();
 }

@@ -1,5 +1,5 @@
 import type { CallReview, Comment, ReviewItem } from '@earshot/shared';
-import { queryOptions, useQuery, type QueryClient } from '@tanstack/react-query';
+import { keepPreviousData, queryOptions, useQuery, type QueryClient } from '@tanstack/react-query';
 import { apiFetch } from '../../../lib/api-fetch';
 
 export interface ReviewFilter {
@@ -38,7 +38,12 @@ export function getReviewList(filter: ReviewFilter): Promise<ReviewItem[]> {
 }
 
 export const reviewListQueryOptions = (filter: ReviewFilter) =>
-  queryOptions({ queryKey: ['review-list', filter], queryFn: () => getReviewList(filter) });
+  queryOptions({
+    queryKey: ['review-list', filter],
+    queryFn: () => getReviewList(filter),
+    // The list stays while a changed filter's answer comes, rather than flashing empty.
+    placeholderData: keepPreviousData,
+  });
 
 export const useReviewList = (filter: ReviewFilter) => useQuery(reviewListQueryOptions(filter));
 

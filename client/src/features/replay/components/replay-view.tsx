@@ -148,25 +148,24 @@ export function ReplayView({ callId }: { callId: string }) {
           className="toggle"
           aria-pressed={player.legs.agent && !player.legs.customer}
           onClick={() => solo('agent')}
-          aria-label="Solo agent"
+          title="Hear the agent only"
         >
-          Agent only
+          Solo agent
         </button>
         <button
           type="button"
           className="toggle"
           aria-pressed={player.legs.customer && !player.legs.agent}
           onClick={() => solo('customer')}
-          aria-label="Solo customer"
+          title="Hear the customer only"
         >
-          Customer only
+          Solo customer
         </button>
         <button
           type="button"
           className="toggle"
           aria-pressed={!player.legs.agent}
           onClick={() => player.setLegs((l) => ({ ...l, agent: !l.agent }))}
-          aria-label="Mute agent"
         >
           Mute agent
         </button>
@@ -175,7 +174,6 @@ export function ReplayView({ callId }: { callId: string }) {
           className="toggle"
           aria-pressed={!player.legs.customer}
           onClick={() => player.setLegs((l) => ({ ...l, customer: !l.customer }))}
-          aria-label="Mute customer"
         >
           Mute customer
         </button>
