@@ -147,6 +147,29 @@ describe('the console on a desk (1440 x 900)', () => {
     expect(await seriousViolations(page)).toEqual([]);
   });
 
+  it('an executive enters a reported figure, and the KPI panel shows it beside the measured one', async () => {
+    const page = await signedInPage(f, 'exec', 'dark', { width: 1440, height: 900 });
+    await page.goto(`${f.server.earshot.url}/kpis`);
+    await page.locator('.kpis > .toolbar').getByLabel('Window').selectOption('today');
+    await page.getByText('Reported figures').click();
+    const form = page.locator('.reported-form');
+    await form.getByLabel('Place').selectOption({ label: 'Minneapolis' });
+    await form.getByLabel('Metric').selectOption({ label: 'Service level' });
+    await form.getByLabel('Period').selectOption({ label: 'Today' });
+    await form.getByLabel('Value (%)').fill('50');
+    await form.getByLabel('Source').fill('staff meeting');
+    await form.getByRole('button', { name: 'Save figure' }).click();
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'Saved' }).count(), poll)
+      .toBe(1);
+    const tile = page.locator(
+      '.kpi-panel[data-scope="center:mn-minneapolis"] .tile[data-metric="serviceLevel"] .reported',
+    );
+    await expect.poll(() => tile.textContent(), poll).toContain('staff meeting 50%');
+    expect(await page.locator('.reported-table').textContent()).toContain('50.0 %');
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+
   it('the sign-in page and the live board pass axe too', async () => {
     const { callId, legs } = await f.server.createCall('PCMU');
     const audio = talk(legs, 20);

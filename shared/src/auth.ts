@@ -155,6 +155,7 @@ export const AUDIT_ACTIONS = [
   'siprec.peer.add',
   'siprec.peer.remove',
   'siprec.refused',
+  'kpi.reported',
 ] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;

@@ -151,4 +151,6 @@ export interface KpiUpdate {
   window: KpiWindow;
   at: string;
   metrics: Partial<KpiMetrics>;
+  /** Every reported figure of the scope and window, when one was just reported. */
+  reported?: Partial<Record<ReportableMetric, ReportedVsObserved>>;
 }

@@ -45,6 +45,9 @@ function Tile({
   const threshold = useThreshold(metric.key);
   const value = kpi.data?.metrics[metric.key] ?? null;
   const reported = kpi.data?.reported[metric.key as keyof typeof kpi.data.reported];
+  // Against the live figure, not the one when the report came (the server's rule: 10 %).
+  const difference = reported && value !== null ? value - reported.reported : null;
+  const flagged = difference !== null && Math.abs(difference) > Math.abs(reported!.reported) * 0.1;
   return (
     <div
       className={`tile status-${status(value, threshold)}`}
@@ -56,12 +59,12 @@ function Tile({
       <Sparkline values={points.map((p) => p.metrics[metric.key])} />
       {reported && (
         <span
-          className={`reported ${reported.flagged ? 'flagged' : ''}`}
-          title={`Reported by ${reported.source ?? 'another system'}`}
+          className={`reported ${flagged ? 'flagged' : ''}`}
+          title={`Reported by ${reported.source ?? 'another system'} at ${new Date(reported.at).toLocaleTimeString()}${flagged ? ': more than 10 % off what Earshot measures' : ''}`}
         >
-          reported {metric.format(reported.reported)}
-          {reported.difference !== null &&
-            ` · Δ ${reported.difference > 0 ? '+' : ''}${metric.format(reported.difference)}`}
+          {reported.source ?? 'reported'} {metric.format(reported.reported)}
+          {difference !== null &&
+            ` · Δ ${difference < 0 ? '−' : '+'}${metric.format(Math.abs(difference))}`}
         </span>
       )}
     </div>

@@ -1,5 +1,11 @@
-import type { KpiSnapshot, KpiUpdate, KpiWindow } from '@earshot/shared';
-import { queryOptions, useQuery, useQueryClient } from '@tanstack/react-query';
+import type {
+  KpiSnapshot,
+  KpiUpdate,
+  KpiWindow,
+  ReportableMetric,
+  ReportedKpiRequest,
+} from '@earshot/shared';
+import { queryOptions, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { apiFetch } from './api-fetch';
 import { request, socket } from './socket';
@@ -17,7 +23,13 @@ export function useKpi(scope: string, window: KpiWindow = '1h') {
       if (update.scope !== scope || update.window !== window) return;
       client.setQueryData<KpiSnapshot>(
         key(scope, window),
-        (s) => s && { ...s, at: update.at, metrics: { ...s.metrics, ...update.metrics } },
+        (s) =>
+          s && {
+            ...s,
+            at: update.at,
+            metrics: { ...s.metrics, ...update.metrics },
+            reported: update.reported ?? s.reported,
+          },
       );
     };
     // After a reconnect the server forgot the subscription: take a new snapshot.
@@ -52,4 +64,42 @@ export function useKpiHistory(scope: string, window: KpiWindow = '1h') {
     },
     refetchInterval: 60_000,
   });
+}
+
+export interface StoredReported {
+  scope: string;
+  metric: ReportableMetric;
+  window: KpiWindow;
+  value: number;
+  source: string | null;
+  at: string;
+}
+
+/** Every reported figure, newest first. */
+export const useReportedFigures = () =>
+  useQuery({
+    queryKey: ['reported-figures'],
+    queryFn: () =>
+      apiFetch<{ reported: StoredReported[] }>('/api/v1/kpis/reported').then((r) => r.reported),
+  });
+
+/** Enters one reported figure (an executive's or an admin's). */
+export async function enterReported(client: QueryClient, figure: ReportedKpiRequest) {
+  await apiFetch('/api/v1/kpis/reported', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(figure),
+  });
+  await client.invalidateQueries({ queryKey: ['reported-figures'] });
+}
+
+/** Imports a CSV of reported figures: all its rows, or none (the error names the lines). */
+export async function importReported(client: QueryClient, csv: string): Promise<number> {
+  const { stored } = await apiFetch<{ stored: number }>('/api/v1/kpis/reported/import', {
+    method: 'POST',
+    headers: { 'content-type': 'text/csv' },
+    body: csv,
+  });
+  await client.invalidateQueries({ queryKey: ['reported-figures'] });
+  return stored;
 }

@@ -11,7 +11,7 @@ export function teamsInScope(me: Me | null | undefined, org: Org | undefined): T
     else if (!grant.centers) all = true;
     else for (const t of org.teams) if (grant.centers.includes(t.centerId)) ids.add(t.id);
   }
-  return all ? org.teams : org.teams.filter((t) => ids.has(t.id));
+  return all ? [...org.teams] : org.teams.filter((t) => ids.has(t.id));
 }
 
 /** The centers those teams belong to. */

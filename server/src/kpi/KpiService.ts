@@ -321,7 +321,41 @@ export class KpiService extends EventEmitter<{
 
   /** Stores what another system reports for a scope (the latest figure wins). */
   async report(request: ReportedKpiRequest): Promise<KpiSnapshot> {
-    await this.#db.run(
+    await this.#storeReported(this.#db, request);
+    return this.#announceReported(request.scope, request.window);
+  }
+
+  /** Stores many reported figures at once (an import): all of them, or none. */
+  async reportMany(requests: ReportedKpiRequest[]): Promise<number> {
+    await this.#db.transaction(async (db) => {
+      for (const request of requests) await this.#storeReported(db, request);
+    });
+    const touched = new Set(requests.map((r) => `${r.scope}|${r.window}`));
+    for (const key of touched) {
+      const [scope, window] = key.split('|') as [string, KpiWindow];
+      await this.#announceReported(scope, window);
+    }
+    return requests.length;
+  }
+
+  /** Every reported figure stored, newest first. */
+  async listReported(): Promise<
+    {
+      scope: string;
+      metric: ReportableMetric;
+      window: KpiWindow;
+      value: number;
+      source: string | null;
+      at: string;
+    }[]
+  > {
+    return this.#db.all(
+      'SELECT scope, metric, window, value, source, at FROM reported_kpis ORDER BY at DESC, scope, metric LIMIT 5000',
+    );
+  }
+
+  async #storeReported(db: Database, request: ReportedKpiRequest): Promise<void> {
+    await db.run(
       `INSERT INTO reported_kpis (scope, metric, window, value, source, at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (scope, metric, window) DO UPDATE SET value = excluded.value, source = excluded.source, at = excluded.at`,
       [
@@ -333,7 +367,20 @@ export class KpiService extends EventEmitter<{
         new Date().toISOString(),
       ],
     );
-    return this.metrics(request.scope, request.window);
+  }
+
+  /** The scope's snapshot; consoles showing it see the new figures now, not at their next one. */
+  async #announceReported(scope: string, window: KpiWindow): Promise<KpiSnapshot> {
+    const snapshot = await this.metrics(scope, window);
+    if (this.#subscriptions.has(`${scope}|${window}`))
+      this.emit('update', {
+        scope,
+        window,
+        at: snapshot.at,
+        metrics: {},
+        reported: snapshot.reported,
+      });
+    return snapshot;
   }
 
   async #reported(

@@ -131,6 +131,96 @@ describe('contact-center events and KPIs', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('an executive or admin enters reported figures, or imports them as CSV by name and in percent and seconds; a lead may not; followers see them at once', async () => {
+    const follower = await t.server.console('exec');
+    clients.push(follower);
+    await ask<KpiSnapshot>(follower, 'kpi:subscribe', {
+      scope: 'center:mn-minneapolis',
+      window: 'today',
+    });
+    const pushed = new Promise<KpiUpdate>((resolve) =>
+      follower.on('kpi:update', (u) => {
+        if (u.reported?.serviceLevel) resolve(u);
+      }),
+    );
+    const one = await t.server.api(
+      'POST',
+      '/api/v1/kpis/reported',
+      {
+        scope: 'center:mn-minneapolis',
+        metric: 'serviceLevel',
+        window: 'today',
+        value: 0.92,
+        source: 'staff meeting',
+      },
+      { as: 'exec', token: null },
+    );
+    expect(one.status).toBe(201);
+    expect((await pushed).reported!.serviceLevel).toMatchObject({
+      reported: 0.92,
+      source: 'staff meeting',
+    });
+    const lead = await t.server.api(
+      'POST',
+      '/api/v1/kpis/reported',
+      { scope: 'org', metric: 'serviceLevel', window: 'today', value: 0.9 },
+      { as: 'lead', token: null },
+    );
+    expect(lead.status).toBe(403);
+
+    const csv = (body: string) =>
+      t.server.api('POST', '/api/v1/kpis/reported/import', undefined, {
+        as: 'admin',
+        token: null,
+        raw: body,
+        headers: { 'content-type': 'text/csv' },
+      });
+    // Names as people write them, values in their units; a wrong line stores nothing.
+    const wrong = await csv(
+      'Scope,Metric,Window,Value,Source\nBrooklyn,serviceLevel,today,81%,WFM\nAtlantis,ahtMs,today,4:30,WFM\n',
+    );
+    expect(wrong.status).toBe(400);
+    expect(JSON.stringify(wrong.body)).toContain('line 3');
+    expect(JSON.stringify(wrong.body)).toContain('Atlantis');
+    const good = await csv(
+      'scope,metric,window,value,source\nBrooklyn,serviceLevel,today,81%,WFM\n"Minneapolis Care 1",ahtMs,1h,4:30,WFM\norg,asaMs,30m,25 s,WFM\n',
+    );
+    expect(good.status).toBe(201);
+    expect(good.body).toEqual({ stored: 3 });
+    const listed = (
+      await t.server.api<{ reported: { scope: string; metric: string; value: number }[] }>(
+        'GET',
+        '/api/v1/kpis/reported',
+      )
+    ).body.reported;
+    expect(listed).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          scope: 'center:ny-brooklyn',
+          metric: 'serviceLevel',
+          value: 0.81,
+        }),
+        expect.objectContaining({ scope: 'team:mpls-care-1', metric: 'ahtMs', value: 270_000 }),
+        expect.objectContaining({ scope: 'org', metric: 'asaMs', value: 25_000 }),
+      ]),
+    );
+    expect(listed.some((r) => r.scope.includes('Atlantis'))).toBe(false);
+    const audit = (
+      await t.server.api<{ records: { action: string; details: Record<string, unknown> }[] }>(
+        'GET',
+        '/api/v1/audit?action=kpi.reported',
+        undefined,
+        { as: 'admin' },
+      )
+    ).body.records;
+    expect(audit.map((r) => r.details)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ imported: 3 }),
+        expect.objectContaining({ value: 0.92 }),
+      ]),
+    );
+  });
+
   it('streams the changed metrics to consoles following a scope, and only to them', async () => {
     const teamFollower = await t.server.console('exec');
     const otherFollower = await t.server.console('exec');

@@ -186,7 +186,7 @@ export async function startTestServer(
     const origin = options.origin === undefined ? earshot.url : options.origin;
     if (origin !== null && method !== 'GET') headers.origin = origin;
     const payload = options.raw ?? (body === undefined ? undefined : JSON.stringify(body));
-    if (payload !== undefined) headers['content-type'] = 'application/json';
+    if (payload !== undefined) headers['content-type'] ??= 'application/json';
     const response = await fetch(`${earshot.url}${path}`, {
       method,
       headers,

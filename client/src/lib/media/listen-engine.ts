@@ -3,7 +3,7 @@
 // Components read it through subscribe/getSnapshot and the level readers.
 import { LEGS, rmsToLevel, type LegName, type ListenOffer, type Presence } from '@earshot/shared';
 import { Device, type types as msc } from 'mediasoup-client';
-import { request, socket } from '../socket';
+import { request, RequestError, socket } from '../socket';
 
 export const MAX_STRIPS = 4;
 /** How much a strip that is not focused is turned down while another is focused. */
@@ -216,7 +216,12 @@ class ListenEngine {
         this.#teardown(callId);
         this.#patch(callId, {
           status: 'error',
-          message: error instanceof Error ? error.message : String(error),
+          message:
+            error instanceof RequestError && error.code === 'not_found'
+              ? 'There is no live call with this link: it has ended, or the link is mistyped.'
+              : error instanceof Error
+                ? error.message
+                : String(error),
         });
       })
       .finally(() => {

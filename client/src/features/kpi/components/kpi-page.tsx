@@ -4,6 +4,8 @@ import { useAppStore } from '../../../app/store';
 import { useOrg } from '../../../lib/org-api';
 import { fromUnit, METRICS, toUnit, UNIT_SUFFIX } from '../../../components/kpi-thresholds';
 import { KpiPanel } from '../../../components/kpi-panel';
+import { useMe } from '../../../lib/session';
+import { ReportedFigures } from './reported-figures';
 
 function ThresholdEditor() {
   const thresholds = useAppStore((s) => s.thresholds);
@@ -56,6 +58,8 @@ function ThresholdEditor() {
 /** The executive view: the whole organisation, then every center at once. */
 export function KpiPage() {
   const org = useOrg();
+  const me = useMe().data;
+  const mayReport = !!me?.user.roles.some((r) => r.role === 'executive' || r.role === 'admin');
   const [window, setWindow] = useState<KpiWindow>('1h');
   return (
     <section className="kpis" aria-label="KPIs">
@@ -70,6 +74,7 @@ export function KpiPage() {
         </label>
         <ThresholdEditor />
       </div>
+      {mayReport && <ReportedFigures />}
       <KpiPanel scope="org" title="All centers" window={window} />
       <div className="center-grid">
         {(org.data?.centers ?? []).map((c) => (

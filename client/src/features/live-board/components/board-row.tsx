@@ -48,21 +48,21 @@ export const BoardRow = memo(function BoardRow({
       data-call-id={call.id}
       onClick={onSelect}
     >
-      <span role="gridcell" className="col-region">
+      <span role="gridcell" className="col-region" title={region}>
         {region}
       </span>
-      <span role="gridcell" className="col-center">
+      <span role="gridcell" className="col-center" title={`${center} · ${region}`}>
         {center}
         {!call.unmatched && <span className="phone-only"> · {team}</span>}
       </span>
-      <span role="gridcell" className="col-team">
+      <span role="gridcell" className="col-team" title={team}>
         {call.unmatched ? (
           <span className="muted mono">{call.participants[0]?.aor ?? '—'}</span>
         ) : (
           team
         )}
       </span>
-      <span role="gridcell" className="col-agent">
+      <span role="gridcell" className="col-agent" title={call.agent.name}>
         {call.unmatched ? (
           <span
             className="unmatched-badge"
@@ -80,8 +80,13 @@ export const BoardRow = memo(function BoardRow({
       <span role="gridcell" className="col-state">
         <span className={`badge state-${call.state}`}>{STATE_LABEL[call.state]}</span>
         {call.flags.map((flag) => (
-          <span key={flag} className="flag-badge" title={DISCREPANCY_TEXT[flag]}>
-            ⚠ {DISCREPANCY_SHORT[flag]}
+          <span
+            key={flag}
+            className="flag-badge"
+            title={DISCREPANCY_TEXT[flag]}
+            aria-label={DISCREPANCY_SHORT[flag]}
+          >
+            ⚠<span className="flag-text"> {DISCREPANCY_SHORT[flag]}</span>
           </span>
         ))}
       </span>
