@@ -99,6 +99,29 @@ describe('the console on a phone (390 x 844)', () => {
   });
 });
 
+describe('the console on a tablet (768 x 1024)', () => {
+  it('the board is cards with a reachable Listen, and the strip fits', async () => {
+    const { callId, legs } = await f.server.createCall('PCMU');
+    const audio = talk(legs, 30);
+    try {
+      const page = await signedInPage(f, 'exec', 'light', { width: 768, height: 1024 });
+      await page.goto(f.server.earshot.url);
+      const row = page.locator(`.row[data-call-id="${callId}"]`);
+      await row.waitFor();
+      await onScreen(page, row.getByRole('button', { name: 'Listen', exact: true }), 44);
+      await row.getByRole('button', { name: 'Listen', exact: true }).click();
+      const strip = page.locator(`.strip[data-call-id="${callId}"]`);
+      await expect.poll(() => strip.getAttribute('data-status'), poll).toBe('live');
+      await onScreen(page, strip.getByRole('button', { name: 'Solo agent' }), 44);
+      expect(await pageWidth(page)).toBeLessThanOrEqual(768);
+      expect(await seriousViolations(page)).toEqual([]);
+    } finally {
+      await audio.stop();
+      await f.server.api('DELETE', `/api/v1/calls/${callId}`);
+    }
+  });
+});
+
 describe('the console on a desk (1440 x 900)', () => {
   it('a QA reviewer filters recordings by a center’s name and a label typed in capitals', async () => {
     const mine = await f.server.createCall('PCMU');
@@ -140,6 +163,15 @@ describe('the console on a desk (1440 x 900)', () => {
     await page.goto(`${f.server.earshot.url}/review/${mine.callId}`);
     await page.getByLabel('Duration').waitFor();
     expect(await seriousViolations(page)).toEqual([]);
+    // The same pages on a phone: nothing wider than the screen, nothing serious for axe.
+    const phone = await signedInPage(f, 'qa', 'dark', PHONE);
+    for (const path of ['/review', `/review/${mine.callId}`]) {
+      await phone.goto(`${f.server.earshot.url}${path}`);
+      await phone.locator(path === '/review' ? '.review-table' : '.clock').waitFor();
+      expect(await pageWidth(phone)).toBeLessThanOrEqual(PHONE.width);
+      expect(await seriousViolations(phone)).toEqual([]);
+    }
+    await onScreen(phone, phone.getByRole('button', { name: 'Play', exact: true }), 44);
     // And the coaching queue, on a team with a tag to coach.
     await page.getByRole('link', { name: 'Coaching' }).click();
     await page.getByLabel('Team').selectOption({ label: 'Minneapolis Care 1 · Minneapolis' });

@@ -12,5 +12,5 @@ export function useMediaQuery(query: string): boolean {
   );
 }
 
-/** The console's phone layout (the same width as the stylesheet's). */
-export const PHONE = '(max-width: 700px)';
+/** The console's phone and tablet layout (the same width as the stylesheet's). */
+export const PHONE = '(max-width: 900px)';

@@ -2,6 +2,8 @@ import type { Call } from '@earshot/shared';
 import { useQueryClient } from '@tanstack/react-query';
 import { KpiPanel } from '../../../components/kpi-panel';
 import { DISCREPANCY_SHORT, DISCREPANCY_TEXT, episodeSpan } from '../../../lib/discrepancies';
+import { useOrg } from '../../../lib/org-api';
+import { placeName } from '../../../lib/scope';
 import { tagHeardMoment } from '../api/call-tags';
 
 const pct = (v: number | null) => (v === null ? '—' : `${Math.round(v * 100)}%`);
@@ -10,6 +12,7 @@ const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
 /** Beside a call being heard: what the data says, what the audio shows, and where they disagree. */
 export function StripDataVsAudio({ call }: { call: Call }) {
   const client = useQueryClient();
+  const org = useOrg().data;
   return (
     <details className="data-vs-audio" open={call.flags.length > 0}>
       <summary>
@@ -35,7 +38,7 @@ export function StripDataVsAudio({ call }: { call: Call }) {
           {call.team ? (
             <KpiPanel
               scope={`team:${call.team}`}
-              title={`Team ${call.team}`}
+              title={`Team ${placeName(org, 'teams', call.team)}`}
               metrics={['serviceLevel', 'asaMs', 'ahtMs', 'queueDepth']}
             />
           ) : (
