@@ -121,6 +121,16 @@ export const ReportedKpiRequest = z.strictObject({
 });
 export type ReportedKpiRequest = z.infer<typeof ReportedKpiRequest>;
 
+/** A reported figure as stored (`GET /api/v1/kpis/reported`). */
+export interface StoredReportedFigure {
+  scope: string;
+  metric: ReportableMetric;
+  window: KpiWindow;
+  value: number;
+  source: string | null;
+  at: string;
+}
+
 /** A reported figure beside the observed one. */
 export interface ReportedVsObserved {
   reported: number;

@@ -2,8 +2,8 @@ import type {
   KpiSnapshot,
   KpiUpdate,
   KpiWindow,
-  ReportableMetric,
   ReportedKpiRequest,
+  StoredReportedFigure,
 } from '@earshot/shared';
 import { queryOptions, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
@@ -66,21 +66,14 @@ export function useKpiHistory(scope: string, window: KpiWindow = '1h') {
   });
 }
 
-export interface StoredReported {
-  scope: string;
-  metric: ReportableMetric;
-  window: KpiWindow;
-  value: number;
-  source: string | null;
-  at: string;
-}
-
 /** Every reported figure, newest first. */
 export const useReportedFigures = () =>
   useQuery({
     queryKey: ['reported-figures'],
     queryFn: () =>
-      apiFetch<{ reported: StoredReported[] }>('/api/v1/kpis/reported').then((r) => r.reported),
+      apiFetch<{ reported: StoredReportedFigure[] }>('/api/v1/kpis/reported').then(
+        (r) => r.reported,
+      ),
   });
 
 /** Enters one reported figure (an executive's or an admin's). */

@@ -9,6 +9,7 @@ import {
   type ReportableMetric,
   type ReportedKpiRequest,
   type ReportedVsObserved,
+  type StoredReportedFigure,
   type Org,
 } from '@earshot/shared';
 import type { Database } from '../db/Database.ts';
@@ -339,16 +340,7 @@ export class KpiService extends EventEmitter<{
   }
 
   /** Every reported figure stored, newest first. */
-  async listReported(): Promise<
-    {
-      scope: string;
-      metric: ReportableMetric;
-      window: KpiWindow;
-      value: number;
-      source: string | null;
-      at: string;
-    }[]
-  > {
+  async listReported(): Promise<StoredReportedFigure[]> {
     return this.#db.all(
       'SELECT scope, metric, window, value, source, at FROM reported_kpis ORDER BY at DESC, scope, metric LIMIT 5000',
     );

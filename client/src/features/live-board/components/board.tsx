@@ -17,6 +17,20 @@ interface Props {
   onListen(callId: string): void;
 }
 
+/** The board's columns, as `col-<id>` classes and headings. */
+const COLUMNS = [
+  ['region', 'Region'],
+  ['center', 'Center'],
+  ['team', 'Team'],
+  ['agent', 'Agent'],
+  ['customer', 'Customer'],
+  ['state', 'State'],
+  ['duration', 'Duration'],
+  ['levels', 'Agent · Customer'],
+  ['listeners', 'Ears'],
+  ['action', ''],
+] as const;
+
 /** A row on a desk, and a card of three lines on a phone. */
 const ROW_HEIGHT = 40;
 const CARD_HEIGHT = 96;
@@ -88,36 +102,11 @@ export function LiveBoard({ listening, selectedCallId, onSelect, onListen }: Pro
       ) : (
         <div className="board-grid" role="grid" aria-rowcount={shown.length + 1}>
           <div className="board-head" role="row" aria-rowindex={1}>
-            <span role="columnheader" className="col-region">
-              Region
-            </span>
-            <span role="columnheader" className="col-center">
-              Center
-            </span>
-            <span role="columnheader" className="col-team">
-              Team
-            </span>
-            <span role="columnheader" className="col-agent">
-              Agent
-            </span>
-            <span role="columnheader" className="col-customer">
-              Customer
-            </span>
-            <span role="columnheader" className="col-state">
-              State
-            </span>
-            <span role="columnheader" className="col-duration">
-              Duration
-            </span>
-            <span role="columnheader" className="col-levels">
-              Agent · Customer
-            </span>
-            <span role="columnheader" className="col-listeners">
-              Ears
-            </span>
-            <span role="columnheader" className="col-action">
-              <span className="visually-hidden">Listen</span>
-            </span>
+            {COLUMNS.map(([id, label]) => (
+              <span key={id} role="columnheader" className={`col-${id}`}>
+                {label || <span className="visually-hidden">Listen</span>}
+              </span>
+            ))}
           </div>
           <div className="board-body" ref={scroller} role="rowgroup">
             <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>

@@ -80,13 +80,16 @@ export function ReplayView({ callId }: { callId: string }) {
   });
 
   const reviewed = !!review.data?.reviewedAt;
+  const back = (
+    <button type="button" className="ghost" onClick={() => navigate('/review')}>
+      ← Recordings
+    </button>
+  );
   if (call.isError)
     return (
       <section className="replay" aria-label="Replay">
         <header className="replay-head">
-          <button type="button" className="ghost" onClick={() => navigate('/review')}>
-            ← Recordings
-          </button>
+          {back}
           <h2>Recording unavailable</h2>
         </header>
         <p className="empty error">
@@ -101,9 +104,7 @@ export function ReplayView({ callId }: { callId: string }) {
   return (
     <section className="replay" aria-label="Replay">
       <header className="replay-head">
-        <button type="button" className="ghost" onClick={() => navigate('/review')}>
-          ← Recordings
-        </button>
+        {back}
         <h2>
           {call.data
             ? `${call.data.agent.name} · ${placeName(org, 'teams', call.data.team)} · ${customerNumber(call.data.customer.number)}`
