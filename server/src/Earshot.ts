@@ -15,6 +15,7 @@ import { WorkerPool } from './media/WorkerPool.ts';
 import { AuditLog, type AuditEntry } from './audit/AuditLog.ts';
 import { AuthService } from './auth/AuthService.ts';
 import { IngestTokenStore } from './auth/IngestTokenStore.ts';
+import { AgentBoard } from './agents/AgentBoard.ts';
 import { KpiService } from './kpi/KpiService.ts';
 import { SiprecPeers } from './ingest/siprec/SiprecPeers.ts';
 import { SiprecService } from './ingest/siprec/SiprecService.ts';
@@ -190,6 +191,7 @@ export async function startEarshot(
   const kpi = new KpiService(db, org, () => calls.conversations(), logger.child({ module: 'kpi' }));
   kpi.on('applied', (event) => calls.applyAcd(event));
   await kpi.load();
+  const agents = new AgentBoard(kpi, calls, org);
   const announcements = new TokenBuckets({
     ratePerSecond: config.ingest.callsPerSecond,
     burst: Math.max(1, Math.ceil(config.ingest.callsPerSecond * 2)),
@@ -208,6 +210,7 @@ export async function startEarshot(
     kpi,
     auth,
     org,
+    agents,
     logger.child({ module: 'realtime' }),
   );
   const metrics = createMetrics({
@@ -231,6 +234,7 @@ export async function startEarshot(
       audit,
       record,
       kpi,
+      agents,
       pool,
       metrics,
       auth,

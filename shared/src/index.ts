@@ -11,3 +11,4 @@ export * from './tags.ts';
 export * from './kpi.ts';
 export * from './auth.ts';
 export * from './siprec.ts';
+export * from './agents.ts';

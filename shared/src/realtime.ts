@@ -1,3 +1,4 @@
+import type { AgentsSnapshot, AgentsUpdate } from './agents.ts';
 import type { Ack } from './api.ts';
 import type { Call } from './calls.ts';
 import type { ListenEndReason, ListenOffer, Presence } from './listen.ts';
@@ -43,6 +44,10 @@ export interface ClientToServerEvents {
   'kpi:unsubscribe': (payload: unknown, ack: (result: Ack<null>) => void) => void;
   /** Tags a call the user may see (`{ callId, tag }`), signed with the user. */
   'tag:create': (payload: unknown, ack: (result: Ack<Tag>) => void) => void;
+  /** Follows the agents of a scope (`{ scope }`): the ack is a snapshot, `agents:update` follows. */
+  'agents:subscribe': (payload: unknown, ack: (result: Ack<AgentsSnapshot>) => void) => void;
+  /** Stops following the agents of a scope. */
+  'agents:unsubscribe': (payload: unknown, ack: (result: Ack<null>) => void) => void;
 }
 
 /** Events the server sends. */
@@ -67,4 +72,6 @@ export interface ServerToClientEvents {
   'tag:updated': (tag: Tag) => void;
   /** A tag on a call this console listens to was deleted. */
   'tag:deleted': (event: { id: string; callId: string }) => void;
+  /** Agents of a followed scope whose row changed (once a second at most). */
+  'agents:update': (update: AgentsUpdate) => void;
 }

@@ -2,6 +2,7 @@ import type { Me } from '@earshot/shared';
 import { useEffect, useMemo, useSyncExternalStore } from 'react';
 import { PHONE, useMediaQuery } from '../components/use-media-query';
 import { AdminPage } from '../features/admin/components/admin-page';
+import { AgentsPage } from '../features/agents/components/agents-page';
 import { LoginPage } from '../features/auth/components/login-page';
 import { CoachingQueue } from '../features/coaching/components/coaching-queue';
 import { KpiPage } from '../features/kpi/components/kpi-page';
@@ -28,6 +29,7 @@ function Console({ me }: { me: Me }) {
   const pages = (
     [
       ['/', 'Live', 'live', can.listen],
+      ['/agents', 'Agents', 'agents', can.listen],
       ['/review', 'Review', 'review', can.review],
       ['/coaching', 'Coaching', 'coaching', can.listen || can.review],
       ['/kpis', 'KPIs', 'kpis', can.listen || can.review],
@@ -73,7 +75,8 @@ function Console({ me }: { me: Me }) {
   // The listening panel shows where it is used: always beside the live board on a desk,
   // elsewhere (and on a phone) only while something is being heard.
   const phone = useMediaQuery(PHONE);
-  const showPanel = can.listen && (strips.length > 0 || (page === 'live' && !phone));
+  const showPanel =
+    can.listen && (strips.length > 0 || ((page === 'live' || page === 'agents') && !phone));
 
   return (
     <div className="app">
@@ -126,6 +129,8 @@ function Console({ me }: { me: Me }) {
             onSelect={select}
             onListen={listen}
           />
+        ) : page === 'agents' ? (
+          <AgentsPage />
         ) : page === 'coaching' ? (
           <CoachingQueue />
         ) : page === 'kpis' ? (

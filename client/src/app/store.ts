@@ -15,7 +15,17 @@ interface UiSlice {
   /** The label `t` tags with: the last one used. */
   lastLabel: string;
   setLastLabel(label: string): void;
+  /** Seconds after which an agent's hold, wrap-up or absence stands out on the agents board. */
+  agentLimits: AgentLimits;
+  setAgentLimit(state: keyof AgentLimits, seconds: number): void;
 }
+
+export interface AgentLimits {
+  held: number;
+  wrap_up: number;
+  away: number;
+}
+export const DEFAULT_AGENT_LIMITS: AgentLimits = { held: 120, wrap_up: 90, away: 900 };
 
 export type AppState = UiSlice;
 
@@ -34,6 +44,9 @@ const uiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => ({
     }),
   lastLabel: 'coaching',
   setLastLabel: (lastLabel) => set({ lastLabel }),
+  agentLimits: DEFAULT_AGENT_LIMITS,
+  setAgentLimit: (state, seconds) =>
+    set((s) => ({ agentLimits: { ...s.agentLimits, [state]: Math.max(1, seconds) } })),
 });
 
 /** UI state: one store of slices; middleware only here, on the combined store. */
@@ -44,6 +57,7 @@ export const useAppStore = create<AppState>()(
       theme: s.theme,
       lastLabel: s.lastLabel,
       thresholds: s.thresholds,
+      agentLimits: s.agentLimits,
     }),
   }),
 );

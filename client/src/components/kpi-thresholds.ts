@@ -9,6 +9,7 @@ export type ShownMetric =
   | 'holdRate'
   | 'csat'
   | 'queueDepth'
+  | 'longestWaitMs'
   | 'activeCalls'
   | 'talkRatio'
   | 'silenceShare'
@@ -90,6 +91,13 @@ export const METRICS: {
     threshold: { green: 4, amber: 3.5, higherIsBetter: true },
   },
   { key: 'queueDepth', unit: 'plain', label: 'In queue', format: (v) => String(v) },
+  {
+    key: 'longestWaitMs',
+    unit: 'seconds',
+    label: 'Longest wait',
+    format: (v) => `${Math.round(v / 1000)} s`,
+    threshold: { green: 30_000, amber: 60_000, higherIsBetter: false },
+  },
   { key: 'activeCalls', unit: 'plain', label: 'Active', format: (v) => String(v) },
   {
     key: 'talkRatio',

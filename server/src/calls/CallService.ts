@@ -472,6 +472,11 @@ export class CallService extends EventEmitter<{
     return [...this.#live.values()].map((c) => c.toJSON());
   }
 
+  /** Earshot's id of the live call the ACD knows as `externalId`, if Earshot taps it. */
+  idOfExternal(externalId: string): string | undefined {
+    return this.#byExternalId.get(externalId);
+  }
+
   /** A live call's object, for the media layer (listeners, recorders). */
   live(id: string): LiveCall | undefined {
     return this.#live.get(id);

@@ -12,6 +12,8 @@ import { siprecRoutes } from '../ingest/siprec/routes.ts';
 import type { SiprecPeers } from '../ingest/siprec/SiprecPeers.ts';
 import type { SiprecService } from '../ingest/siprec/SiprecService.ts';
 import type { KpiService } from '../kpi/KpiService.ts';
+import type { AgentBoard } from '../agents/AgentBoard.ts';
+import { agentRoutes } from '../agents/routes.ts';
 import { kpiRoutes } from '../kpi/routes.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
 import { orgRoutes } from '../org/routes.ts';
@@ -33,6 +35,7 @@ export interface ApiDeps {
   tags: TagService;
   review: ReviewService;
   kpi: KpiService;
+  agents: AgentBoard;
   audit: AuditLog;
   /** Appends to the audit trail without failing the request (a failure is logged). */
   record: (entry: AuditEntry) => void;
@@ -56,6 +59,7 @@ export function apiRouter(deps: ApiDeps): Router {
   router.use(orgRoutes(kit, deps));
   router.use(rtpIngestRoutes(kit, deps));
   router.use(kpiRoutes(kit, deps));
+  router.use(agentRoutes(kit, deps));
   router.use(callRoutes(kit, deps));
   router.use(recordingRoutes(kit, deps));
   router.use(tagRoutes(kit, deps));

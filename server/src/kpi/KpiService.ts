@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   ContactEvent,
+  type AgentState,
   type EventsResult,
   type KpiMetrics,
   type KpiSnapshot,
@@ -32,6 +33,14 @@ const WINDOW_MS: Record<Exclude<KpiWindow, 'today'>, number> = {
 };
 /** Events are kept in memory (and reloaded at start) this long: "today" in every zone. */
 const KEEP_MS = 48 * 3_600_000;
+
+/** What the events say of one agent now (see `agentDays`). */
+export interface AgentDay {
+  state: { at: number; state: AgentState } | undefined;
+  call: CallFacts | undefined;
+  handled: number;
+  handleMs: number;
+}
 const TICK_MS = 250;
 /**
  * Calls first heard of this long before a window starts are not looked at: they ended
@@ -413,6 +422,38 @@ export class KpiService extends EventEmitter<{
     for (let i = HISTORY_POINTS - 1; i >= 0; i--)
       points.push(await this.metrics(scope, window, now - i * 5 * 60_000));
     return points;
+  }
+
+  /**
+   * What the events say of each agent as of `now`: the latest state, the call they are on
+   * (answered, not ended), and the calls whose wrap-up ended today (each center's day).
+   */
+  async agentDays(now = Date.now()): Promise<Map<string, AgentDay>> {
+    const org = await this.#org.get();
+    const today = this.#window('today', now, org);
+    const out = new Map<string, AgentDay>();
+    const day = (id: string) => {
+      let d = out.get(id);
+      if (!d) out.set(id, (d = { state: undefined, call: undefined, handled: 0, handleMs: 0 }));
+      return d;
+    };
+    for (const agent of this.#agents.values()) {
+      let last = agent.states.length - 1;
+      while (last >= 0 && agent.states[last]!.at > now) last--;
+      if (last >= 0) day(agent.agentId).state = agent.states[last];
+    }
+    for (const call of this.#callsSince(now - 26 * 3_600_000)) {
+      if (!call.agentId || call.answeredAt === undefined || call.answeredAt > now) continue;
+      const d = day(call.agentId);
+      const over = call.endedAt !== undefined && call.endedAt <= now;
+      if (!over && (d.call?.answeredAt ?? -Infinity) < call.answeredAt) d.call = call;
+      const wrapped = call.wrapupEndedAt;
+      if (wrapped !== undefined && wrapped <= now && wrapped >= today.from(call.team)) {
+        d.handled++;
+        d.handleMs += wrapped - call.answeredAt;
+      }
+    }
+    return out;
   }
 
   /** A console wants `scope` over `window`: updates for it start. Returns the snapshot. */

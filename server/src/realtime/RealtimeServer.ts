@@ -8,6 +8,8 @@ import { BoardFeed } from '../calls/socket.ts';
 import { AppError, UnauthorizedError } from '../errors.ts';
 import { hostAllowed, readCookie, sameOrigin, SESSION_COOKIE } from '../http/auth.ts';
 import type { KpiService } from '../kpi/KpiService.ts';
+import type { AgentBoard } from '../agents/AgentBoard.ts';
+import { AgentsSocket } from '../agents/socket.ts';
 import { KpiSocket } from '../kpi/socket.ts';
 import type { ListenService } from '../listen/ListenService.ts';
 import { ListenSocket } from '../listen/socket.ts';
@@ -35,6 +37,7 @@ export class RealtimeServer {
   readonly #log: Logger;
   readonly #board: BoardFeed;
   readonly #domains: SocketDomain[];
+  readonly #agents: AgentsSocket;
   readonly #watchdog: NodeJS.Timeout;
   #slowDropped = 0;
 
@@ -47,6 +50,7 @@ export class RealtimeServer {
     kpi: KpiService,
     auth: AuthService,
     org: OrgRepository,
+    agents: AgentBoard,
     log: Logger,
   ) {
     this.#auth = auth;
@@ -89,6 +93,7 @@ export class RealtimeServer {
       new ListenSocket(this.io, listen),
       new TagSocket(this.io, tags, calls),
       new KpiSocket(this.io, kpi, org, calls),
+      (this.#agents = new AgentsSocket(this.io, agents, log)),
     ];
     auth.on('changed', (userId) => void this.#rightsChanged(userId));
     auth.on('ended', (sessionHash, reason) => {
@@ -196,6 +201,7 @@ export class RealtimeServer {
 
   close(): Promise<void> {
     clearInterval(this.#watchdog);
+    this.#agents.close();
     return new Promise((resolve) => void this.io.close(() => resolve()));
   }
 }
