@@ -16,6 +16,7 @@ import { AuditLog, type AuditEntry } from './audit/AuditLog.ts';
 import { AuthService } from './auth/AuthService.ts';
 import { IngestTokenStore } from './auth/IngestTokenStore.ts';
 import { AgentBoard } from './agents/AgentBoard.ts';
+import { AlertService } from './alerts/AlertService.ts';
 import { KpiService } from './kpi/KpiService.ts';
 import { SiprecPeers } from './ingest/siprec/SiprecPeers.ts';
 import { SiprecService } from './ingest/siprec/SiprecService.ts';
@@ -43,6 +44,7 @@ export interface Earshot {
   recordings: RecordingStore;
   tags: TagService;
   kpi: KpiService;
+  alerts: AlertService;
   audit: AuditLog;
   auth: AuthService;
   tokens: IngestTokenStore;
@@ -192,6 +194,8 @@ export async function startEarshot(
   kpi.on('applied', (event) => calls.applyAcd(event));
   await kpi.load();
   const agents = new AgentBoard(kpi, calls, org);
+  const alerts = new AlertService(db, kpi, calls, org, logger.child({ module: 'alerts' }));
+  await alerts.load();
   const announcements = new TokenBuckets({
     ratePerSecond: config.ingest.callsPerSecond,
     burst: Math.max(1, Math.ceil(config.ingest.callsPerSecond * 2)),
@@ -211,6 +215,7 @@ export async function startEarshot(
     auth,
     org,
     agents,
+    alerts,
     logger.child({ module: 'realtime' }),
   );
   const metrics = createMetrics({
@@ -235,6 +240,7 @@ export async function startEarshot(
       record,
       kpi,
       agents,
+      alerts,
       pool,
       metrics,
       auth,
@@ -285,10 +291,13 @@ export async function startEarshot(
     db,
     siprec,
     peers,
+    alerts,
     close() {
       closing ??= (async () => {
         clearInterval(retention);
         auth.close();
+        alerts.close();
+        await alerts.flush();
         kpi.close();
         listen.close();
         siprec?.close();

@@ -156,6 +156,10 @@ export const AUDIT_ACTIONS = [
   'siprec.peer.remove',
   'siprec.refused',
   'kpi.reported',
+  'alert.rule.create',
+  'alert.rule.delete',
+  'alert.acknowledge',
+  'alert.resolve',
 ] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;

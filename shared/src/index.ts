@@ -12,3 +12,4 @@ export * from './kpi.ts';
 export * from './auth.ts';
 export * from './siprec.ts';
 export * from './agents.ts';
+export * from './alerts.ts';

@@ -1,4 +1,5 @@
 import type { AgentsSnapshot, AgentsUpdate } from './agents.ts';
+import type { Alert } from './alerts.ts';
 import type { Ack } from './api.ts';
 import type { Call } from './calls.ts';
 import type { ListenEndReason, ListenOffer, Presence } from './listen.ts';
@@ -48,6 +49,8 @@ export interface ClientToServerEvents {
   'agents:subscribe': (payload: unknown, ack: (result: Ack<AgentsSnapshot>) => void) => void;
   /** Stops following the agents of a scope. */
   'agents:unsubscribe': (payload: unknown, ack: (result: Ack<null>) => void) => void;
+  /** Follows the alerts the user may see: the ack lists the open ones, `alert` follows. */
+  'alerts:subscribe': (payload: unknown, ack: (result: Ack<{ alerts: Alert[] }>) => void) => void;
 }
 
 /** Events the server sends. */
@@ -74,4 +77,6 @@ export interface ServerToClientEvents {
   'tag:deleted': (event: { id: string; callId: string }) => void;
   /** Agents of a followed scope whose row changed (once a second at most). */
   'agents:update': (update: AgentsUpdate) => void;
+  /** An alert was raised, cleared, acknowledged or resolved (to those who may see it). */
+  alert: (alert: Alert) => void;
 }

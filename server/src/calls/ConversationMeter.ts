@@ -164,6 +164,11 @@ export class ConversationMeter {
     this.flags.delete(kind);
   }
 
+  /** How long both legs have been quiet, off hold, up to now. */
+  get deadAirMs(): number {
+    return this.#deadAir;
+  }
+
   /** Ends the episodes still open (the call ended). */
   end(): void {
     for (const [kind, open] of this.#open) this.#close(kind, open);

@@ -155,4 +155,28 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE calls ADD COLUMN episodes_json TEXT;
   `,
+  `
+  CREATE TABLE alert_rules (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    threshold REAL,
+    webhook_url TEXT,
+    webhook_secret TEXT,
+    webhook_error TEXT,
+    webhook_failures INTEGER NOT NULL DEFAULT 0,
+    created_by_id TEXT NOT NULL,
+    created_by_name TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE alerts (
+    id TEXT PRIMARY KEY,
+    rule_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    raised_at TEXT NOT NULL,
+    resolved_at TEXT
+  );
+  CREATE INDEX alerts_raised ON alerts (raised_at);
+  `,
 ];

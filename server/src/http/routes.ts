@@ -14,6 +14,8 @@ import type { SiprecService } from '../ingest/siprec/SiprecService.ts';
 import type { KpiService } from '../kpi/KpiService.ts';
 import type { AgentBoard } from '../agents/AgentBoard.ts';
 import { agentRoutes } from '../agents/routes.ts';
+import type { AlertService } from '../alerts/AlertService.ts';
+import { alertRoutes } from '../alerts/routes.ts';
 import { kpiRoutes } from '../kpi/routes.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
 import { orgRoutes } from '../org/routes.ts';
@@ -36,6 +38,7 @@ export interface ApiDeps {
   review: ReviewService;
   kpi: KpiService;
   agents: AgentBoard;
+  alerts: AlertService;
   audit: AuditLog;
   /** Appends to the audit trail without failing the request (a failure is logged). */
   record: (entry: AuditEntry) => void;
@@ -60,6 +63,7 @@ export function apiRouter(deps: ApiDeps): Router {
   router.use(rtpIngestRoutes(kit, deps));
   router.use(kpiRoutes(kit, deps));
   router.use(agentRoutes(kit, deps));
+  router.use(alertRoutes(kit, deps));
   router.use(callRoutes(kit, deps));
   router.use(recordingRoutes(kit, deps));
   router.use(tagRoutes(kit, deps));

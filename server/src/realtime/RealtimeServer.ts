@@ -9,6 +9,8 @@ import { AppError, UnauthorizedError } from '../errors.ts';
 import { hostAllowed, readCookie, sameOrigin, SESSION_COOKIE } from '../http/auth.ts';
 import type { KpiService } from '../kpi/KpiService.ts';
 import type { AgentBoard } from '../agents/AgentBoard.ts';
+import type { AlertService } from '../alerts/AlertService.ts';
+import { AlertsSocket } from '../alerts/socket.ts';
 import { AgentsSocket } from '../agents/socket.ts';
 import { KpiSocket } from '../kpi/socket.ts';
 import type { ListenService } from '../listen/ListenService.ts';
@@ -51,6 +53,7 @@ export class RealtimeServer {
     auth: AuthService,
     org: OrgRepository,
     agents: AgentBoard,
+    alerts: AlertService,
     log: Logger,
   ) {
     this.#auth = auth;
@@ -94,6 +97,7 @@ export class RealtimeServer {
       new TagSocket(this.io, tags, calls),
       new KpiSocket(this.io, kpi, org, calls),
       (this.#agents = new AgentsSocket(this.io, agents, log)),
+      new AlertsSocket(this.io, alerts),
     ];
     auth.on('changed', (userId) => void this.#rightsChanged(userId));
     auth.on('ended', (sessionHash, reason) => {
