@@ -260,39 +260,45 @@ export class Simulator extends EventEmitter<{ event: [SimEvent] }> {
     );
   }
 
-  /** What each center's staff report for today, now and every half hour. */
+  /** What each center's staff report for today, now and every half hour (one CSV import). */
   #scheduleReports(): void {
     const report = async () => {
+      const lines = ['scope,metric,window,value,source'];
       for (const center of this.#org.centers) {
         const figures = this.#floor.reportedToday(center.id);
         const dressed = this.#dressedUp.has(center.id);
         for (const { metric, dressed: dress } of REPORTED) {
           const value = figures[metric];
           if (value === undefined) continue;
-          try {
-            await this.#request('POST', '/api/v1/kpis/reported', {
-              scope: `center:${center.id}`,
-              metric,
-              window: 'today',
-              value: dressed ? dress(value) : value,
-              source: 'staff meeting',
-            });
-          } catch (error) {
-            if (!this.#stopped)
-              this.#o.logger.warn({ err: error }, 'simulator could not post reported figures');
-            return;
-          }
+          lines.push(
+            `center:${center.id},${metric},today,${dressed ? dress(value) : value},staff meeting`,
+          );
         }
       }
+      if (lines.length === 1) return;
+      const response = await fetch(`${this.#o.baseUrl}/api/v1/kpis/reported/import`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.#o.ingestToken}`, 'content-type': 'text/csv' },
+        body: lines.join('\n'),
+      });
+      if (!response.ok && !this.#stopped)
+        this.#o.logger.warn(
+          { status: response.status, body: (await response.text()).slice(0, 300) },
+          'simulator could not post reported figures',
+        );
     };
     // NOTE: the first set waits for the warm-up's events to be in, so it is compared with them.
     const run = () => {
       if (this.#stopped) return;
-      void (this.#outbox.length ? Promise.resolve() : report()).finally(() =>
-        this.#scheduler.after(this.#outbox.length ? 5_000 : REPORT_EVERY_MS, run),
-      );
+      const waiting = this.#outbox.length > 0;
+      void (waiting ? Promise.resolve() : report())
+        .catch((error: unknown) => {
+          if (!this.#stopped)
+            this.#o.logger.warn({ err: error }, 'simulator could not post reported figures');
+        })
+        .finally(() => this.#scheduler.after(waiting ? 1_000 : REPORT_EVERY_MS, run));
     };
-    this.#scheduler.after(5_000, run);
+    this.#scheduler.after(1_000, run);
   }
 
   /** Feeds the events to the server's KPI intake, as an ACD would: batches, in order. */

@@ -182,6 +182,7 @@ describe('simulator against a real server', () => {
       }
       // The staff meeting's figures for today come in beside the measured ones, and the
       // centers that dress theirs up are flagged.
+      // Some centers' staff dress their figures up: those are flagged, the others are not.
       const reported = await eventually(
         async () => {
           const all = await Promise.all(
@@ -191,18 +192,18 @@ describe('simulator against a real server', () => {
                   .body.reported,
             ),
           );
-          return all.filter((r) => Object.keys(r).length > 0).length === org.centers.length
-            ? all
-            : undefined;
+          const flagged = all.some((r) => Object.values(r).some((x) => x?.flagged));
+          const honest = all.some(
+            (r) => Object.keys(r).length > 0 && Object.values(r).every((x) => !x?.flagged),
+          );
+          return flagged && honest ? all : undefined;
         },
-        20_000,
-        'reported figures for every center',
+        45_000,
+        'reported figures, some of them flagged',
       );
-      const flagged = reported.flatMap((r) => Object.values(r).filter((x) => x?.flagged));
-      expect(flagged.length).toBeGreaterThan(0);
-      expect(reported.some((r) => Object.values(r).every((x) => !x?.flagged))).toBe(true);
+      expect(reported.filter((r) => Object.keys(r).length > 0).length).toBeGreaterThan(1);
     } finally {
       await simulator.stop();
     }
-  });
+  }, 90_000);
 });
