@@ -3,6 +3,8 @@ import { useEffect, useMemo, useSyncExternalStore } from 'react';
 import { PHONE, useMediaQuery } from '../components/use-media-query';
 import { AdminPage } from '../features/admin/components/admin-page';
 import { AgentsPage } from '../features/agents/components/agents-page';
+import { AlertToasts } from '../features/alerts/components/alert-toasts';
+import { AlertsPage } from '../features/alerts/components/alerts-page';
 import { LoginPage } from '../features/auth/components/login-page';
 import { CoachingQueue } from '../features/coaching/components/coaching-queue';
 import { KpiPage } from '../features/kpi/components/kpi-page';
@@ -30,6 +32,7 @@ function Console({ me }: { me: Me }) {
     [
       ['/', 'Live', 'live', can.listen],
       ['/agents', 'Agents', 'agents', can.listen],
+      ['/alerts', 'Alerts', 'alerts', can.listen || can.admin],
       ['/review', 'Review', 'review', can.review],
       ['/coaching', 'Coaching', 'coaching', can.listen || can.review],
       ['/kpis', 'KPIs', 'kpis', can.listen || can.review],
@@ -131,6 +134,8 @@ function Console({ me }: { me: Me }) {
           />
         ) : page === 'agents' ? (
           <AgentsPage />
+        ) : page === 'alerts' ? (
+          <AlertsPage />
         ) : page === 'coaching' ? (
           <CoachingQueue />
         ) : page === 'kpis' ? (
@@ -143,6 +148,7 @@ function Console({ me }: { me: Me }) {
         {/* Listening goes on whatever page is open. */}
         {showPanel && <ListenPanel />}
       </main>
+      {(can.listen || can.admin) && <AlertToasts canListen={can.listen} />}
     </div>
   );
 }
