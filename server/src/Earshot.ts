@@ -196,6 +196,8 @@ export async function startEarshot(
   const agents = new AgentBoard(kpi, calls, org);
   const alerts = new AlertService(db, kpi, calls, org, logger.child({ module: 'alerts' }));
   await alerts.load();
+  // NOTE: the demo (its users and simulator) comes with a few rules, so alerts come by themselves.
+  if (config.auth.demoUsers) await alerts.seedDemoRules();
   const announcements = new TokenBuckets({
     ratePerSecond: config.ingest.callsPerSecond,
     burst: Math.max(1, Math.ceil(config.ingest.callsPerSecond * 2)),

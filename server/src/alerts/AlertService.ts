@@ -20,6 +20,13 @@ const MAX_DELIVERIES = 200;
 /** Rules at most (each is evaluated four times a second). */
 export const MAX_RULES = 500;
 
+const DEMO_RULES: AlertRuleRequest[] = [
+  { name: 'Hold over 2 min', kind: 'hold_longer', scope: 'org', threshold: 120 },
+  { name: 'Wrap-up over 2 min', kind: 'wrap_up_longer', scope: 'org', threshold: 120 },
+  { name: 'On hold, yet talking', kind: 'held_but_talking', scope: 'org' },
+  { name: 'Caller waiting over 1 min', kind: 'longest_wait', scope: 'org', threshold: 60 },
+];
+
 interface RuleRow {
   id: string;
   name: string;
@@ -126,6 +133,13 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
       createdBy: { id: row.created_by_id, name: row.created_by_name },
       createdAt: row.created_at,
     };
+  }
+
+  /** In the demo, a few rules so that alerts come by themselves (only when there are none). */
+  async seedDemoRules(): Promise<void> {
+    if (this.#rules.length > 0) return;
+    const by = { id: 'earshot-demo', name: 'Earshot demo' };
+    for (const rule of DEMO_RULES) await this.createRule(rule, by);
   }
 
   rules(): AlertRule[] {

@@ -440,7 +440,8 @@ export class Floor {
       for (let i = 0; i < count; i++)
         holds.push([
           talkS * ((i + 1) / (count + 1)) + random.between(-10, 10),
-          random.between(20, 90),
+          // Now and then the agent forgets the caller on hold.
+          random.chance(0.04) ? random.between(150, 300) : random.between(20, 90),
         ]);
     }
     let held = 0;
@@ -495,7 +496,9 @@ export class Floor {
           day.csatCount++;
         });
       }
-      this.#after(random.between(WRAP_S[0], WRAP_S[1]) * 1000, () => {
+      // Now and then an agent lingers in wrap-up.
+      const wrapS = random.chance(0.02) ? random.between(150, 300) : random.between(...WRAP_S);
+      this.#after(wrapS * 1000, () => {
         this.#o.emit({ type: 'call.wrapup_ended', callId });
         const day = this.#day(floor);
         day.handled++;
