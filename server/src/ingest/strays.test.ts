@@ -71,7 +71,9 @@ async function burst(
 
 describe('no call takes in another call’s audio', () => {
   it('RTP still arriving for an ended call is held in quarantine: new calls never get its ports, counters or sound', async () => {
-    const s = await server({ EARSHOT_RTP_MIN_PORT: '47000', EARSHOT_RTP_MAX_PORT: '47011' });
+    // NOTE: these small ranges lie above the kernel's ephemeral ports (32768-60999), so no
+    // other socket on the machine (another test's, a client's) takes one of them.
+    const s = await server({ EARSHOT_RTP_MIN_PORT: '61000', EARSHOT_RTP_MAX_PORT: '61011' });
     const sbc = await socket();
     const old = await s.createCall('PCMU');
     const stale = streamTone(sbc, old.legs.agent.port, {
@@ -116,8 +118,8 @@ describe('no call takes in another call’s audio', () => {
     dirs.push(dataDir);
     const env = {
       EARSHOT_DATA_DIR: dataDir,
-      EARSHOT_RTP_MIN_PORT: '47100',
-      EARSHOT_RTP_MAX_PORT: '47105',
+      EARSHOT_RTP_MIN_PORT: '61100',
+      EARSHOT_RTP_MAX_PORT: '61105',
     };
     const sbc = await socket();
     const first = await startTestServer(env);
