@@ -147,7 +147,7 @@ describe('no call takes in another call’s audio', () => {
     const b = await second.createCall('PCMU');
     const ports = [a, b].flatMap((c) => [c.legs.agent.port, c.legs.customer.port]);
     expect(ports.sort()).toEqual(
-      [47100, 47101, 47102, 47103, 47104, 47105].filter(
+      [61100, 61101, 61102, 61103, 61104, 61105].filter(
         (p) => p !== old.legs.agent.port && p !== old.legs.customer.port,
       ),
     );
