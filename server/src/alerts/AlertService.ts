@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Alert, AlertRule, AlertRuleRequest, KpiMetrics, Org } from '@earshot/shared';
+import type { Alert, AlertRule, AlertRuleRequest, Org } from '@earshot/shared';
 import type { CallService } from '../calls/CallService.ts';
 import type { Database } from '../db/Database.ts';
 import { holdIntervals } from '../kpi/kpiMath.ts';
@@ -54,19 +54,41 @@ interface Finding {
 
 type Actor = { id: string; name: string };
 
+type TeamFigures =
+  Awaited<ReturnType<KpiService['teamFigures']>> extends Map<string, infer F> ? F : never;
+
 const clock = (ms: number) => {
   const s = Math.floor(ms / 1000);
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 };
 
+/** The organisation looked up by id, made once per evaluation. */
+interface OrgIndex {
+  org: Org;
+  agents: Map<string, { id: string; name: string; team: string }>;
+  centerOfTeam: Map<string, string>;
+  regionOfCenter: Map<string, string>;
+}
+
+function indexOrg(org: Org): OrgIndex {
+  return {
+    org,
+    agents: new Map(org.agents.map((a) => [a.id, { id: a.id, name: a.name, team: a.teamId }])),
+    centerOfTeam: new Map(org.teams.map((t) => [t.id, t.centerId])),
+    regionOfCenter: new Map(org.centers.map((c) => [c.id, c.regionId])),
+  };
+}
+
 /** Whether a team lies in a rule's scope. */
-function inScope(scope: string, team: string, org: Org): boolean {
+function inScope(scope: string, team: string, index: OrgIndex): boolean {
   if (scope === 'org') return true;
-  const [kind, id] = scope.split(':', 2) as [string, string];
+  const colon = scope.indexOf(':');
+  const kind = scope.slice(0, colon);
+  const id = scope.slice(colon + 1);
   if (kind === 'team') return team === id;
-  const center = org.teams.find((t) => t.id === team)?.centerId;
+  const center = index.centerOfTeam.get(team);
   if (kind === 'center') return center === id;
-  return org.centers.some((c) => c.id === center && c.regionId === id);
+  return center !== undefined && index.regionOfCenter.get(center) === id;
 }
 
 /** The signature a webhook receiver checks: HMAC-SHA256 of `<timestamp>.<body>`. */
@@ -90,7 +112,7 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
   /** Alerts whose condition holds now, by rule and subject. */
   readonly #open = new Map<string, Alert>();
   readonly #timer: NodeJS.Timeout;
-  #teamMetrics: { at: number; byTeam: Map<string, KpiMetrics> } = { at: 0, byTeam: new Map() };
+  #teamMetrics: { at: number; byTeam: Map<string, TeamFigures> } = { at: 0, byTeam: new Map() };
   #ticking = false;
   #deliveries = 0;
   #delivering = new Set<Promise<void>>();
@@ -265,11 +287,11 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
 
   /** Evaluates every rule as of `now`: raises what began, clears what ended. */
   async evaluate(now: number): Promise<void> {
-    const org = await this.#org.get();
+    const index = indexOrg(await this.#org.get());
     const days = await this.#kpi.agentDays(now);
     const found = new Map<string, { rule: RuleRow; finding: Finding }>();
     for (const rule of this.#rules) {
-      for (const finding of await this.#conditions(rule, org, days, now))
+      for (const finding of await this.#conditions(rule, index, days, now))
         found.set(`${rule.id}|${finding.subject}`, { rule, finding });
     }
     const at = new Date(now).toISOString();
@@ -304,17 +326,15 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
 
   async #conditions(
     rule: RuleRow,
-    org: Org,
+    index: OrgIndex,
     days: Map<string, AgentDay>,
     now: number,
   ): Promise<Finding[]> {
     const threshold = rule.threshold ?? 0;
     const out: Finding[] = [];
-    const centerOf = (team: string) => org.teams.find((t) => t.id === team)?.centerId ?? '';
-    const agentOf = (id: string) => {
-      const agent = org.agents.find((a) => a.id === id);
-      return agent ? { id: agent.id, name: agent.name, team: agent.teamId } : undefined;
-    };
+    const { org } = index;
+    const centerOf = (team: string) => index.centerOfTeam.get(team) ?? '';
+    const agentOf = (id: string) => index.agents.get(id);
     switch (rule.kind) {
       case 'hold_longer':
       case 'call_longer': {
@@ -333,7 +353,7 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
           const call = d.call;
           const agent = agentOf(agentId);
           const team = call?.team ?? agent?.team;
-          if (!call || !team || call.answeredAt === undefined || !inScope(rule.scope, team, org))
+          if (!call || !team || call.answeredAt === undefined || !inScope(rule.scope, team, index))
             continue;
           let message: string | undefined;
           if (rule.kind === 'hold_longer') {
@@ -363,7 +383,8 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
         const state = rule.kind === 'wrap_up_longer' ? 'wrap_up' : 'break';
         for (const [agentId, d] of days) {
           const agent = agentOf(agentId);
-          if (!agent || d.state?.state !== state || !inScope(rule.scope, agent.team, org)) continue;
+          if (!agent || d.state?.state !== state || !inScope(rule.scope, agent.team, index))
+            continue;
           const ms = now - d.state.at;
           if (ms <= threshold * 1000) continue;
           out.push({
@@ -380,7 +401,7 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
       case 'dead_air':
       case 'held_but_talking': {
         for (const call of this.#calls.list()) {
-          if (call.unmatched || !inScope(rule.scope, call.team, org)) continue;
+          if (call.unmatched || !inScope(rule.scope, call.team, index)) continue;
           let message: string | undefined;
           if (rule.kind === 'held_but_talking') {
             if (call.flags.includes('held-but-talking'))
@@ -404,9 +425,9 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
       case 'queue_depth':
       case 'longest_wait':
       case 'service_level_below': {
-        const metrics = await this.#teamFigures(org, now);
+        const metrics = await this.#teamFigures(now);
         for (const team of org.teams) {
-          if (!inScope(rule.scope, team.id, org)) continue;
+          if (!inScope(rule.scope, team.id, index)) continue;
           const m = metrics.get(team.id);
           if (!m) continue;
           let message: string | undefined;
@@ -440,11 +461,9 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
   }
 
   /** Every team's figures over 30 minutes, computed at most once a second. */
-  async #teamFigures(org: Org, now: number): Promise<Map<string, KpiMetrics>> {
+  async #teamFigures(now: number): Promise<Map<string, TeamFigures>> {
     if (now - this.#teamMetrics.at < TEAM_METRICS_MS) return this.#teamMetrics.byTeam;
-    const byTeam = new Map<string, KpiMetrics>();
-    for (const team of org.teams)
-      byTeam.set(team.id, (await this.#kpi.metrics(`team:${team.id}`, '30m', now)).metrics);
+    const byTeam = await this.#kpi.teamFigures('30m', now);
     this.#teamMetrics = { at: now, byTeam };
     return byTeam;
   }

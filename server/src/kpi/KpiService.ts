@@ -309,6 +309,36 @@ export class KpiService extends EventEmitter<{
     };
   }
 
+  /**
+   * The event-derived figures of every team over a window, in one pass over the calls and
+   * agents (what alert rules on queues, waits and service level read each second).
+   */
+  async teamFigures(
+    window: KpiWindow,
+    now = Date.now(),
+  ): Promise<Map<string, ReturnType<typeof computeMetrics>>> {
+    const org = await this.#org.get();
+    const w = this.#window(window, now, org);
+    const cutoff = window === 'today' ? now - 26 * 3_600_000 : w.from(undefined);
+    const calls = new Map<string, CallFacts[]>();
+    for (const call of this.#callsSince(cutoff)) {
+      if (call.team === undefined) continue;
+      const list = calls.get(call.team) ?? [];
+      list.push(call);
+      calls.set(call.team, list);
+    }
+    const agents = new Map<string, AgentFacts[]>();
+    for (const agent of this.#agents.values()) {
+      const list = agents.get(agent.team) ?? [];
+      list.push(agent);
+      agents.set(agent.team, list);
+    }
+    const out = new Map<string, ReturnType<typeof computeMetrics>>();
+    for (const team of org.teams)
+      out.set(team.id, computeMetrics(calls.get(team.id) ?? [], agents.get(team.id) ?? [], w));
+    return out;
+  }
+
   /** The metrics themselves; `tapped` is every tapped call (looked up once per round). */
   #compute(
     scope: string,
