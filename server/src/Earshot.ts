@@ -233,6 +233,7 @@ export async function startEarshot(
   httpServer.on(
     'request',
     createHttpApp({
+      db,
       calls,
       org,
       recordings,

@@ -160,6 +160,8 @@ export const AUDIT_ACTIONS = [
   'alert.rule.delete',
   'alert.acknowledge',
   'alert.resolve',
+  'observation.create',
+  'observation.reasons',
 ] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;

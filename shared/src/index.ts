@@ -13,3 +13,4 @@ export * from './auth.ts';
 export * from './siprec.ts';
 export * from './agents.ts';
 export * from './alerts.ts';
+export * from './observations.ts';

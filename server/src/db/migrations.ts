@@ -179,4 +179,19 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX alerts_raised ON alerts (raised_at);
   `,
+  `
+  CREATE TABLE observations (
+    id TEXT PRIMARY KEY,
+    call_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    team_id TEXT NOT NULL,
+    center_id TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX observations_at ON observations (created_at);
+  CREATE TABLE observation_reasons (
+    position INTEGER PRIMARY KEY,
+    reason TEXT NOT NULL UNIQUE
+  );
+  `,
 ];

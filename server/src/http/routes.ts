@@ -13,9 +13,11 @@ import type { SiprecPeers } from '../ingest/siprec/SiprecPeers.ts';
 import type { SiprecService } from '../ingest/siprec/SiprecService.ts';
 import type { KpiService } from '../kpi/KpiService.ts';
 import type { AgentBoard } from '../agents/AgentBoard.ts';
+import type { Database } from '../db/Database.ts';
 import { agentRoutes } from '../agents/routes.ts';
 import type { AlertService } from '../alerts/AlertService.ts';
 import { alertRoutes } from '../alerts/routes.ts';
+import { observationRoutes } from '../observations/routes.ts';
 import { kpiRoutes } from '../kpi/routes.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
 import { orgRoutes } from '../org/routes.ts';
@@ -31,6 +33,7 @@ import { routeKit } from './kit.ts';
 
 /** What the API's domains need. */
 export interface ApiDeps {
+  db: Database;
   calls: CallService;
   org: OrgRepository;
   recordings: RecordingStore;
@@ -64,6 +67,7 @@ export function apiRouter(deps: ApiDeps): Router {
   router.use(kpiRoutes(kit, deps));
   router.use(agentRoutes(kit, deps));
   router.use(alertRoutes(kit, deps));
+  router.use(observationRoutes(kit, deps));
   router.use(callRoutes(kit, deps));
   router.use(recordingRoutes(kit, deps));
   router.use(tagRoutes(kit, deps));

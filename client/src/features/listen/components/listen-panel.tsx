@@ -6,11 +6,15 @@ import { useShortcuts } from '../../../components/use-shortcuts';
 import { listenEngine, MAX_STRIPS } from '../../../lib/media/listen-engine';
 import { useListen } from '../../../lib/media/use-listen';
 import { tagHeardMoment, useTagEvents } from '../api/call-tags';
+import { useMe } from '../../../lib/session';
 import { ListenStrip } from './listen-strip';
+import { ListeningHour } from './listening-hour';
 
 /** The calls being heard, up to four, with the output meters and m / 1 / 2 shortcuts. */
 export function ListenPanel() {
   const { strips, focused, notice } = useListen();
+  // The listening hour is for those who hear every call (executives).
+  const canObserve = useMe().data?.capabilities.teams === null;
   const client = useQueryClient();
   useTagEvents();
 
@@ -48,6 +52,7 @@ export function ListenPanel() {
           <Meter read={() => listenEngine.outputLevel('right')} label="Output right" />
         </span>
       </div>
+      {canObserve && <ListeningHour />}
       {notice && (
         <p className="notice" role="alert" onClick={() => listenEngine.clearNotice()}>
           {notice}

@@ -1,0 +1,258 @@
+import type { Call } from '@earshot/shared';
+import { useEffect, useMemo, useState } from 'react';
+import { create } from 'zustand';
+import { useBoard } from '../../live-board/api/get-board';
+import { listenEngine } from '../../../lib/media/listen-engine';
+import { useListen } from '../../../lib/media/use-listen';
+import { useOrg } from '../../../lib/org-api';
+import { byName, placeName } from '../../../lib/scope';
+import { ObservationForm } from './observation-form';
+
+/** How the listening hour picks the next call. */
+export type SamplingRule = 'random' | 'centers' | 'flagged' | 'longest';
+const RULES: [SamplingRule, string][] = [
+  ['random', 'Random across the scope'],
+  ['centers', 'One center at a time, in turn'],
+  ['flagged', 'Discrepancies first'],
+  ['longest', 'The longest call'],
+];
+
+interface Played {
+  callId: string;
+  title: string;
+  center: string;
+  startedAt: number;
+}
+
+interface HourState {
+  running: boolean;
+  paused: boolean;
+  rule: SamplingRule;
+  /** `org`, or `center:<id>`, `region:<id>`, `team:<id>`. */
+  scope: string;
+  current: string | undefined;
+  played: Played[];
+  set(patch: Partial<HourState>): void;
+}
+
+/** The listening hour lives outside any page, so it goes on while the user moves around. */
+export const useListeningHour = create<HourState>()((set) => ({
+  running: false,
+  paused: false,
+  rule: 'random',
+  scope: 'org',
+  current: undefined,
+  played: [],
+  set: (patch) => set(patch),
+}));
+
+const inScope = (call: Call, scope: string) => {
+  if (scope === 'org') return true;
+  const [kind, id] = scope.split(':') as [string, string];
+  return kind === 'team'
+    ? call.team === id
+    : kind === 'center'
+      ? call.center === id
+      : call.region === id;
+};
+
+/** The next call by the rule, among live calls not yet heard this hour. */
+export function pickNext(
+  calls: Call[],
+  rule: SamplingRule,
+  scope: string,
+  played: Played[],
+  centersInOrder: string[],
+  random = Math.random,
+): Call | undefined {
+  const heard = new Set(played.map((p) => p.callId));
+  const candidates = calls.filter(
+    (c) =>
+      !c.unmatched &&
+      c.state !== 'ended' &&
+      c.state !== 'ringing' &&
+      !heard.has(c.id) &&
+      inScope(c, scope),
+  );
+  if (candidates.length === 0) return undefined;
+  const any = (list: Call[]) => list[Math.floor(random() * list.length)];
+  if (rule === 'longest')
+    return candidates.reduce((a, b) =>
+      Date.parse(a.startedAt) <= Date.parse(b.startedAt) ? a : b,
+    );
+  if (rule === 'flagged') {
+    const flagged = candidates.filter((c) => c.flags.length > 0 || c.discrepancies > 0);
+    return flagged.length
+      ? flagged.reduce((a, b) => (b.discrepancies > a.discrepancies ? b : a))
+      : any(candidates);
+  }
+  if (rule === 'centers') {
+    const last = played.at(-1)?.center;
+    const start = last ? centersInOrder.indexOf(last) + 1 : 0;
+    for (let i = 0; i < centersInOrder.length; i++) {
+      const center = centersInOrder[(start + i) % centersInOrder.length];
+      const here = candidates.filter((c) => c.center === center);
+      if (here.length) return any(here);
+    }
+  }
+  return any(candidates);
+}
+
+/**
+ * The executive's listening hour: one live call after another, with no click in between,
+ * by the sampling rule chosen; pause, skip, stop, and the list of what it played, each a
+ * key (o) away from an observation.
+ */
+export function ListeningHour() {
+  const hour = useListeningHour();
+  const board = useBoard();
+  const org = useOrg().data;
+  const { strips } = useListen();
+  const [observing, setObserving] = useState<Played>();
+  const calls = useMemo(() => [...(board.data?.values() ?? [])], [board.data]);
+  const centers = useMemo(() => [...(org?.centers ?? [])].sort(byName).map((c) => c.id), [org]);
+  const currentStrip = strips.find((s) => s.callId === hour.current);
+  const over = !currentStrip || ['ended', 'lost', 'error'].includes(currentStrip.status);
+
+  useEffect(() => {
+    if (!hour.running || hour.paused || !over) return;
+    const next = pickNext(calls, hour.rule, hour.scope, hour.played, centers);
+    if (!next) {
+      if (hour.current) hour.set({ current: undefined });
+      return;
+    }
+    if (hour.current) listenEngine.close(hour.current);
+    hour.set({
+      current: next.id,
+      played: [
+        ...hour.played,
+        {
+          callId: next.id,
+          title: `${next.agent.name} · ${placeName(org, 'centers', next.center)}`,
+          center: next.center,
+          startedAt: Date.now(),
+        },
+      ].slice(-500),
+    });
+    listenEngine.open(next.id);
+  }, [hour, over, calls, centers, org]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'o' || e.ctrlKey || e.metaKey || e.altKey) return;
+      if ((e.target as HTMLElement | null)?.closest('input, select, textarea, [role="dialog"]'))
+        return;
+      const last = useListeningHour.getState().played.at(-1);
+      if (!last) return;
+      e.preventDefault();
+      setObserving(last);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  return (
+    <details className="listening-hour" open={hour.running}>
+      <summary>
+        Listening hour
+        {hour.running && (
+          <span className="muted">
+            {' '}
+            · {hour.paused ? 'paused' : hour.current ? 'playing' : 'waiting for a call'} ·{' '}
+            {hour.played.length} heard
+          </span>
+        )}
+      </summary>
+      <div className="hour-controls">
+        <label className="field">
+          <span>Next call</span>
+          <select
+            value={hour.rule}
+            onChange={(e) => hour.set({ rule: e.target.value as SamplingRule })}
+          >
+            {RULES.map(([rule, label]) => (
+              <option key={rule} value={rule}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field">
+          <span>Where</span>
+          <select value={hour.scope} onChange={(e) => hour.set({ scope: e.target.value })}>
+            <option value="org">All centers</option>
+            {[...(org?.regions ?? [])].sort(byName).map((r) => (
+              <option key={r.id} value={`region:${r.id}`}>
+                {r.name}
+              </option>
+            ))}
+            {[...(org?.centers ?? [])].sort(byName).map((c) => (
+              <option key={c.id} value={`center:${c.id}`}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        {!hour.running ? (
+          <button
+            type="button"
+            className="primary"
+            onClick={() =>
+              hour.set({ running: true, paused: false, played: [], current: undefined })
+            }
+          >
+            Start
+          </button>
+        ) : (
+          <>
+            <button type="button" onClick={() => hour.set({ paused: !hour.paused })}>
+              {hour.paused ? 'Resume' : 'Pause'}
+            </button>
+            <button
+              type="button"
+              onClick={() => {
+                if (hour.current) listenEngine.close(hour.current);
+                hour.set({ paused: false });
+              }}
+            >
+              Skip
+            </button>
+            <button
+              type="button"
+              className="ghost"
+              onClick={() => {
+                if (hour.current) listenEngine.close(hour.current);
+                hour.set({ running: false, current: undefined });
+              }}
+            >
+              Stop
+            </button>
+          </>
+        )}
+      </div>
+      {hour.played.length > 0 && (
+        <ol className="hour-played" aria-label="Heard this hour">
+          {hour.played.map((p) => (
+            <li key={p.callId} data-call-id={p.callId} aria-current={p.callId === hour.current}>
+              <span>{p.title}</span>
+              <span className="muted mono">{new Date(p.startedAt).toLocaleTimeString()}</span>
+              <button type="button" className="ghost" onClick={() => setObserving(p)}>
+                Observe
+              </button>
+            </li>
+          ))}
+        </ol>
+      )}
+      <p className="muted shortcuts">
+        <kbd>o</kbd> records what you heard on the latest call
+      </p>
+      {observing && (
+        <ObservationForm
+          callId={observing.callId}
+          title={observing.title}
+          onClose={() => setObserving(undefined)}
+        />
+      )}
+    </details>
+  );
+}

@@ -1,0 +1,87 @@
+import { buildRtp, linearToUlaw, type Observation } from '@earshot/shared';
+import { describe, expect, it } from 'vitest';
+import { seriousViolations } from './support/axe.ts';
+import { signedInPage, useConsoleServer } from './support/console-server.ts';
+
+const f = useConsoleServer();
+const poll = { timeout: 8000, interval: 50 };
+
+describe('the listening hour', () => {
+  it('an executive hears three calls one after another with no click, and records an observation by keyboard', async () => {
+    const calls = [];
+    for (let i = 0; i < 3; i++) {
+      calls.push(await f.server.createCall('PCMU'));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // Every call hums on both legs until it is ended (bounded to 40 s).
+    let stopped = false;
+    const start = Date.now();
+    const audio = (async () => {
+      for (let n = 0; n < 2000 && !stopped; n++) {
+        const wait = start + n * 20 - Date.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const payload = Uint8Array.from({ length: 160 }, (_, i) =>
+          linearToUlaw(6000 * Math.sin((2 * Math.PI * 400 * (n * 160 + i)) / 8000)),
+        );
+        for (const c of calls)
+          for (const [leg, ssrc] of [
+            ['agent', 1],
+            ['customer', 2],
+          ] as const)
+            f.sender.send(
+              buildRtp({ payloadType: 0, sequenceNumber: n, timestamp: n * 160, ssrc }, payload),
+              c.legs[leg].port,
+              '127.0.0.1',
+            );
+      }
+    })();
+    try {
+      const page = await signedInPage(f, 'exec');
+      await page.goto(f.server.earshot.url);
+      await page.locator(`.row[data-call-id="${calls[2]!.callId}"]`).waitFor();
+      await page.getByText('Listening hour').click();
+      await page.getByLabel('Next call').selectOption('longest');
+      await page.getByRole('button', { name: 'Start', exact: true }).click();
+      const live = (callId: string) =>
+        expect
+          .poll(
+            () =>
+              page.locator(`.strip[data-call-id="${callId}"]`).getAttribute('data-first-audio-ms'),
+            poll,
+          )
+          .not.toBeNull();
+      // The longest call first; each time the call heard ends, the next starts by itself.
+      for (const [i, call] of calls.entries()) {
+        await live(call.callId);
+        expect(await page.locator('.hour-played li').count()).toBe(i + 1);
+        if (i < calls.length - 1) await f.server.api('DELETE', `/api/v1/calls/${call.callId}`);
+      }
+      expect(await seriousViolations(page)).toEqual([]);
+      // What was heard, by keyboard: reason 1, not resolved, negative, the data looks wrong.
+      await page.keyboard.press('o');
+      const dialog = page.getByRole('dialog', { name: 'Observation' });
+      await dialog.waitFor();
+      for (const key of ['1', 'n', '-', 'w', 'Enter']) await page.keyboard.press(key);
+      await dialog.waitFor({ state: 'detached' });
+      const observed = (
+        await f.server.api<{ observations: Observation[] }>(
+          'GET',
+          `/api/v1/observations?callId=${calls[2]!.callId}`,
+        )
+      ).body.observations;
+      expect(observed).toEqual([
+        expect.objectContaining({
+          reason: 'billing',
+          resolved: 'no',
+          mood: 'negative',
+          dataLooksWrong: true,
+          observer: expect.objectContaining({ name: 'Dana Exec' }),
+        }),
+      ]);
+    } finally {
+      stopped = true;
+      await audio;
+      await f.server.api('DELETE', `/api/v1/calls/${calls[2]!.callId}`);
+    }
+  });
+});
