@@ -62,7 +62,11 @@ describe('the listening hour', () => {
       const dialog = page.getByRole('dialog', { name: 'Observation' });
       await dialog.waitFor();
       for (const key of ['1', 'n', '-', 'w', 'Enter']) await page.keyboard.press(key);
-      await dialog.waitFor({ state: 'detached' });
+      await dialog.waitFor({ state: 'detached', timeout: 5000 }).catch(async (e: unknown) => {
+        throw new Error(`the observation was not saved: ${await dialog.textContent()}`, {
+          cause: e,
+        });
+      });
       const observed = (
         await f.server.api<{ observations: Observation[] }>(
           'GET',
@@ -78,6 +82,13 @@ describe('the listening hour', () => {
           observer: expect.objectContaining({ name: 'Dana Exec' }),
         }),
       ]);
+      // And it shows on the heard-vs-reported page.
+      await page.getByRole('link', { name: 'Heard' }).click();
+      await expect
+        .poll(() => page.locator('.heard-page .count').textContent(), poll)
+        .toBe('1 calls observed');
+      expect(await page.locator('.heard-table').textContent()).toContain('Reason: billing');
+      expect(await seriousViolations(page)).toEqual([]);
     } finally {
       stopped = true;
       await audio;

@@ -47,3 +47,44 @@ export interface Observation {
   note: string | null;
   at: string;
 }
+
+/** A share heard on sampled calls beside the share the data reports, with its 95 % interval. */
+export interface HeardShare {
+  /** Sampled calls that count, and those of them that showed it. */
+  n: number;
+  k: number;
+  heard: number | null;
+  /** Wilson score interval, 95 %. */
+  low: number | null;
+  high: number | null;
+  /** The share the data reports for the same scope and period, and from how many calls. */
+  reported: number | null;
+  reportedN: number;
+  /** The reported share lies outside the interval heard. */
+  flagged: boolean;
+}
+
+/** `GET /api/v1/heard-vs-reported?scope=&from=&to=`. */
+export interface HeardVsReported {
+  scope: string;
+  from: string;
+  to: string;
+  observations: number;
+  /** Per reason: the share of sampled calls heard with it against the dispositions' share. */
+  reasons: ({ reason: string } & HeardShare)[];
+  /** Resolved as heard (yes of yes and no) against the dispositions that say resolved. */
+  resolved: HeardShare;
+  /** A positive mood heard against surveys of 4 or 5. */
+  mood: HeardShare;
+  /** Single calls where the disposition and what was heard disagree. */
+  disagreements: {
+    callId: string;
+    agent: { id: string; name: string };
+    team: string;
+    heardReason: string;
+    heardResolved: 'yes' | 'no' | 'unsure';
+    disposition: string;
+    why: string;
+    at: string;
+  }[];
+}

@@ -5,6 +5,7 @@ import { AdminPage } from '../features/admin/components/admin-page';
 import { AgentsPage } from '../features/agents/components/agents-page';
 import { AlertToasts } from '../features/alerts/components/alert-toasts';
 import { AlertsPage } from '../features/alerts/components/alerts-page';
+import { HeardPage } from '../features/heard/components/heard-page';
 import { LoginPage } from '../features/auth/components/login-page';
 import { CoachingQueue } from '../features/coaching/components/coaching-queue';
 import { KpiPage } from '../features/kpi/components/kpi-page';
@@ -33,6 +34,7 @@ function Console({ me }: { me: Me }) {
       ['/', 'Live', 'live', can.listen],
       ['/agents', 'Agents', 'agents', can.listen],
       ['/alerts', 'Alerts', 'alerts', can.listen || can.admin],
+      ['/heard', 'Heard', 'heard', can.listen],
       ['/review', 'Review', 'review', can.review],
       ['/coaching', 'Coaching', 'coaching', can.listen || can.review],
       ['/kpis', 'KPIs', 'kpis', can.listen || can.review],
@@ -136,6 +138,8 @@ function Console({ me }: { me: Me }) {
           <AgentsPage />
         ) : page === 'alerts' ? (
           <AlertsPage />
+        ) : page === 'heard' ? (
+          <HeardPage />
         ) : page === 'coaching' ? (
           <CoachingQueue />
         ) : page === 'kpis' ? (

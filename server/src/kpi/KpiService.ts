@@ -194,6 +194,7 @@ export class KpiService extends EventEmitter<{
       case 'call.ended': {
         const call = this.#call(event.callId, at);
         call.endedAt = earliest(call.endedAt);
+        if (event.disposition) call.disposition = event.disposition;
         break;
       }
       case 'call.wrapup_ended': {
@@ -484,6 +485,18 @@ export class KpiService extends EventEmitter<{
       }
     }
     return out;
+  }
+
+  /** What the ACD's events say of the calls ended between `from` and `to` (ms). */
+  endedCalls(from: number, to: number): CallFacts[] {
+    return this.#callsSince(from).filter(
+      (c) => c.endedAt !== undefined && c.endedAt >= from && c.endedAt <= to,
+    );
+  }
+
+  /** The facts of one ACD call, by its id. */
+  callFacts(callId: string): CallFacts | undefined {
+    return this.#calls.get(callId);
   }
 
   /** A console wants `scope` over `window`: updates for it start. Returns the snapshot. */

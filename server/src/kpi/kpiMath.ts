@@ -15,6 +15,8 @@ export interface CallFacts {
   holdMarks: { at: number; held: boolean }[];
   transferredAt: number | undefined;
   csat: { at: number; value: number } | undefined;
+  /** What the ACD said the call came to when it ended. */
+  disposition: string | undefined;
 }
 
 /** What is known of a call before any event about it. */
@@ -30,6 +32,7 @@ export const newCallFacts = (callId: string): CallFacts => ({
   holdMarks: [],
   transferredAt: undefined,
   csat: undefined,
+  disposition: undefined,
 });
 
 /**

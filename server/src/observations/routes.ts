@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import {
+  AgentsScope,
   DEFAULT_OBSERVATION_REASONS,
   ObservationReasonsRequest,
   ObservationRequest,
   type Observation,
 } from '@earshot/shared';
 import { Router } from 'express';
+import { z } from 'zod';
 import type { AuditEntry } from '../audit/AuditLog.ts';
 import { actorOf } from '../auth/AuthService.ts';
 import type { Database } from '../db/Database.ts';
@@ -13,6 +15,9 @@ import { ForbiddenError, ValidationError } from '../errors.ts';
 import { principalOf } from '../http/auth.ts';
 import { uuidParam, type RouteKit } from '../http/kit.ts';
 import { parseOrThrow } from '../http/validate.ts';
+import type { KpiService } from '../kpi/KpiService.ts';
+import type { OrgRepository } from '../org/OrgRepository.ts';
+import { heardVsReported } from './heardVsReported.ts';
 
 /** The organisation's call reasons, in their order (the defaults until an admin sets them). */
 async function reasonsOf(db: Database): Promise<string[]> {
@@ -29,7 +34,12 @@ async function reasonsOf(db: Database): Promise<string[]> {
  */
 export function observationRoutes(
   kit: RouteKit,
-  deps: { db: Database; record: (entry: AuditEntry) => void },
+  deps: {
+    db: Database;
+    kpi: KpiService;
+    org: OrgRepository;
+    record: (entry: AuditEntry) => void;
+  },
 ): Router {
   const router = Router();
 
@@ -117,5 +127,60 @@ export function observationRoutes(
     res.json({ observations: visible });
   });
 
+  router.get('/heard-vs-reported', kit.signedIn, async (req, res) => {
+    const who = principalOf(res);
+    if (!who.access.canListenAtAll)
+      throw new ForbiddenError('executives and team leads compare what they heard');
+    const query = parseOrThrow(HeardQuery, req.query, 'comparison');
+    const to = query.to ? Date.parse(query.to) : Date.now();
+    const from = query.from ? Date.parse(query.from) : to - 24 * 3_600_000;
+    if (!(from < to))
+      throw new ValidationError('the period runs backwards', [
+        { path: 'from', message: 'must be before to' },
+      ]);
+    const org = await deps.org.get();
+    const centerOf = new Map(org.teams.map((t) => [t.id, t.centerId]));
+    const regionOf = new Map(org.centers.map((c) => [c.id, c.regionId]));
+    const [kind, id] =
+      query.scope === 'org' ? ['org', ''] : (query.scope.split(':') as [string, string]);
+    const inScope = (team: string) => {
+      const center = centerOf.get(team) ?? '';
+      const place = { team, center };
+      if (!who.access.canSee(place)) return false;
+      if (kind === 'team') return team === id;
+      if (kind === 'center') return center === id;
+      if (kind === 'region') return regionOf.get(center) === id;
+      return true;
+    };
+    const rows = await deps.db.all<{ body: string }>(
+      'SELECT body FROM observations WHERE created_at >= ? AND created_at <= ? ORDER BY created_at',
+      [new Date(from).toISOString(), new Date(to).toISOString()],
+    );
+    const observations = rows
+      .map((r) => JSON.parse(r.body) as Observation)
+      .filter((o) => inScope(o.team));
+    const acdCalls = deps.kpi
+      .endedCalls(from, to)
+      .filter((c) => c.team !== undefined && inScope(c.team))
+      .map((c) => ({ disposition: c.disposition, csat: c.csat?.value }));
+    res.json(
+      heardVsReported({
+        scope: query.scope,
+        from,
+        to,
+        reasons: await reasonsOf(deps.db),
+        observations,
+        acdCalls,
+        dispositionOf: (externalId) => deps.kpi.callFacts(externalId)?.disposition,
+      }),
+    );
+  });
+
   return router;
 }
+
+const HeardQuery = z.object({
+  scope: AgentsScope.default('org'),
+  from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' }).optional(),
+  to: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' }).optional(),
+});

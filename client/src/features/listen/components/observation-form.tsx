@@ -1,6 +1,6 @@
 import type { ObservationRequest } from '@earshot/shared';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { FormError } from '../../../components/form-error';
 import { apiFetch } from '../../../lib/api-fetch';
 
@@ -58,6 +58,40 @@ export function ObservationForm({
       setError(e instanceof Error ? e.message : String(e));
     }
   };
+  // The keys work wherever the focus is while the form is open (it opens on a keystroke).
+  const latest = useRef({ list, save, onClose });
+  useEffect(() => {
+    latest.current = { list, save, onClose };
+  });
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const { list: reasons, save: submit, onClose: close } = latest.current;
+      if (e.key === 'Escape') return close();
+      const target = e.target as HTMLElement | null;
+      if (
+        target?.tagName === 'TEXTAREA' ||
+        (target?.tagName === 'INPUT' && (target as HTMLInputElement).type === 'text')
+      )
+        return;
+      if (e.key === 'Enter') {
+        e.preventDefault();
+        void submit();
+        return;
+      }
+      const n = Number(e.key);
+      if (n >= 1 && n <= 9 && reasons[n - 1]) {
+        e.preventDefault();
+        setDraft((d) => ({ ...d, reason: reasons[n - 1]! }));
+      }
+      const resolved = RESOLVED.find(([, , key]) => key === e.key);
+      if (resolved) setDraft((d) => ({ ...d, resolved: resolved[0] }));
+      const mood = MOODS.find(([, , key]) => key === e.key);
+      if (mood) setDraft((d) => ({ ...d, mood: mood[0] }));
+      if (e.key === 'w') setDraft((d) => ({ ...d, dataLooksWrong: !d.dataLooksWrong }));
+    };
+    window.addEventListener('keydown', onKey, true);
+    return () => window.removeEventListener('keydown', onKey, true);
+  }, []);
   return (
     <div className="backdrop" role="presentation" onClick={onClose}>
       <form
@@ -68,22 +102,6 @@ export function ObservationForm({
         onSubmit={(e) => {
           e.preventDefault();
           void save();
-        }}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') return onClose();
-          if ((e.target as HTMLElement).tagName === 'TEXTAREA') return;
-          if (e.key === 'Enter') {
-            e.preventDefault();
-            void save();
-            return;
-          }
-          const n = Number(e.key);
-          if (n >= 1 && n <= 9 && list[n - 1]) setDraft((d) => ({ ...d, reason: list[n - 1]! }));
-          const resolved = RESOLVED.find(([, , key]) => key === e.key);
-          if (resolved) setDraft((d) => ({ ...d, resolved: resolved[0] }));
-          const mood = MOODS.find(([, , key]) => key === e.key);
-          if (mood) setDraft((d) => ({ ...d, mood: mood[0] }));
-          if (e.key === 'w') setDraft((d) => ({ ...d, dataLooksWrong: !d.dataLooksWrong }));
         }}
       >
         <h2>What you heard: {title}</h2>
