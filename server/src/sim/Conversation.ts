@@ -33,15 +33,23 @@ export class Conversation {
    * @param talkSeconds total talk time
    * @param holds hold stretches as [startSecond, seconds], in call time, sorted
    */
-  constructor(voices: VoiceBank, random: Random, talkSeconds: number, holds: [number, number][]) {
+  constructor(
+    voices: VoiceBank,
+    random: Random,
+    talkSeconds: number,
+    holds: [number, number][],
+    /** What the call is about (scripted lines); random when not said. */
+    about?: Topic,
+  ) {
     this.#noise = random.int(1, 0x7fffffff);
-    const topic: Topic = random.pick([
+    const picked: Topic = random.pick([
       'billing',
       'troubleshooting',
       'billing',
       'troubleshooting',
       'escalation',
     ] as const);
+    const topic = about ?? picked;
     const end = Math.round((talkSeconds + holds.reduce((s, [, d]) => s + d, 0)) * SAMPLE_RATE);
     const holdRanges = holds.map(
       ([s, d]) => [Math.round(s * SAMPLE_RATE), Math.round((s + d) * SAMPLE_RATE)] as const,

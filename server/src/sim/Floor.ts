@@ -153,8 +153,34 @@ const INTERVAL_MS = 15 * 60_000;
 const MEAN_PATIENCE_MS = 90_000;
 const CSAT_WEIGHTS = [0.05, 0.07, 0.13, 0.35, 0.4];
 
+/** Why customers call, and how often (the demo organisation's reasons). */
+const REASONS: [string, number][] = [
+  ['billing', 0.35],
+  ['device', 0.25],
+  ['network', 0.2],
+  ['plan change', 0.12],
+  ['cancellation', 0.08],
+];
+/** How calls end, and how often. */
+const OUTCOMES: [string, number][] = [
+  ['resolved', 0.68],
+  ['follow-up', 0.2],
+  ['escalated', 0.12],
+];
+/** Calls whose disposition says something other than what happened on the line. */
+const MISREPORTED = 0.08;
+
+function weighted(random: Random, options: [string, number][]): string {
+  let r = random.next();
+  for (const [value, weight] of options) if ((r -= weight) <= 0) return value;
+  return options.at(-1)![0];
+}
+
 /** A call an agent picked up, as the simulator may tap it. */
 export interface AnsweredCall {
+  /** Why the customer called and how it ends, as heard on the line. */
+  reason: string;
+  outcome: string;
   callId: string;
   team: Team;
   center: Center;
@@ -463,7 +489,21 @@ export class Floor {
         );
       }
     }
+    // What the call is about and how it ends; now and then the disposition says otherwise.
+    const reason = weighted(random, REASONS);
+    const outcome = weighted(random, OUTCOMES);
+    const misreported = random.chance(MISREPORTED);
+    const disposition = misreported
+      ? random.chance(0.5)
+        ? `${weighted(
+            random,
+            REASONS.filter(([r]) => r !== reason),
+          )}/${outcome}`
+        : `${reason}/${outcome === 'resolved' ? 'follow-up' : 'resolved'}`
+      : `${reason}/${outcome}`;
     this.#o.onAnswered?.({
+      reason,
+      outcome,
       callId,
       team: floor.team,
       center: floor.center,
@@ -473,13 +513,6 @@ export class Floor {
     });
     this.#after(totalMs, () => {
       this.#o.onEnded?.(callId);
-      const disposition = random.pick([
-        'resolved',
-        'resolved',
-        'resolved',
-        'follow-up',
-        'escalated',
-      ]);
       this.#o.emit({ type: 'call.ended', callId, disposition, reason: 'agent-hangup' });
       this.#setState(floor, agent, 'wrap_up');
       if (random.chance(0.25)) {

@@ -213,7 +213,18 @@ export class Simulator extends EventEmitter<{ event: [SimEvent] }> {
   async #tap(call: AnsweredCall, elapsedMs: number): Promise<void> {
     const session: MediaSession = {
       earshotId: undefined,
-      conversation: new Conversation(this.#voices, this.#random, call.talkSeconds, call.holds),
+      conversation: new Conversation(
+        this.#voices,
+        this.#random,
+        call.talkSeconds,
+        call.holds,
+        // What is heard follows what the call is about.
+        call.outcome === 'escalated'
+          ? 'escalation'
+          : call.reason === 'device' || call.reason === 'network'
+            ? 'troubleshooting'
+            : 'billing',
+      ),
       startedAt: Date.now() - elapsedMs,
       framesSent: Math.floor(elapsedMs / FRAME_MS),
       ssrc: { agent: this.#random.int(1, 0xfffffff0), customer: this.#random.int(1, 0xfffffff0) },
