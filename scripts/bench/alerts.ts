@@ -116,6 +116,7 @@ try {
     'hold_longer',
     'call_longer',
     'dead_air',
+    'overtalk_above',
     'held_but_talking',
     'queue_depth',
     'longest_wait',

@@ -5,6 +5,8 @@ import { z } from 'zod';
  * - `hold_longer`: a call on hold longer than `threshold` seconds;
  * - `call_longer`: a call longer than `threshold` times its team's AHT today;
  * - `dead_air`: a tapped call silent on both legs, off hold, for more than `threshold` s;
+ * - `overtalk_above`: a tapped call whose two sides talked at once more than `threshold`
+ *   percent of the last minute off hold;
  * - `held_but_talking`: a tapped call on hold while both sides talk (no threshold);
  * - `queue_depth`: a team with more than `threshold` calls waiting;
  * - `longest_wait`: a team whose longest waiting call passed `threshold` seconds;
@@ -15,6 +17,7 @@ export const AlertKind = z.enum([
   'hold_longer',
   'call_longer',
   'dead_air',
+  'overtalk_above',
   'held_but_talking',
   'queue_depth',
   'longest_wait',
@@ -49,7 +52,10 @@ export const AlertRuleRequest = z
   .superRefine((rule, ctx) => {
     if (rule.kind !== 'held_but_talking' && rule.threshold === undefined)
       ctx.addIssue({ code: 'custom', path: ['threshold'], message: 'this kind of rule needs one' });
-    if (rule.kind === 'service_level_below' && (rule.threshold ?? 0) > 100)
+    if (
+      (rule.kind === 'service_level_below' || rule.kind === 'overtalk_above') &&
+      (rule.threshold ?? 0) > 100
+    )
       ctx.addIssue({ code: 'custom', path: ['threshold'], message: 'must be a percent, 0-100' });
     if ((rule.webhookUrl === undefined) !== (rule.webhookSecret === undefined))
       ctx.addIssue({

@@ -10,8 +10,8 @@ import type { OrgRepository } from '../org/OrgRepository.ts';
 
 /** How often rules are evaluated: an alert is raised within this long of its condition. */
 const TICK_MS = 250;
-/** Team figures (queue, wait, service level) are computed at most this often. */
-const TEAM_METRICS_MS = 1000;
+/** Team figures (queue, wait, service level) are computed at most this often (one pass). */
+const TEAM_METRICS_MS = 500;
 /** A webhook is tried this many times, waiting 1, 2, 4 and 8 s between tries. */
 const WEBHOOK_ATTEMPTS = 5;
 const WEBHOOK_TIMEOUT_MS = 5000;
@@ -399,6 +399,7 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
         return out;
       }
       case 'dead_air':
+      case 'overtalk_above':
       case 'held_but_talking': {
         for (const call of this.#calls.list()) {
           if (call.unmatched || !inScope(rule.scope, call.team, index)) continue;
@@ -406,6 +407,10 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
           if (rule.kind === 'held_but_talking') {
             if (call.flags.includes('held-but-talking'))
               message = 'on hold, yet both sides are talking';
+          } else if (rule.kind === 'overtalk_above') {
+            const share = this.#calls.live(call.id)?.conversation.overtalkLastMinute ?? null;
+            if (share !== null && share * 100 > threshold)
+              message = `both sides talking ${Math.round(share * 100)} % of the last minute`;
           } else {
             const silent = this.#calls.live(call.id)?.conversation.deadAirMs ?? 0;
             if (silent > threshold * 1000) message = `dead air for ${clock(silent)}`;

@@ -19,6 +19,7 @@ const SPEECH_DIP_SHARE = 0.5;
 export const HOLD_SETTLE_MS = 3_000;
 /** An episode ends once its condition has been false this long (it does not flicker). */
 export const EPISODE_CLEAR_MS = 5_000;
+const MINUTE_MS = 60_000;
 /** Episodes listed per call; more are still counted. */
 const MAX_EPISODES = 100;
 
@@ -75,6 +76,10 @@ export class ConversationMeter {
   #wasHeld = false;
   #holdChangedAt = 0;
   #recent: Recent[] = [];
+  /** The last minute off hold: per reading, its length and whether both sides talked. */
+  #minute: { ms: number; both: boolean }[] = [];
+  #minuteMs = 0;
+  #minuteBoth = 0;
   readonly #open = new Map<Discrepancy, { episode: DiscrepancyEpisode; lastTrueAt: number }>();
   readonly episodes: DiscrepancyEpisode[] = [];
   /** The discrepancies showing now (an episode is open). */
@@ -103,6 +108,17 @@ export class ConversationMeter {
       if (customer) this.#customer += ms;
       if (agent && customer) this.#overtalk += ms;
       if (!agent && !customer) this.#silence += ms;
+    }
+    if (!held) {
+      const both = agent && customer;
+      this.#minute.push({ ms, both });
+      this.#minuteMs += ms;
+      if (both) this.#minuteBoth += ms;
+      while (this.#minuteMs - this.#minute[0]!.ms >= MINUTE_MS) {
+        const old = this.#minute.shift()!;
+        this.#minuteMs -= old.ms;
+        if (old.both) this.#minuteBoth -= old.ms;
+      }
     }
     // Hold music fills the line: silence on hold is not dead air.
     this.#deadAir = !agent && !customer && !held ? this.#deadAir + ms : 0;
@@ -162,6 +178,11 @@ export class ConversationMeter {
     open.episode.toMs = open.lastTrueAt;
     this.#open.delete(kind);
     this.flags.delete(kind);
+  }
+
+  /** The share of the last minute off hold in which both sides talked (0..1), or null before 10 s of it. */
+  get overtalkLastMinute(): number | null {
+    return this.#minuteMs >= 10_000 ? this.#minuteBoth / this.#minuteMs : null;
   }
 
   /** How long both legs have been quiet, off hold, up to now. */

@@ -20,6 +20,7 @@ const KINDS: { kind: AlertKind; label: string; unit: string | null }[] = [
   { kind: 'hold_longer', label: 'Hold longer than', unit: 's' },
   { kind: 'call_longer', label: "Call longer than k x the team's AHT", unit: 'x AHT' },
   { kind: 'dead_air', label: 'Dead air longer than', unit: 's' },
+  { kind: 'overtalk_above', label: 'Overtalk over the last minute above', unit: '%' },
   { kind: 'held_but_talking', label: 'On hold, yet both talking', unit: null },
   { kind: 'queue_depth', label: 'Calls waiting more than', unit: 'calls' },
   { kind: 'longest_wait', label: 'Longest wait above', unit: 's' },

@@ -191,6 +191,11 @@ export function ListeningHour() {
                 {c.name}
               </option>
             ))}
+            {[...(org?.teams ?? [])].sort(byName).map((t) => (
+              <option key={t.id} value={`team:${t.id}`}>
+                Team {t.name}
+              </option>
+            ))}
           </select>
         </label>
         {!hour.running ? (
