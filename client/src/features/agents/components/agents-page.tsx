@@ -5,6 +5,7 @@ import { DEFAULT_AGENT_LIMITS, useAppStore, type AgentLimits } from '../../../ap
 import { KpiPanel } from '../../../components/kpi-panel';
 import { PHONE, useMediaQuery } from '../../../components/use-media-query';
 import { useNow } from '../../../components/use-now';
+import { useShortcuts } from '../../../components/use-shortcuts';
 import { listenEngine } from '../../../lib/media/listen-engine';
 import { useOrg } from '../../../lib/org-api';
 import { byName, centersInScope, placeName, teamsInScope } from '../../../lib/scope';
@@ -120,6 +121,25 @@ export function AgentsPage() {
     getItemKey: (i) => rows[i]!.agentId,
   });
   useEffect(() => virtualizer.measure(), [virtualizer, rowHeight]);
+  // Keyboard: j/k move along the agents, Enter listens to the selected one's call.
+  const [selected, setSelected] = useState<string>();
+  useShortcuts((e) => {
+    const index = rows.findIndex((a) => a.agentId === selected);
+    if (e.key === 'j' || e.key === 'k') {
+      const next = e.key === 'j' ? Math.min(rows.length - 1, index + 1) : Math.max(0, index - 1);
+      const agent = rows[next];
+      if (!agent) return false;
+      setSelected(agent.agentId);
+      virtualizer.scrollToIndex(next, { align: 'auto' });
+      return true;
+    }
+    const callId = rows[index]?.callId;
+    if (e.key === 'Enter' && callId && !(e.target as HTMLElement | null)?.closest('button')) {
+      listenEngine.open(callId);
+      return true;
+    }
+    return false;
+  });
   const title = team
     ? placeName(org, 'teams', team)
     : center
@@ -233,6 +253,8 @@ export function AgentsPage() {
                     data-agent-id={a.agentId}
                     data-state={a.state}
                     data-long={long}
+                    aria-selected={a.agentId === selected}
+                    onClick={() => setSelected(a.agentId)}
                     style={{ transform: `translateY(${item.start}px)`, height: rowHeight }}
                   >
                     <span role="gridcell" className="agent-name">

@@ -1,28 +1,20 @@
-import type { Call } from '@earshot/shared';
 import { useEffect, useMemo, useState } from 'react';
 import { create } from 'zustand';
 import { useBoard } from '../../live-board/api/get-board';
+import { useOpenAlerts } from '../../../lib/alerts-api';
 import { listenEngine } from '../../../lib/media/listen-engine';
 import { useListen } from '../../../lib/media/use-listen';
 import { useOrg } from '../../../lib/org-api';
 import { byName, placeName } from '../../../lib/scope';
+import { pickNext, type Played, type SamplingRule } from '../listening-hour-pick';
 import { ObservationForm } from './observation-form';
 
-/** How the listening hour picks the next call. */
-export type SamplingRule = 'random' | 'centers' | 'flagged' | 'longest';
 const RULES: [SamplingRule, string][] = [
   ['random', 'Random across the scope'],
   ['centers', 'One center at a time, in turn'],
-  ['flagged', 'Discrepancies first'],
+  ['flagged', 'Alerts and discrepancies first'],
   ['longest', 'The longest call'],
 ];
-
-interface Played {
-  callId: string;
-  title: string;
-  center: string;
-  startedAt: number;
-}
 
 interface HourState {
   running: boolean;
@@ -46,58 +38,6 @@ export const useListeningHour = create<HourState>()((set) => ({
   set: (patch) => set(patch),
 }));
 
-const inScope = (call: Call, scope: string) => {
-  if (scope === 'org') return true;
-  const [kind, id] = scope.split(':') as [string, string];
-  return kind === 'team'
-    ? call.team === id
-    : kind === 'center'
-      ? call.center === id
-      : call.region === id;
-};
-
-/** The next call by the rule, among live calls not yet heard this hour. */
-export function pickNext(
-  calls: Call[],
-  rule: SamplingRule,
-  scope: string,
-  played: Played[],
-  centersInOrder: string[],
-  random = Math.random,
-): Call | undefined {
-  const heard = new Set(played.map((p) => p.callId));
-  const candidates = calls.filter(
-    (c) =>
-      !c.unmatched &&
-      c.state !== 'ended' &&
-      c.state !== 'ringing' &&
-      !heard.has(c.id) &&
-      inScope(c, scope),
-  );
-  if (candidates.length === 0) return undefined;
-  const any = (list: Call[]) => list[Math.floor(random() * list.length)];
-  if (rule === 'longest')
-    return candidates.reduce((a, b) =>
-      Date.parse(a.startedAt) <= Date.parse(b.startedAt) ? a : b,
-    );
-  if (rule === 'flagged') {
-    const flagged = candidates.filter((c) => c.flags.length > 0 || c.discrepancies > 0);
-    return flagged.length
-      ? flagged.reduce((a, b) => (b.discrepancies > a.discrepancies ? b : a))
-      : any(candidates);
-  }
-  if (rule === 'centers') {
-    const last = played.at(-1)?.center;
-    const start = last ? centersInOrder.indexOf(last) + 1 : 0;
-    for (let i = 0; i < centersInOrder.length; i++) {
-      const center = centersInOrder[(start + i) % centersInOrder.length];
-      const here = candidates.filter((c) => c.center === center);
-      if (here.length) return any(here);
-    }
-  }
-  return any(candidates);
-}
-
 /**
  * The executive's listening hour: one live call after another, with no click in between,
  * by the sampling rule chosen; pause, skip, stop, and the list of what it played, each a
@@ -110,13 +50,19 @@ export function ListeningHour() {
   const { strips } = useListen();
   const [observing, setObserving] = useState<Played>();
   const calls = useMemo(() => [...(board.data?.values() ?? [])], [board.data]);
+  const alerts = useOpenAlerts();
+  const alerted = useMemo(
+    () =>
+      new Set((alerts.data ?? []).filter((a) => a.callId && !a.clearedAt).map((a) => a.callId!)),
+    [alerts.data],
+  );
   const centers = useMemo(() => [...(org?.centers ?? [])].sort(byName).map((c) => c.id), [org]);
   const currentStrip = strips.find((s) => s.callId === hour.current);
   const over = !currentStrip || ['ended', 'lost', 'error'].includes(currentStrip.status);
 
   useEffect(() => {
     if (!hour.running || hour.paused || !over) return;
-    const next = pickNext(calls, hour.rule, hour.scope, hour.played, centers);
+    const next = pickNext(calls, hour.rule, hour.scope, hour.played, centers, alerted);
     if (!next) {
       if (hour.current) hour.set({ current: undefined });
       return;
@@ -135,7 +81,7 @@ export function ListeningHour() {
       ].slice(-500),
     });
     listenEngine.open(next.id);
-  }, [hour, over, calls, centers, org]);
+  }, [hour, over, calls, centers, org, alerted]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
