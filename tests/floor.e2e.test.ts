@@ -1,6 +1,6 @@
-import { buildRtp, linearToUlaw } from '@earshot/shared';
 import { TEST_TOKEN } from '@earshot/server/testing';
 import { describe, expect, it } from 'vitest';
+import { hum } from './support/audio.ts';
 import { seriousViolations } from './support/axe.ts';
 import { signedInPage, useConsoleServer } from './support/console-server.ts';
 
@@ -17,28 +17,7 @@ describe('the floor, live', () => {
     );
     expect(made.status).toBe(201);
     const { callId, legs } = await f.server.createCall('PCMU', { externalId: 'floor-c1' });
-    // Both legs hum while the call lasts (bounded to 40 s).
-    let stopped = false;
-    const start = Date.now();
-    const audio = (async () => {
-      for (let n = 0; n < 2000 && !stopped; n++) {
-        const wait = start + n * 20 - Date.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        for (const [leg, ssrc, hz] of [
-          ['agent', 1, 300],
-          ['customer', 2, 500],
-        ] as const) {
-          const payload = Uint8Array.from({ length: 160 }, (_, i) =>
-            linearToUlaw(8000 * Math.sin((2 * Math.PI * hz * (n * 160 + i)) / 8000)),
-          );
-          f.sender.send(
-            buildRtp({ payloadType: 0, sequenceNumber: n, timestamp: n * 160, ssrc }, payload),
-            legs[leg].port,
-            '127.0.0.1',
-          );
-        }
-      }
-    })();
+    const audio = hum(f.sender, [{ legs }], 40);
     try {
       const page = await signedInPage(f, 'lead');
       await page.goto(`${f.server.earshot.url}/agents`);
@@ -80,8 +59,7 @@ describe('the floor, live', () => {
       await expect.poll(() => listed.textContent(), poll).toContain('Acknowledged by Lee Lead');
       expect(await seriousViolations(page)).toEqual([]);
     } finally {
-      stopped = true;
-      await audio;
+      await audio.stop();
       await f.server.api('DELETE', `/api/v1/calls/${callId}`);
     }
   });

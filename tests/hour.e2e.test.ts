@@ -1,5 +1,6 @@
-import { buildRtp, linearToUlaw, type Observation } from '@earshot/shared';
+import type { Observation } from '@earshot/shared';
 import { describe, expect, it } from 'vitest';
+import { hum } from './support/audio.ts';
 import { seriousViolations } from './support/axe.ts';
 import { signedInPage, useConsoleServer } from './support/console-server.ts';
 
@@ -13,28 +14,7 @@ describe('the listening hour', () => {
       calls.push(await f.server.createCall('PCMU'));
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    // Every call hums on both legs until it is ended (bounded to 40 s).
-    let stopped = false;
-    const start = Date.now();
-    const audio = (async () => {
-      for (let n = 0; n < 2000 && !stopped; n++) {
-        const wait = start + n * 20 - Date.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        const payload = Uint8Array.from({ length: 160 }, (_, i) =>
-          linearToUlaw(6000 * Math.sin((2 * Math.PI * 400 * (n * 160 + i)) / 8000)),
-        );
-        for (const c of calls)
-          for (const [leg, ssrc] of [
-            ['agent', 1],
-            ['customer', 2],
-          ] as const)
-            f.sender.send(
-              buildRtp({ payloadType: 0, sequenceNumber: n, timestamp: n * 160, ssrc }, payload),
-              c.legs[leg].port,
-              '127.0.0.1',
-            );
-      }
-    })();
+    const audio = hum(f.sender, calls, 40);
     try {
       const page = await signedInPage(f, 'exec');
       await page.goto(f.server.earshot.url);
@@ -90,8 +70,7 @@ describe('the listening hour', () => {
       expect(await page.locator('.heard-table').textContent()).toContain('Reason: billing');
       expect(await seriousViolations(page)).toEqual([]);
     } finally {
-      stopped = true;
-      await audio;
+      await audio.stop();
       await f.server.api('DELETE', `/api/v1/calls/${calls[2]!.callId}`);
     }
   });

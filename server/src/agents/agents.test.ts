@@ -2,19 +2,13 @@ import type { AgentRow, AgentsSnapshot, AgentsUpdate } from '@earshot/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ask, type ConsoleClient } from '../test/consoleClient.ts';
 import { useTestServer } from '../test/fixtures.ts';
-import { TEST_TOKEN } from '../test/harness.ts';
 
 const t = useTestServer();
 const clients: ConsoleClient[] = [];
 afterEach(() => clients.splice(0).forEach((c) => c.close()));
 
 const post = async (events: unknown[]) => {
-  const res = await fetch(`${t.server.earshot.url}/api/v1/events`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ events }),
-  });
-  expect(res.status).toBe(200);
+  expect((await t.server.events(events)).status).toBe(200);
 };
 const iso = (ms: number) => new Date(ms).toISOString();
 const board = async (scope: string, as: 'exec' | 'lead' | 'lead-bk' | 'qa' = 'exec') =>

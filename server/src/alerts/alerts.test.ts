@@ -4,7 +4,7 @@ import type { Alert, AlertRule } from '@earshot/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ask, type ConsoleClient } from '../test/consoleClient.ts';
 import { useTestServer } from '../test/fixtures.ts';
-import { eventually, TEST_TOKEN } from '../test/harness.ts';
+import { eventually } from '../test/harness.ts';
 import { webhookSignature } from './AlertService.ts';
 
 const t = useTestServer();
@@ -16,12 +16,7 @@ afterEach(() => {
 });
 
 const post = async (events: unknown[]) => {
-  const res = await fetch(`${t.server.earshot.url}/api/v1/events`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ events }),
-  });
-  expect(res.status).toBe(200);
+  expect((await t.server.events(events)).status).toBe(200);
 };
 const iso = (ms = Date.now()) => new Date(ms).toISOString();
 const openAlerts = async (as: 'lead' | 'exec' | 'qa' = 'lead') =>

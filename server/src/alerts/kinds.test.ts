@@ -1,17 +1,12 @@
 import type { Alert } from '@earshot/shared';
 import { describe, expect, it } from 'vitest';
 import { useTestServer } from '../test/fixtures.ts';
-import { eventually, streamTone, TEST_TOKEN } from '../test/harness.ts';
+import { eventually, streamTone } from '../test/harness.ts';
 
 const t = useTestServer();
 
 const post = async (events: unknown[]) => {
-  const res = await fetch(`${t.server.earshot.url}/api/v1/events`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ events }),
-  });
-  expect(res.status).toBe(200);
+  expect((await t.server.events(events)).status).toBe(200);
 };
 const iso = (ms: number) => new Date(ms).toISOString();
 const all = async () =>

@@ -1,4 +1,4 @@
-import type { EventsResult, KpiSnapshot, KpiUpdate } from '@earshot/shared';
+import type { KpiSnapshot, KpiUpdate } from '@earshot/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ask, type ConsoleClient } from '../test/consoleClient.ts';
 import { useTestServer } from '../test/fixtures.ts';
@@ -8,14 +8,7 @@ const t = useTestServer();
 const clients: ConsoleClient[] = [];
 afterEach(() => clients.splice(0).forEach((c) => c.close()));
 
-const post = async (events: unknown[]) => {
-  const res = await fetch(`${t.server.earshot.url}/api/v1/events`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ events }),
-  });
-  return { status: res.status, body: (await res.json()) as EventsResult };
-};
+const post = (events: unknown[]) => t.server.events(events);
 // NOTE: one base time per test, so that "60 s ago" and "50 s ago" are exactly 10 s apart
 // (two Date.now() calls may straddle a millisecond).
 let base = Date.now();

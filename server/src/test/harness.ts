@@ -13,6 +13,7 @@ import {
   linearToAlaw,
   linearToUlaw,
   type Codec,
+  type EventsResult,
   type Org,
   type RoleGrant,
   ALAW_TO_LINEAR,
@@ -130,6 +131,8 @@ export interface TestServer {
    * are recorded, and signing in opens sessions).
    */
   snapshot(): Promise<string>;
+  /** Posts contact-center events with the test ingest token, as an ACD would. */
+  events(list: unknown[]): Promise<{ status: number; body: EventsResult }>;
   /** Announces a call on the test org and returns its id and leg ports. */
   createCall(
     codec?: Codec,
@@ -240,6 +243,7 @@ export async function startTestServer(
       }
       return JSON.stringify(parts);
     },
+    events: (list) => api<EventsResult>('POST', '/api/v1/events', { events: list }, { as: null }),
     async createCall(codec = 'PCMU', extra = {}) {
       const res = await api<{
         callId: string;
