@@ -8,10 +8,11 @@ const calls = [
   call('c', '2026-12-01T10:30:00Z', { center: 'mn-duluth', team: 'duluth-care-1' }),
   call('d', '2026-12-01T08:00:00Z', { center: 'mn-rochester', state: 'ringing' }),
 ];
-const heard = (id: string, center: string): Played => ({
+const heard = (id: string, center: string, region = 'upper-midwest'): Played => ({
   callId: id,
   title: id,
   center,
+  region,
   startedAt: 0,
 });
 const first = () => 0;
@@ -38,6 +39,36 @@ describe('the listening hour picks the next call', () => {
     expect(
       pickNext(calls, 'centers', 'org', [heard('b', 'mn-st-paul')], order, new Set(), first)?.id,
     ).toBe('a');
+  });
+
+  it('one region at a time, in turn', () => {
+    const mixed = [
+      ...calls,
+      call('e', '2026-12-01T10:10:00Z', { region: 'new-york-city', center: 'ny-brooklyn' }),
+    ];
+    const regions = ['new-york-city', 'upper-midwest'];
+    const afterMn = pickNext(
+      mixed,
+      'regions',
+      'org',
+      [heard('a', 'mn-duluth')],
+      [],
+      new Set(),
+      first,
+      regions,
+    );
+    expect(afterMn?.id).toBe('e');
+    const afterNy = pickNext(
+      mixed,
+      'regions',
+      'org',
+      [heard('e', 'ny-brooklyn', 'new-york-city')],
+      [],
+      new Set(),
+      first,
+      regions,
+    );
+    expect(afterNy?.region).toBe('upper-midwest');
   });
 
   it('within its scope, and nothing once every call was heard', () => {

@@ -1,12 +1,13 @@
 import type { Call } from '@earshot/shared';
 
 /** How the listening hour picks the next call. */
-export type SamplingRule = 'random' | 'centers' | 'flagged' | 'longest';
+export type SamplingRule = 'random' | 'centers' | 'regions' | 'flagged' | 'longest';
 
 export interface Played {
   callId: string;
   title: string;
   center: string;
+  region: string;
   startedAt: number;
 }
 
@@ -29,6 +30,7 @@ export function pickNext(
   centersInOrder: string[],
   alerted: ReadonlySet<string> = new Set(),
   random = Math.random,
+  regionsInOrder: string[] = [],
 ): Call | undefined {
   const heard = new Set(played.map((p) => p.callId));
   const candidates = calls.filter(
@@ -53,12 +55,15 @@ export function pickNext(
       ? flagged.reduce((a, b) => (b.discrepancies > a.discrepancies ? b : a))
       : any(candidates);
   }
-  if (rule === 'centers') {
-    const last = played.at(-1)?.center;
-    const start = last ? centersInOrder.indexOf(last) + 1 : 0;
-    for (let i = 0; i < centersInOrder.length; i++) {
-      const center = centersInOrder[(start + i) % centersInOrder.length];
-      const here = candidates.filter((c) => c.center === center);
+  if (rule === 'centers' || rule === 'regions') {
+    // One place at a time, in turn: the next one after the last call's with a call live.
+    const key = rule === 'centers' ? ('center' as const) : ('region' as const);
+    const order = rule === 'centers' ? centersInOrder : regionsInOrder;
+    const last = played.at(-1)?.[key];
+    const start = last ? order.indexOf(last) + 1 : 0;
+    for (let i = 0; i < order.length; i++) {
+      const place = order[(start + i) % order.length];
+      const here = candidates.filter((c) => c[key] === place);
       if (here.length) return any(here);
     }
   }

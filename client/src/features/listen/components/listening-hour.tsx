@@ -12,6 +12,7 @@ import { ObservationForm } from './observation-form';
 const RULES: [SamplingRule, string][] = [
   ['random', 'Random across the scope'],
   ['centers', 'One center at a time, in turn'],
+  ['regions', 'One region at a time, in turn'],
   ['flagged', 'Alerts and discrepancies first'],
   ['longest', 'The longest call'],
 ];
@@ -57,12 +58,22 @@ export function ListeningHour() {
     [alerts.data],
   );
   const centers = useMemo(() => [...(org?.centers ?? [])].sort(byName).map((c) => c.id), [org]);
+  const regions = useMemo(() => [...(org?.regions ?? [])].sort(byName).map((r) => r.id), [org]);
   const currentStrip = strips.find((s) => s.callId === hour.current);
   const over = !currentStrip || ['ended', 'lost', 'error'].includes(currentStrip.status);
 
   useEffect(() => {
     if (!hour.running || hour.paused || !over) return;
-    const next = pickNext(calls, hour.rule, hour.scope, hour.played, centers, alerted);
+    const next = pickNext(
+      calls,
+      hour.rule,
+      hour.scope,
+      hour.played,
+      centers,
+      alerted,
+      Math.random,
+      regions,
+    );
     if (!next) {
       if (hour.current) hour.set({ current: undefined });
       return;
@@ -76,12 +87,13 @@ export function ListeningHour() {
           callId: next.id,
           title: `${next.agent.name} · ${placeName(org, 'centers', next.center)}`,
           center: next.center,
+          region: next.region,
           startedAt: Date.now(),
         },
       ].slice(-500),
     });
     listenEngine.open(next.id);
-  }, [hour, over, calls, centers, org, alerted]);
+  }, [hour, over, calls, centers, regions, org, alerted]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
