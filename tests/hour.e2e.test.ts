@@ -41,6 +41,8 @@ describe('the listening hour', () => {
       await page.keyboard.press('o');
       const dialog = page.getByRole('dialog', { name: 'Observation' });
       await dialog.waitFor();
+      // The organisation's reasons are in before the keys that pick among them.
+      await dialog.locator('option').first().waitFor({ state: 'attached' });
       for (const key of ['1', 'n', '-', 'w', 'Enter']) await page.keyboard.press(key);
       await dialog.waitFor({ state: 'detached', timeout: 5000 }).catch(async (e: unknown) => {
         throw new Error(`the observation was not saved: ${await dialog.textContent()}`, {

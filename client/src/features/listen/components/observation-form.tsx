@@ -45,6 +45,7 @@ export function ObservationForm({
   const list = reasons.data ?? [];
   const reason = draft.reason || list[0] || '';
   const save = async () => {
+    if (!reason) return setError('choose a reason first (the list is still loading?)');
     setError(undefined);
     try {
       await apiFetch(`/api/v1/calls/${callId}/observations`, {
