@@ -534,9 +534,14 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
     this.#delivering.add(run);
   }
 
-  /** Waits for the deliveries under way (tests, shutdown). */
-  async flush(): Promise<void> {
-    await Promise.all([...this.#delivering]);
+  /** Waits for the deliveries under way, at most `timeoutMs` (a shutdown does not wait out retries). */
+  async flush(timeoutMs = 2000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.#delivering]),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
   }
 
   close(): void {
