@@ -295,8 +295,11 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
         found.set(`${rule.id}|${finding.subject}`, { rule, finding });
     }
     const at = new Date(now).toISOString();
+    // While a backlog of old events is replayed, the floor is still in the past: nothing
+    // new is raised from it (what ends meanwhile is still cleared).
+    const replaying = this.#kpi.catchingUp;
     for (const [key, { rule, finding }] of found) {
-      if (this.#open.has(key)) continue;
+      if (this.#open.has(key) || replaying) continue;
       const alert: Alert = {
         id: randomUUID(),
         ruleId: rule.id,

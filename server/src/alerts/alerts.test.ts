@@ -158,6 +158,45 @@ describe('alerts', () => {
     });
   });
 
+  it('a backlog of old events being replayed raises nothing from the past it passes through', async () => {
+    const made = await rule(
+      { name: 'Wrap-up', kind: 'wrap_up_longer', scope: 'team:mpls-care-1', threshold: 60 },
+      'admin',
+    );
+    expect(made.status).toBe(201);
+    const ago = (minutes: number) => iso(Date.now() - minutes * 60_000);
+    // The replay reaches a wrap-up 30 minutes ago; its end comes in the next batch.
+    await post([
+      {
+        id: 'bf-1',
+        type: 'agent.state',
+        at: ago(30),
+        agentId: 'a-olsen',
+        team: 'mpls-care-1',
+        state: 'wrap_up',
+      },
+    ]);
+    await pause(800);
+    await post([
+      {
+        id: 'bf-2',
+        type: 'agent.state',
+        at: ago(29),
+        agentId: 'a-olsen',
+        team: 'mpls-care-1',
+        state: 'available',
+      },
+    ]);
+    await pause(800);
+    const all = (
+      await t.server.api<{ alerts: Alert[] }>('GET', '/api/v1/alerts?state=all', undefined, {
+        as: 'admin',
+      })
+    ).body.alerts;
+    expect(all.filter((a) => a.ruleName === 'Wrap-up')).toEqual([]);
+    await t.server.api('DELETE', `/api/v1/alert-rules/${made.body.id}`, undefined, { as: 'admin' });
+  });
+
   it('refuses rules a user may not set, and rules that do not make sense', async () => {
     expect(
       (await rule({ name: 'x', kind: 'hold_longer', scope: 'team:bk-billing', threshold: 5 }))

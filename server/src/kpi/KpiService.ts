@@ -33,6 +33,10 @@ const WINDOW_MS: Record<Exclude<KpiWindow, 'today'>, number> = {
 };
 /** Events are kept in memory (and reloaded at start) this long: "today" in every zone. */
 const KEEP_MS = 48 * 3_600_000;
+/** Events older than this, in a batch, mean a backlog is being replayed... */
+const BACKFILL_AGE_MS = 10 * 60_000;
+/** ...and the floor's state is taken as current this long after the last such batch. */
+const BACKFILL_SETTLE_MS = 5_000;
 
 /** What the events say of one agent now (see `agentDays`). */
 export interface AgentDay {
@@ -100,6 +104,7 @@ export class KpiService extends EventEmitter<{
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #timer: NodeJS.Timeout;
   #pruned = Date.now();
+  #catchingUpUntil = 0;
   #ticking = false;
 
   constructor(db: Database, org: OrgRepository, conversations: () => Conversation[], log: Logger) {
@@ -125,6 +130,7 @@ export class KpiService extends EventEmitter<{
   /** Takes a batch: each event checked alone, stored once, applied whatever its order. */
   async ingest(batch: unknown[]): Promise<EventsResult> {
     const result: EventsResult = { accepted: 0, duplicates: 0, rejected: [] };
+    this.#noteBackfill(batch);
     const valid: { event: ContactEvent; index: number }[] = [];
     batch.forEach((raw, index) => {
       const parsed = ContactEvent.safeParse(raw);
@@ -151,6 +157,27 @@ export class KpiService extends EventEmitter<{
       }
     });
     return result;
+  }
+
+  /**
+   * A batch of events from long ago is a backlog being replayed (an ACD catching up, the
+   * demo's warm-up): until it has been in a few seconds, the state of the floor is still
+   * that of the past, and what looks true now (an agent "in wrap-up for an hour") may not be.
+   */
+  #noteBackfill(batch: unknown[]): void {
+    const old = Date.now() - BACKFILL_AGE_MS;
+    for (const raw of batch) {
+      const at = Date.parse((raw as { at?: string } | null)?.at ?? '');
+      if (at < old) {
+        this.#catchingUpUntil = Date.now() + BACKFILL_SETTLE_MS;
+        return;
+      }
+    }
+  }
+
+  /** Whether a backlog of old events is being replayed now (see `#noteBackfill`). */
+  get catchingUp(): boolean {
+    return Date.now() < this.#catchingUpUntil;
   }
 
   #call(callId: string, at: number): CallFacts {
