@@ -182,8 +182,7 @@ describe('simulator against a real server', () => {
         expect(events.every((e) => e.type !== 'call.ended')).toBe(true);
       }
       // The staff meeting's figures for today come in beside the measured ones, and the
-      // centers that dress theirs up are flagged.
-      // Some centers' staff dress their figures up: those are flagged, the others are not.
+      // centers that dress theirs up are flagged, the others not.
       const reported = await eventually(
         async () => {
           const all = await Promise.all(
@@ -193,18 +192,18 @@ describe('simulator against a real server', () => {
                   .body.reported,
             ),
           );
-          const flagged = all.some((r) => Object.values(r).some((x) => x?.flagged));
-          const honest = all.some(
-            (r) => Object.keys(r).length > 0 && Object.values(r).every((x) => !x?.flagged),
-          );
+          // AHT is the figure a dressed-up report moves by 18 %; it drifts little between the
+          // report and this look (a share of a few dozen calls may, on a loaded machine).
+          const flagged = all.some((r) => r.ahtMs?.flagged);
+          const honest = all.some((r) => r.ahtMs && !r.ahtMs.flagged);
           return flagged && honest ? all : undefined;
         },
-        45_000,
+        80_000,
         'reported figures, some of them flagged',
       );
       expect(reported.filter((r) => Object.keys(r).length > 0).length).toBeGreaterThan(1);
     } finally {
       await simulator.stop();
     }
-  }, 90_000);
+  }, 120_000);
 });
