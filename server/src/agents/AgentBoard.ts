@@ -4,19 +4,7 @@ import type { CallService } from '../calls/CallService.ts';
 import { holdIntervals } from '../kpi/kpiMath.ts';
 import type { AgentDay, KpiService } from '../kpi/KpiService.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
-
-/** The teams a scope covers. */
-function teamsOf(scope: string, org: Org): Set<string> {
-  const [kind, id] = scope.split(':', 2) as [string, string | undefined];
-  if (kind === 'team') return new Set(org.teams.filter((t) => t.id === id).map((t) => t.id));
-  const centers =
-    kind === 'center'
-      ? new Set([id])
-      : kind === 'region'
-        ? new Set(org.centers.filter((c) => c.regionId === id).map((c) => c.id))
-        : new Set(org.centers.map((c) => c.id));
-  return new Set(org.teams.filter((t) => centers.has(t.centerId)).map((t) => t.id));
-}
+import { teamsOfPlace } from '../org/placeScope.ts';
 
 /** One agent's row from what the events say of them. */
 function rowOf(
@@ -83,7 +71,7 @@ export class AgentBoard {
   ): Promise<AgentsSnapshot> {
     const org = await this.#org.get();
     const known = days ?? (await this.days(now));
-    const teams = teamsOf(scope, org);
+    const teams = teamsOfPlace(scope, org);
     const centerOf = new Map(org.teams.map((t) => [t.id, t.centerId]));
     const agents: AgentRow[] = [];
     for (const agent of org.agents) {

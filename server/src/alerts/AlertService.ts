@@ -7,6 +7,7 @@ import { holdIntervals } from '../kpi/kpiMath.ts';
 import type { AgentDay, KpiService } from '../kpi/KpiService.ts';
 import type { Logger } from '../log/logger.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
+import { teamsOfPlace } from '../org/placeScope.ts';
 
 /** How often rules are evaluated: an alert is raised within this long of its condition. */
 const TICK_MS = 250;
@@ -67,7 +68,6 @@ interface OrgIndex {
   org: Org;
   agents: Map<string, { id: string; name: string; team: string }>;
   centerOfTeam: Map<string, string>;
-  regionOfCenter: Map<string, string>;
 }
 
 function indexOrg(org: Org): OrgIndex {
@@ -75,20 +75,7 @@ function indexOrg(org: Org): OrgIndex {
     org,
     agents: new Map(org.agents.map((a) => [a.id, { id: a.id, name: a.name, team: a.teamId }])),
     centerOfTeam: new Map(org.teams.map((t) => [t.id, t.centerId])),
-    regionOfCenter: new Map(org.centers.map((c) => [c.id, c.regionId])),
   };
-}
-
-/** Whether a team lies in a rule's scope. */
-function inScope(scope: string, team: string, index: OrgIndex): boolean {
-  if (scope === 'org') return true;
-  const colon = scope.indexOf(':');
-  const kind = scope.slice(0, colon);
-  const id = scope.slice(colon + 1);
-  if (kind === 'team') return team === id;
-  const center = index.centerOfTeam.get(team);
-  if (kind === 'center') return center === id;
-  return center !== undefined && index.regionOfCenter.get(center) === id;
 }
 
 /** The signature a webhook receiver checks: HMAC-SHA256 of `<timestamp>.<body>`. */
@@ -336,6 +323,8 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
     const threshold = rule.threshold ?? 0;
     const out: Finding[] = [];
     const { org } = index;
+    // The teams the rule watches, once per evaluation.
+    const teams = teamsOfPlace(rule.scope, org);
     const centerOf = (team: string) => index.centerOfTeam.get(team) ?? '';
     const agentOf = (id: string) => index.agents.get(id);
     switch (rule.kind) {
@@ -356,8 +345,7 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
           const call = d.call;
           const agent = agentOf(agentId);
           const team = call?.team ?? agent?.team;
-          if (!call || !team || call.answeredAt === undefined || !inScope(rule.scope, team, index))
-            continue;
+          if (!call || !team || call.answeredAt === undefined || !teams.has(team)) continue;
           let message: string | undefined;
           if (rule.kind === 'hold_longer') {
             const hold = holdIntervals(call.holdMarks, now).at(-1);
@@ -386,8 +374,7 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
         const state = rule.kind === 'wrap_up_longer' ? 'wrap_up' : 'break';
         for (const [agentId, d] of days) {
           const agent = agentOf(agentId);
-          if (!agent || d.state?.state !== state || !inScope(rule.scope, agent.team, index))
-            continue;
+          if (!agent || d.state?.state !== state || !teams.has(agent.team)) continue;
           const ms = now - d.state.at;
           if (ms <= threshold * 1000) continue;
           out.push({
@@ -405,7 +392,7 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
       case 'overtalk_above':
       case 'held_but_talking': {
         for (const call of this.#calls.list()) {
-          if (call.unmatched || !inScope(rule.scope, call.team, index)) continue;
+          if (call.unmatched || !teams.has(call.team)) continue;
           let message: string | undefined;
           if (rule.kind === 'held_but_talking') {
             if (call.flags.includes('held-but-talking'))
@@ -435,7 +422,7 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
       case 'service_level_below': {
         const metrics = await this.#teamFigures(now);
         for (const team of org.teams) {
-          if (!inScope(rule.scope, team.id, index)) continue;
+          if (!teams.has(team.id)) continue;
           const m = metrics.get(team.id);
           if (!m) continue;
           let message: string | undefined;

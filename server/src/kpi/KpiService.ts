@@ -16,6 +16,7 @@ import {
 import type { Database } from '../db/Database.ts';
 import type { Logger } from '../log/logger.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
+import { teamsOfPlace } from '../org/placeScope.ts';
 import {
   audioMetrics,
   computeMetrics,
@@ -278,14 +279,6 @@ export class KpiService extends EventEmitter<{
   /** The calls and agents a scope covers, of those a window starting at `cutoff` can see. */
   #members(scope: string, org: Org, cutoff: number): { calls: CallFacts[]; agents: AgentFacts[] } {
     const [kind, id] = scope.split(':', 2) as [string, string | undefined];
-    let teams: Set<string> | undefined;
-    if (kind === 'team') teams = new Set([id!]);
-    if (kind === 'center')
-      teams = new Set(org.teams.filter((t) => t.centerId === id).map((t) => t.id));
-    if (kind === 'region') {
-      const centers = new Set(org.centers.filter((c) => c.regionId === id).map((c) => c.id));
-      teams = new Set(org.teams.filter((t) => centers.has(t.centerId)).map((t) => t.id));
-    }
     const calls = this.#callsSince(cutoff);
     const agents = [...this.#agents.values()];
     if (kind === 'org') return { calls, agents };
@@ -295,9 +288,11 @@ export class KpiService extends EventEmitter<{
         agents: agents.filter((a) => a.agentId === id),
       };
     if (kind === 'call') return { calls: calls.filter((c) => c.callId === id), agents: [] };
+    // NOTE: a team not (or no longer) in the organisation is still its own scope.
+    const teams = kind === 'team' ? new Set([id!]) : teamsOfPlace(scope, org);
     return {
-      calls: calls.filter((c) => c.team !== undefined && teams!.has(c.team)),
-      agents: agents.filter((a) => teams!.has(a.team)),
+      calls: calls.filter((c) => c.team !== undefined && teams.has(c.team)),
+      agents: agents.filter((a) => teams.has(a.team)),
     };
   }
 

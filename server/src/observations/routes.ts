@@ -17,6 +17,7 @@ import { uuidParam, type RouteKit } from '../http/kit.ts';
 import { parseOrThrow } from '../http/validate.ts';
 import type { KpiService } from '../kpi/KpiService.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
+import { teamsOfPlace } from '../org/placeScope.ts';
 import { heardVsReported } from './heardVsReported.ts';
 
 /** The organisation's call reasons, in their order (the defaults until an admin sets them). */
@@ -140,18 +141,9 @@ export function observationRoutes(
       ]);
     const org = await deps.org.get();
     const centerOf = new Map(org.teams.map((t) => [t.id, t.centerId]));
-    const regionOf = new Map(org.centers.map((c) => [c.id, c.regionId]));
-    const [kind, id] =
-      query.scope === 'org' ? ['org', ''] : (query.scope.split(':') as [string, string]);
-    const inScope = (team: string) => {
-      const center = centerOf.get(team) ?? '';
-      const place = { team, center };
-      if (!who.access.canSee(place)) return false;
-      if (kind === 'team') return team === id;
-      if (kind === 'center') return center === id;
-      if (kind === 'region') return regionOf.get(center) === id;
-      return true;
-    };
+    const teams = teamsOfPlace(query.scope, org);
+    const inScope = (team: string) =>
+      teams.has(team) && who.access.canSee({ team, center: centerOf.get(team) ?? '' });
     const rows = await deps.db.all<{ body: string }>(
       'SELECT body FROM observations WHERE created_at >= ? AND created_at <= ? ORDER BY created_at',
       [new Date(from).toISOString(), new Date(to).toISOString()],
