@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Alert, AlertKind } from '@earshot/shared';
+import { AlertKind, type Alert } from '@earshot/shared';
 import { DEMO_PASSWORD, signInAt, spawnServer } from '@earshot/server/testing';
 import { consoleContext, launchBrowser } from '@earshot/tests/browser';
 import { io } from 'socket.io-client';
@@ -112,18 +112,7 @@ try {
     );
   // 100 rules of every kind over every kind of scope (the demo's four among them), limits
   // high enough not to fire, and one probe: a hold past 1 s on the first call's team.
-  const kinds: AlertKind[] = [
-    'hold_longer',
-    'call_longer',
-    'dead_air',
-    'overtalk_above',
-    'held_but_talking',
-    'queue_depth',
-    'longest_wait',
-    'service_level_below',
-    'wrap_up_longer',
-    'away_longer',
-  ];
+  const kinds = AlertKind.options;
   const scopes = [
     'org',
     ...org.regions.map((r) => `region:${r.id}`),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PlaceScope } from './org.ts';
 
 /** An agent's state on the board: the ACD's, with on hold and away made plain. */
 export const AgentBoardState = z.enum([
@@ -30,13 +31,7 @@ export interface AgentRow {
 }
 
 /** `agents:subscribe` and `GET /api/v1/agents?scope=`: org, region:<id>, center:<id>, team:<id>. */
-export const AgentsScope = z
-  .string()
-  .max(140)
-  .regex(
-    /^(org|(region|center|team):[A-Za-z0-9._-]{1,128})$/,
-    'must be org, region:<id>, center:<id> or team:<id>',
-  );
+export const AgentsScope = PlaceScope;
 export const AgentsSubscribeRequest = z.strictObject({ scope: AgentsScope });
 
 /** The agents of a scope (those the user may see), and when. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PlaceScope } from './org.ts';
 
 /**
  * What an alert rule watches, and what its `threshold` means:
@@ -28,13 +29,7 @@ export const AlertKind = z.enum([
 export type AlertKind = z.infer<typeof AlertKind>;
 
 /** Where a rule applies: the organisation, a region, a center or a team. */
-export const AlertScope = z
-  .string()
-  .max(140)
-  .regex(
-    /^(org|(region|center|team):[A-Za-z0-9._-]{1,128})$/,
-    'must be org, region:<id>, center:<id> or team:<id>',
-  );
+export const AlertScope = PlaceScope;
 
 const WebhookUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000);
 

@@ -129,3 +129,12 @@ export const Org = z
     });
   });
 export type Org = z.infer<typeof Org>;
+
+/** A place people follow: the organisation, a region, a center or a team. */
+export const PlaceScope = z
+  .string()
+  .max(140)
+  .regex(
+    /^(org|(region|center|team):[A-Za-z0-9._-]{1,128})$/,
+    'must be org, region:<id>, center:<id> or team:<id>',
+  );

@@ -16,7 +16,12 @@ export function formatOffset(ms: number): string {
 
 /** Elapsed time since `startedAt` as m:ss (h:mm:ss past an hour). */
 export function formatDuration(startedAt: string, now = Date.now()): string {
-  const s = Math.max(0, Math.floor((now - Date.parse(startedAt)) / 1000));
+  return formatElapsed(now - Date.parse(startedAt));
+}
+
+/** A length of time in ms as m:ss (h:mm:ss past an hour). */
+export function formatElapsed(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
   const mmss = `${Math.floor((s % 3600) / 60)}:${String(s % 60).padStart(2, '0')}`;
   return s >= 3600 ? `${Math.floor(s / 3600)}:${mmss.padStart(5, '0')}` : mmss;
 }

@@ -6,6 +6,7 @@ import { KpiPanel } from '../../../components/kpi-panel';
 import { PHONE, useMediaQuery } from '../../../components/use-media-query';
 import { useNow } from '../../../components/use-now';
 import { useShortcuts } from '../../../components/use-shortcuts';
+import { formatElapsed } from '../../../lib/format';
 import { listenEngine } from '../../../lib/media/listen-engine';
 import { useOrg } from '../../../lib/org-api';
 import { byName, centersInScope, placeName, teamsInScope } from '../../../lib/scope';
@@ -26,13 +27,6 @@ const LIMITED: (keyof AgentLimits)[] = ['held', 'wrap_up', 'away'];
 /** A row on a desk; taller on a phone, where its Listen button is 44 px. */
 const ROW_HEIGHT = 40;
 const TOUCH_ROW_HEIGHT = 56;
-
-/** m:ss, or h:mm:ss past an hour. */
-function clock(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const mmss = `${Math.floor((s % 3600) / 60)}:${String(s % 60).padStart(2, '0')}`;
-  return s >= 3600 ? `${Math.floor(s / 3600)}:${mmss.padStart(5, '0')}` : mmss;
-}
 
 /** Whether an agent has been in a limited state past the lead's limit. */
 export function overLimit(agent: AgentRow, limits: AgentLimits, now: number): boolean {
@@ -271,7 +265,7 @@ export function AgentsPage() {
                       className="mono"
                       title={long ? 'Past your limit' : undefined}
                     >
-                      {a.since ? clock(now - Date.parse(a.since)) : '—'}
+                      {a.since ? formatElapsed(now - Date.parse(a.since)) : '—'}
                       {long && ' ⚠'}
                     </span>
                     <span role="gridcell">
@@ -296,7 +290,7 @@ export function AgentsPage() {
                       {a.handledToday}
                     </span>
                     <span role="gridcell" className="mono">
-                      {a.ahtTodayMs === null ? '—' : clock(a.ahtTodayMs)}
+                      {a.ahtTodayMs === null ? '—' : formatElapsed(a.ahtTodayMs)}
                     </span>
                   </div>
                 );
