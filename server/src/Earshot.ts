@@ -9,7 +9,7 @@ import type { Config } from './config/config.ts';
 import type { Database } from './db/Database.ts';
 import { SqliteDatabase } from './db/SqliteDatabase.ts';
 import { createHttpApp } from './http/createHttpApp.ts';
-import { PortAllocator } from './ingest/PortAllocator.ts';
+import { MediaPlane } from './ingest/MediaPlane.ts';
 import type { Logger } from './log/logger.ts';
 import { WorkerPool } from './media/WorkerPool.ts';
 import { AuditLog, type AuditEntry } from './audit/AuditLog.ts';
@@ -38,6 +38,8 @@ export interface Earshot {
   httpServer: Server;
   calls: CallService;
   pool: WorkerPool;
+  /** The media threads that receive the legs' RTP. */
+  media: MediaPlane;
   org: OrgRepository;
   realtime: RealtimeServer;
   listen: ListenService;
@@ -81,16 +83,22 @@ export async function startEarshot(
     join(config.dataDir, 'recordings'),
     logger.child({ module: 'recordings' }),
   );
-  const ports = new PortAllocator(
-    config.ingest.listenIp,
-    config.ingest.minPort,
-    config.ingest.maxPort,
-    { quarantineMs: config.ingest.quarantineMs },
-  );
+  const media = await MediaPlane.start({
+    threads: config.ingest.threads,
+    ip: config.ingest.listenIp,
+    minPort: config.ingest.minPort,
+    maxPort: config.ingest.maxPort,
+    quarantineMs: config.ingest.quarantineMs,
+    logger: logger.child({ module: 'ingest' }),
+  }).catch(async (error: unknown) => {
+    pool.close();
+    await db.close();
+    throw error;
+  });
   const calls = new CallService({
     pool,
     recordings,
-    ports,
+    media,
     org,
     calls: new CallRepository(db),
     logger: logger.child({ module: 'calls' }),
@@ -281,6 +289,7 @@ export async function startEarshot(
     httpServer,
     calls,
     pool,
+    media,
     org,
     realtime,
     listen,
@@ -305,8 +314,8 @@ export async function startEarshot(
         listen.close();
         siprec?.close();
         await calls.close();
-        ports.close();
         await recordings.close();
+        await media.close();
         await realtime.close();
         pool.close();
         await db.close();

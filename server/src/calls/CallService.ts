@@ -10,8 +10,8 @@ import {
   type Participant,
 } from '@earshot/shared';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors.ts';
-import { LegIngest, type RtpSource } from '../ingest/LegIngest.ts';
-import type { PortAllocator } from '../ingest/PortAllocator.ts';
+import type { RtpSource } from '../ingest/LegIngest.ts';
+import type { MediaPlane, RemoteLeg } from '../ingest/MediaPlane.ts';
 import type { Logger } from '../log/logger.ts';
 import { CallTap } from '../media/CallTap.ts';
 import { conversationOf, type Conversation } from '../kpi/kpiMath.ts';
@@ -59,7 +59,8 @@ export interface CallChange {
 
 export interface CallServiceOptions {
   pool: WorkerPool;
-  ports: PortAllocator;
+  /** The media threads that receive the legs' RTP. */
+  media: MediaPlane;
   org: OrgRepository;
   calls: CallRepository;
   recordings: RecordingStore;
@@ -118,6 +119,7 @@ export class CallService extends EventEmitter<{
   };
   #pendingWrites = new Set<Promise<unknown>>();
   #lastTick = Date.now();
+  #ticking = false;
   /** Calls being opened now (counted against the limit), and calls refused by it. */
   #opening = 0;
   #refused = 0;
@@ -130,14 +132,14 @@ export class CallService extends EventEmitter<{
   constructor(options: CallServiceOptions) {
     super();
     this.#o = options;
-    this.#timer = setInterval(() => this.#tick(), options.tickMs ?? 250);
+    this.#timer = setInterval(() => void this.#tick(), options.tickMs ?? 250);
   }
 
   /** Ends calls a previous process left live (it stopped before ending them). */
   async recover(quarantineMs: number): Promise<void> {
     // Their SBCs may still be sending: the ports stay in quarantine until they are quiet.
     const since = new Date(Date.now() - quarantineMs).toISOString();
-    const held = await this.#o.ports.quarantine(await this.#o.calls.portsInUseSince(since));
+    const held = await this.#o.media.quarantine(await this.#o.calls.portsInUseSince(since));
     if (held > 0) this.#o.logger.info({ ports: held }, 'ports of the previous run in quarantine');
     const orphans = await this.#o.calls.endOrphans();
     if (orphans > 0) this.#o.logger.warn({ orphans }, 'ended calls left live by the previous run');
@@ -225,32 +227,31 @@ export class CallService extends EventEmitter<{
     const id = randomUUID();
     const log = this.#o.logger.child({ callId: id });
     const { payloadType } = spec;
-    const legs = new Map<LegName, LegIngest>();
+    const legs = new Map<LegName, RemoteLeg>();
     let call: LiveCall | undefined;
     try {
-      for (const leg of LEGS) {
-        legs.set(
+      const opened = await this.#o.media.open(
+        id,
+        LEGS.map((leg) => ({
           leg,
-          await LegIngest.open({
-            leg,
-            ports: this.#o.ports,
-            announcedIp: this.#o.ingestAnnouncedIp,
-            codec: spec.codec,
-            payloadType,
-            inPayloadType: spec.legs?.[leg]?.payloadType,
-            eventPayloadType: spec.legs?.[leg]?.eventPayloadType,
-            sources: spec.legs?.[leg]?.sources,
-            logger: log,
-          }),
-        );
-      }
+          announcedIp: this.#o.ingestAnnouncedIp,
+          codec: spec.codec,
+          payloadType,
+          inPayloadType: spec.legs?.[leg]?.payloadType,
+          eventPayloadType: spec.legs?.[leg]?.eventPayloadType,
+          sources: spec.legs?.[leg]?.sources,
+        })),
+      );
+      for (const leg of opened) legs.set(leg.leg, leg);
       call = new LiveCall({ id, info: spec, payloadType, legs, logger: log });
-      const recording = await this.#o.recordings.start(id, spec.codec, call.startedAt);
-      for (const [leg, ingest] of legs) ingest.setRecorder(recording.legs.get(leg));
+      const startedAt = call.startedAt;
+      await this.#o.recordings.start(id, spec.codec, startedAt, (files) =>
+        this.#o.media.record(legs, id, spec.codec, startedAt.getTime(), files),
+      );
       call.attach(await this.#tap(call));
     } catch (error) {
       if (call) call.close('media-lost');
-      else for (const leg of legs.values()) leg.close();
+      else for (const leg of legs.values()) void leg.close();
       this.#persist(this.#o.recordings.finalize(id));
       log.error({ err: error }, 'could not tap the call');
       throw new UnavailableError(
@@ -261,6 +262,10 @@ export class CallService extends EventEmitter<{
     this.#live.set(id, live);
     if (spec.externalId !== undefined) this.#byExternalId.set(spec.externalId, id);
     for (const leg of legs.values()) {
+      leg.onLost(() => {
+        live.log.error('the media thread receiving the call failed; the call is lost');
+        live.close('media-lost');
+      });
       leg.onFirstPacket(() => {
         live.audioSince ??= Date.now();
         if (live.state === 'ringing') {
@@ -362,12 +367,25 @@ export class CallService extends EventEmitter<{
     void tracked.finally(() => this.#pendingWrites.delete(tracked));
   }
 
-  #tick(): void {
+  async #tick(): Promise<void> {
+    // NOTE: a tick waits for the media threads' figures; a slow one is skipped, not stacked.
+    if (this.#ticking || this.#closed) return;
+    this.#ticking = true;
+    try {
+      await this.#o.media.sample();
+      if (!this.#closed) this.#measure();
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  #measure(): void {
     const now = Date.now();
     const elapsed = now - this.#lastTick;
     this.#lastTick = now;
     const levels = new Map<string, [number, number]>();
     for (const call of this.#live.values()) {
+      if (call.closed) continue;
       const agent = call.legs.get('agent')!.takeLevel();
       const customer = call.legs.get('customer')!.takeLevel();
       call.levels.agent = agent.level;
@@ -469,7 +487,7 @@ export class CallService extends EventEmitter<{
 
   /** Live calls, oldest first. */
   list(): Call[] {
-    return [...this.#live.values()].map((c) => c.toJSON());
+    return [...this.#live.values()].filter((c) => !c.closed).map((c) => c.toJSON());
   }
 
   /** Earshot's id of the live call the ACD knows as `externalId`, if Earshot taps it. */
@@ -490,10 +508,17 @@ export class CallService extends EventEmitter<{
     this.emit('updated', live.toJSON());
   }
 
-  /** A call, live or ended. */
+  /**
+   * A call, live or ended. A live call's counters are those of the last tick (at most a
+   * quarter second old: a request never waits on the media threads); an ending call's are
+   * its final ones.
+   */
   async get(id: string): Promise<Call> {
     const live = this.#live.get(id);
-    if (live) return live.toJSON();
+    if (live) {
+      if (live.closed) await live.whenClosed;
+      return live.toJSON();
+    }
     const stored = await this.#o.calls.find(id);
     if (!stored) throw new NotFoundError(`no call with id "${id}"`);
     return stored;
@@ -503,6 +528,7 @@ export class CallService extends EventEmitter<{
   async end(id: string): Promise<Call> {
     const live = await this.#liveOrThrow(id);
     live.close('hangup');
+    await live.whenClosed;
     await this.flush();
     return live.toJSON();
   }
@@ -593,10 +619,10 @@ export class CallService extends EventEmitter<{
       dropped,
       lost,
       /** Datagrams that came to ports in quarantine (streams of calls that are over). */
-      strays: this.#o.ports.strays,
+      strays: this.#o.media.strays,
       /** Calls refused because the live-call limit was reached. */
       refusedAtLimit: this.#refused,
-      quarantinedPorts: this.#o.ports.quarantined,
+      quarantinedPorts: this.#o.media.quarantined,
     };
   }
 
@@ -610,7 +636,9 @@ export class CallService extends EventEmitter<{
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
-    for (const call of [...this.#live.values()]) call.close('shutdown');
+    const calls = [...this.#live.values()];
+    for (const call of calls) call.close('shutdown');
+    await Promise.all(calls.map((call) => call.whenClosed));
     await this.flush();
   }
 }

@@ -9,7 +9,7 @@ import {
   type LegStats,
   type Participant,
 } from '@earshot/shared';
-import type { LegIngest } from '../ingest/LegIngest.ts';
+import type { RemoteLeg } from '../ingest/MediaPlane.ts';
 import type { Logger } from '../log/logger.ts';
 import type { CallTap } from '../media/CallTap.ts';
 import { ConversationMeter } from './ConversationMeter.ts';
@@ -48,7 +48,7 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
   place: CallPlace | null;
   participants: Participant[];
   readonly startedAt: Date;
-  readonly legs: ReadonlyMap<LegName, LegIngest>;
+  readonly legs: ReadonlyMap<LegName, RemoteLeg>;
   readonly log: Logger;
   state: CallState = 'ringing';
   endedAt: Date | undefined;
@@ -70,12 +70,13 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
   };
   #tap: CallTap | undefined;
   #closed = false;
+  #whenClosed: Promise<void> | undefined;
 
   constructor(options: {
     id: string;
     info: CallInfo;
     payloadType: number;
-    legs: Map<LegName, LegIngest>;
+    legs: Map<LegName, RemoteLeg>;
     logger: Logger;
   }) {
     super();
@@ -105,10 +106,20 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
     return this.#closed;
   }
 
-  /** Points both legs at `tap` (or at nothing while a new tap is being made). */
+  /**
+   * Points both legs at `tap` (or at nothing while a new tap is being made). A leg's packets
+   * go on to the tap only while the leg has consumers there.
+   */
   attach(tap: CallTap | undefined): void {
     this.#tap = tap;
-    for (const leg of LEGS) this.legs.get(leg)?.setTarget(tap?.target(leg));
+    for (const leg of LEGS) {
+      const ingest = this.legs.get(leg);
+      ingest?.setTarget(tap?.target(leg));
+      ingest?.setForwarding(tap ? tap.consumers(leg) > 0 : false);
+    }
+    tap?.on('consumers', (leg, count) => {
+      if (this.#tap === tap) this.legs.get(leg)?.setForwarding(count > 0);
+    });
   }
 
   /** When the telephony last said something of the call (ACD event, SIP re-INVITE). */
@@ -168,7 +179,10 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
     };
   }
 
-  /** Ends the call: closes the tap and both leg ports. Idempotent; emits 'closed' once. */
+  /**
+   * Ends the call: closes the tap and both leg ports. Idempotent; emits 'closed' once, when
+   * the legs' final counters are in (see `whenClosed`).
+   */
   close(reason: EndReason): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -179,7 +193,13 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
     this.levels.agent = 0;
     this.levels.customer = 0;
     this.#tap?.close();
-    for (const leg of this.legs.values()) leg.close();
-    this.emit('closed', reason);
+    this.#whenClosed = Promise.all([...this.legs.values()].map((leg) => leg.close())).then(() => {
+      this.emit('closed', reason);
+    });
+  }
+
+  /** Resolves once the call is closed and its final counters are in. */
+  get whenClosed(): Promise<void> {
+    return this.#whenClosed ?? new Promise((resolve) => this.once('closed', () => resolve()));
   }
 }

@@ -1,6 +1,6 @@
 import { buildRtp, type Call, type Codec } from '@earshot/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sendTone, streamTone, udpSocket } from '../test/harness.ts';
+import { consumeLegs, sendTone, streamTone, udpSocket } from '../test/harness.ts';
 import { useTestServer } from '../test/fixtures.ts';
 
 const t = useTestServer({ EARSHOT_CALL_IDLE_TIMEOUT_MS: '1500' });
@@ -20,6 +20,7 @@ describe('plain-RTP ingest', () => {
   ])('%s on both legs shows up in per-leg counters and levels', async (codec, packetBytes) => {
     const { callId, legs } = await t.server.createCall(codec);
     expect((await getCall(callId)).state).toBe('ringing');
+    await consumeLegs(t.server, callId);
     const peaks = { agent: 0, customer: 0 };
     let sending = true;
     const watch = (async () => {
@@ -69,7 +70,7 @@ describe('plain-RTP ingest', () => {
     expect(peaks.customer).toBeGreaterThan(0.37);
     expect(peaks.customer).toBeLessThan(0.53);
 
-    // The audio reached mediasoup: each leg's producer counted it.
+    // The audio reached mediasoup (it has a consumer): each leg's producer counted it.
     const tap = t.server.earshot.calls.live(callId)!.tap!;
     for (const leg of ['agent', 'customer'] as const) {
       const stats = await tap.legs.get(leg)!.producer.getStats();
@@ -196,6 +197,7 @@ describe('plain-RTP ingest', () => {
 
   it('counts lost packets from sequence gaps and follows an SSRC change', async () => {
     const { callId, legs } = await t.server.createCall('PCMU');
+    await consumeLegs(t.server, callId);
     await sendTone(t.sender, legs.agent.port, {
       codec: 'PCMU',
       frequency: 300,

@@ -1,4 +1,4 @@
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { Cidr } from '@earshot/shared';
@@ -97,6 +97,7 @@ const EnvSchema = z
     EARSHOT_SIM_SEED: z.coerce.number().int().min(0).default(1),
     EARSHOT_SIM_CONCURRENT_CALLS: z.coerce.number().int().min(1).max(500).default(24),
     EARSHOT_MEDIASOUP_WORKERS: z.coerce.number().int().min(1).max(64).default(cpus().length),
+    EARSHOT_MEDIA_THREADS: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
     MEDIASOUP_WORKER_BIN: z.string().min(1).optional(),
     EARSHOT_RTC_LISTEN_IP: ipv4.default('127.0.0.1'),
     EARSHOT_RTC_ANNOUNCED_IP: z.string().min(1).optional(),
@@ -207,6 +208,8 @@ export interface Config {
     maxCalls: number;
     /** New calls per second one ingest token may announce (a burst of twice that). */
     callsPerSecond: number;
+    /** Threads that receive, check, meter, record and forward the legs' RTP. */
+    threads: number;
   };
   /** SIPREC (unset: off): where it listens, and the peers allowed at first start. */
   siprec: {
@@ -290,6 +293,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       quarantineMs: e.EARSHOT_RTP_QUARANTINE_MS,
       maxCalls: e.EARSHOT_MAX_CALLS,
       callsPerSecond: e.EARSHOT_INGEST_CALLS_PER_SECOND,
+      threads: e.EARSHOT_MEDIA_THREADS,
     },
     siprec: e.EARSHOT_SIPREC_LISTEN
       ? { listen: e.EARSHOT_SIPREC_LISTEN, peers: e.EARSHOT_SIPREC_PEERS ?? [] }

@@ -1,6 +1,6 @@
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { parseRtp, type Codec, type Endpoint, type LegName } from '@earshot/shared';
-import type { Logger } from '../log/logger.ts';
+import type { MediaLog } from '../log/logger.ts';
 import { CLOCK_RATE } from '../media/codecs.ts';
 import { LevelMeter, type LevelReading } from './LevelMeter.ts';
 import type { PortAllocator } from './PortAllocator.ts';
@@ -29,7 +29,7 @@ export interface LegIngestOptions {
   eventPayloadType?: number;
   /** Where the signalling said the leg's RTP comes from; empty or absent: not named. */
   sources?: readonly RtpSource[];
-  logger: Logger;
+  logger: MediaLog;
 }
 
 export interface LegCounters {
@@ -73,7 +73,7 @@ export class LegIngest {
   #named: readonly RtpSource[] | undefined;
   readonly #clockRate: number;
   readonly #meter: LevelMeter;
-  readonly #log: Logger;
+  readonly #log: MediaLog;
   readonly #counters: LegCounters = {
     packets: 0,
     bytes: 0,
@@ -89,9 +89,12 @@ export class LegIngest {
     lastPacketAt: null,
   };
   #target: { ip: string; port: number } | undefined;
-  #source: string | undefined;
+  /** Whether accepted packets go on to the tap: only while someone consumes the leg. */
+  #forwarding = false;
+  #sourceAddress: string | undefined;
+  #sourcePort = -1;
   /** The leg's first stream: it takes the leg back whenever it resumes. */
-  #anchor: { source: string; ssrc: number } | undefined;
+  #anchor: { address: string; port: number; ssrc: number } | undefined;
   #inSsrc: number | undefined;
   #seqOffset = 0;
   #tsOffset = 0;
@@ -102,6 +105,8 @@ export class LegIngest {
   #streamFirstSeq = 0;
   #streamCycles = 0;
   #closed = false;
+  /** Every datagram that reached the socket. */
+  #datagrams = 0;
   #onFirstPacket: (() => void) | undefined;
   #recorder: LegRecorder | undefined;
 
@@ -128,9 +133,18 @@ export class LegIngest {
     return new LegIngest(options, await options.ports.bind());
   }
 
-  /** Where accepted packets go (the mediasoup PlainTransport), or nowhere while re-tapping. */
+  /** The leg's mediasoup PlainTransport, or nothing while re-tapping. */
   setTarget(target: { ip: string; port: number } | undefined): void {
     this.#target = target;
+  }
+
+  /**
+   * Whether accepted packets are sent on to the tap. Everything else (checks, counters,
+   * levels, recording) happens either way; forwarding costs the most, and serves only
+   * listeners, so it runs only while the leg has a consumer.
+   */
+  setForwarding(on: boolean): void {
+    this.#forwarding = on;
   }
 
   /**
@@ -167,6 +181,7 @@ export class LegIngest {
 
   #onDatagram(msg: Buffer, rinfo: RemoteInfo): void {
     if (this.#closed) return;
+    this.#datagrams += 1;
     // mediasoup's own RTCP (receiver reports) comes back from the tap: not the SBC's traffic.
     const target = this.#target;
     if (target && rinfo.port === target.port && rinfo.address === target.ip) return;
@@ -184,22 +199,35 @@ export class LegIngest {
       return;
     }
     const now = Date.now();
-    const source = `${rinfo.address}:${rinfo.port}`;
-    if (source !== this.#source) {
+    // NOTE: addresses and ports compared as they are: no string made per packet.
+    if (rinfo.port !== this.#sourcePort || rinfo.address !== this.#sourceAddress) {
       const silent =
         this.#counters.lastPacketAt === null ||
         now - this.#counters.lastPacketAt > RELATCH_AFTER_MS;
       const anchor = this.#anchor;
-      const anchorResumes = anchor?.source === source && anchor.ssrc === header.ssrc;
+      const anchorResumes =
+        anchor?.port === rinfo.port &&
+        anchor.address === rinfo.address &&
+        anchor.ssrc === header.ssrc;
       if (!silent && !anchorResumes) {
         this.#drop('other-source');
         return;
       }
-      if (this.#source) this.#log.info({ from: this.#source, to: source }, 'leg source changed');
-      this.#source = source;
+      if (this.#sourceAddress !== undefined)
+        this.#log.info(
+          {
+            from: `${this.#sourceAddress}:${this.#sourcePort}`,
+            to: `${rinfo.address}:${rinfo.port}`,
+          },
+          'leg source changed',
+        );
+      this.#sourceAddress = rinfo.address;
+      this.#sourcePort = rinfo.port;
     }
-    if (!this.#anchor) this.#anchor = { source, ssrc: header.ssrc };
-    else if (this.#anchor.source === source) this.#anchor.ssrc = header.ssrc;
+    const anchor = this.#anchor;
+    if (!anchor) this.#anchor = { address: rinfo.address, port: rinfo.port, ssrc: header.ssrc };
+    else if (anchor.port === rinfo.port && anchor.address === rinfo.address)
+      anchor.ssrc = header.ssrc;
     const payload = msg.subarray(header.payloadOffset, header.payloadOffset + header.payloadLength);
     const decoded = this.#meter.add(payload);
     if (decoded === false) {
@@ -221,14 +249,22 @@ export class LegIngest {
     // Rewrite SSRC, sequence number and timestamp in place, then forward.
     const outSeq = (header.sequenceNumber + this.#seqOffset) & 0xffff;
     const outTs = (header.timestamp + this.#tsOffset) >>> 0;
-    msg.writeUInt16BE(outSeq, 2);
-    msg.writeUInt32BE(outTs, 4);
-    msg.writeUInt32BE(this.ssrc, 8);
+    const ssrc = this.ssrc;
+    msg[2] = outSeq >>> 8;
+    msg[3] = outSeq & 0xff;
+    msg[4] = outTs >>> 24;
+    msg[5] = (outTs >>> 16) & 0xff;
+    msg[6] = (outTs >>> 8) & 0xff;
+    msg[7] = outTs & 0xff;
+    msg[8] = ssrc >>> 24;
+    msg[9] = (ssrc >>> 16) & 0xff;
+    msg[10] = (ssrc >>> 8) & 0xff;
+    msg[11] = ssrc & 0xff;
     if (this.#payloadType !== this.#outPayloadType)
       msg[1] = (msg[1]! & 0x80) | this.#outPayloadType;
     this.#lastOutSeq = outSeq;
     this.#lastOutTs = outTs;
-    if (target) this.#socket.send(msg, target.port, target.ip);
+    if (target && this.#forwarding) this.#socket.send(msg, target.port, target.ip);
     if (first) this.#onFirstPacket?.();
   }
 
@@ -268,6 +304,11 @@ export class LegIngest {
   #finishStream(): void {
     this.#counters.lost += this.#streamLost();
     this.#streamPackets = 0;
+  }
+
+  /** Datagrams that reached the leg's socket so far, whatever became of them. */
+  get datagrams(): number {
+    return this.#datagrams;
   }
 
   /** When the latest packet was accepted (ms since the epoch), or null before any. */

@@ -17,12 +17,17 @@ const DIP_RATIO = 1 / 16;
 /** Packets kept per reading to look for dips (more than a reading holds). */
 const MAX_PACKETS = 64;
 
+/** Each G.711 byte's sample, squared: one lookup a sample on the hot path. */
+const squares = (table: Int16Array) => Float64Array.from(table, (x) => x * x);
+const ULAW_SQUARES = squares(ULAW_TO_LINEAR);
+const ALAW_SQUARES = squares(ALAW_TO_LINEAR);
+
 /**
  * Measures how loud a leg is from its decoded audio: G.711 through its decode table, Opus
  * through a real decoder. Samples accumulate until `take()` turns them into a reading.
  */
 export class LevelMeter {
-  readonly #table: Int16Array | undefined;
+  readonly #squares: Float64Array | undefined;
   #opus: OpusScript | undefined;
   #sumSquares = 0;
   #samples = 0;
@@ -31,7 +36,7 @@ export class LevelMeter {
   #packetCount = 0;
 
   constructor(codec: Codec) {
-    this.#table = codec === 'PCMU' ? ULAW_TO_LINEAR : codec === 'PCMA' ? ALAW_TO_LINEAR : undefined;
+    this.#squares = codec === 'PCMU' ? ULAW_SQUARES : codec === 'PCMA' ? ALAW_SQUARES : undefined;
     if (codec === 'opus') this.#opus = new OpusScript(48000, 1, OpusScript.Application.VOIP);
   }
 
@@ -40,13 +45,10 @@ export class LevelMeter {
    * 48 kHz samples for Opus, and true for G.711 (whose bytes are kept as they are).
    */
   add(payload: Uint8Array): Int16Array | boolean {
-    const table = this.#table;
-    if (table) {
+    const squares = this.#squares;
+    if (squares) {
       let sum = 0;
-      for (let i = 0; i < payload.length; i++) {
-        const s = table[payload[i]!]!;
-        sum += s * s;
-      }
+      for (let i = 0; i < payload.length; i++) sum += squares[payload[i]!]!;
       this.#sumSquares += sum;
       this.#samples += payload.length;
       this.#packet(sum, payload.length);

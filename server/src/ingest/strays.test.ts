@@ -5,6 +5,7 @@ import type { Socket } from 'node:dgram';
 import { buildRtp, type Call } from '@earshot/shared';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
+  legCounters,
   sendTone,
   startTestServer,
   streamTone,
@@ -12,7 +13,6 @@ import {
   udpSocket,
   type TestServer,
 } from '../test/harness.ts';
-import type { LegCounters } from './LegIngest.ts';
 
 const servers: TestServer[] = [];
 const sockets: Socket[] = [];
@@ -43,8 +43,7 @@ async function socket(address = '127.0.0.1'): Promise<Socket> {
   sockets.push(s);
   return s;
 }
-const counters = (s: TestServer, callId: string, leg: 'agent' | 'customer'): LegCounters =>
-  s.earshot.calls.live(callId)!.legs.get(leg)!.snapshot();
+const counters = legCounters;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Sends `count` paced packets of one stream (SSRC, sequence from `seq`) to a port. */
@@ -154,7 +153,7 @@ describe('no call takes in another call’s audio', () => {
     await pause(500);
     for (const c of [a, b]) {
       for (const leg of ['agent', 'customer'] as const)
-        expect(counters(second, c.callId, leg).packets).toBe(0);
+        expect((await counters(second, c.callId, leg)).packets).toBe(0);
     }
     expect(second.earshot.calls.stats().strays).toBeGreaterThan(20);
     for (const st of streams) st.stop();
@@ -196,7 +195,7 @@ describe('no call takes in another call’s audio', () => {
       clearInterval(spray);
     }
     await pause(100);
-    expect(counters(s, next.callId, 'agent').packets).toBe(50);
+    expect((await counters(s, next.callId, 'agent')).packets).toBe(50);
     // Twenty calls' ports: not a sequence.
     const many: number[] = [];
     for (let i = 0; i < 20; i++) many.push((await s.createCall('PCMU')).legs.agent.port);
@@ -220,7 +219,7 @@ describe('no call takes in another call’s audio', () => {
     await burst(sbc, target, { ssrc: 0x5bc, seq: 125, count: 25 });
     await spray;
     await pause(100);
-    const c = counters(s, call.callId, 'agent');
+    const c = await counters(s, call.callId, 'agent');
     expect(c.packets).toBe(50);
     expect(c.droppedBy['other-source']).toBe(250);
     await s.api('DELETE', `/api/v1/calls/${call.callId}`);
@@ -241,7 +240,7 @@ describe('no call takes in another call’s audio', () => {
     await burst(sbc, target, { ssrc: 0x5bc, seq: 125, count: 50 });
     await spray;
     await pause(100);
-    const c = counters(s, call.callId, 'agent');
+    const c = await counters(s, call.callId, 'agent');
     const strayAccepted = c.packets - 75;
     expect(strayAccepted).toBeGreaterThan(10); // the stray was heard while the leg was silent
     expect(strayAccepted).toBeLessThan(40); // ...and only then

@@ -29,3 +29,15 @@ export function createRootLogger(level: string, format: LogFormat = 'json'): Log
     }),
   );
 }
+
+/**
+ * The part of a logger that media code uses: a pino logger in the main thread, or one that
+ * hands its records to the main thread from a media thread.
+ */
+export interface MediaLog {
+  debug(fields: object, msg: string): void;
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+  error(fields: object, msg: string): void;
+  child(bindings: Record<string, unknown>): MediaLog;
+}

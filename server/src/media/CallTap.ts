@@ -14,13 +14,19 @@ export type TapCloseReason = 'closed' | 'worker-died';
 /**
  * One call's media inside mediasoup: a router on one worker, and per leg a PlainTransport
  * (comedia: it learns the leg's ingest socket from the first packet) producing one audio
- * producer. Consumers of the legs (listeners, recorders) hang off `router`.
+ * producer. Consumers of the legs (listeners) hang off `router`; while a leg has none, its
+ * ingest front does not forward its packets (see LegIngest.setForwarding).
  */
-export class CallTap extends EventEmitter<{ closed: [reason: TapCloseReason] }> {
+export class CallTap extends EventEmitter<{
+  closed: [reason: TapCloseReason];
+  /** How many consumers a leg has now (listeners, whoever consumes it on the router). */
+  consumers: [leg: LegName, count: number];
+}> {
   readonly callId: string;
   readonly router: ms.Router;
   readonly workerPid: number;
   readonly legs = new Map<LegName, TapLeg>();
+  readonly #consumers = new Map<LegName, number>();
   #closed = false;
 
   private constructor(callId: string, router: ms.Router, workerPid: number) {
@@ -28,6 +34,26 @@ export class CallTap extends EventEmitter<{ closed: [reason: TapCloseReason] }> 
     this.callId = callId;
     this.router = router;
     this.workerPid = workerPid;
+    router.observer.on('newtransport', (transport) =>
+      transport.observer.on('newconsumer', (consumer) => this.#count(consumer)),
+    );
+  }
+
+  #count(consumer: ms.Consumer): void {
+    const leg = [...this.legs].find(([, l]) => l.producer.id === consumer.producerId)?.[0];
+    if (!leg) return;
+    const change = (by: number) => {
+      const count = (this.#consumers.get(leg) ?? 0) + by;
+      this.#consumers.set(leg, count);
+      if (!this.#closed) this.emit('consumers', leg, count);
+    };
+    change(1);
+    consumer.observer.once('close', () => change(-1));
+  }
+
+  /** Consumers of `leg` now. */
+  consumers(leg: LegName): number {
+    return this.#consumers.get(leg) ?? 0;
   }
 
   static async create(options: {

@@ -1,6 +1,5 @@
-import type { Call } from '@earshot/shared';
 import { describe, expect, it } from 'vitest';
-import { eventually, sendTone } from '../test/harness.ts';
+import { consumeLegs, eventually, sendTone } from '../test/harness.ts';
 import { useTestServer } from '../test/fixtures.ts';
 
 const t = useTestServer({ EARSHOT_MEDIASOUP_WORKERS: '2' });
@@ -25,6 +24,8 @@ describe('mediasoup worker death', () => {
     const after = call.tap!;
     expect(after.workerPid).not.toBe(before.workerPid);
     expect(before.closed).toBe(true);
+    // A listener (re-attached) consumes the legs on the new worker.
+    await consumeLegs(t.server, callId);
 
     // The same leg ports keep working: packets now reach the new worker's producers.
     await sendTone(t.sender, legs.agent.port, {
@@ -42,7 +43,12 @@ describe('mediasoup worker death', () => {
       3000,
       'the new producer to receive the packets',
     );
-    const state = (await t.server.api<Call>('GET', `/api/v1/calls/${callId}`)).body;
+    // The counters are the last tick's (a quarter second at most).
+    const state = await t.server.waitForCall(
+      callId,
+      (c) => c.legs.agent.packets === 20,
+      'the 20 packets counted',
+    );
     expect(state).toMatchObject({ state: 'talking', endReason: null });
     expect(state.legs.agent.packets).toBe(20);
     await eventually(

@@ -1,16 +1,16 @@
 import { LEGS, type Codec, type LegName } from '@earshot/shared';
 import { CLOCK_RATE } from '../media/codecs.ts';
-import type { Logger } from '../log/logger.ts';
+import type { MediaLog } from '../log/logger.ts';
 import { LegRecorder, type LegStorage } from './LegRecorder.ts';
 
 const FLUSH_MS = 500;
 
-/** A call being recorded: a leg log per leg, flushed twice a second. */
+/** A call being recorded: a leg log per leg, flushed twice a second (in a media thread). */
 export class CallRecording {
   readonly callId: string;
   readonly legs = new Map<LegName, LegRecorder>();
   readonly #timer: NodeJS.Timeout;
-  readonly #log: Logger;
+  readonly #log: MediaLog;
   #warnedAt = 0;
 
   constructor(options: {
@@ -18,7 +18,7 @@ export class CallRecording {
     codec: Codec;
     startedAt: number;
     logFile: (leg: LegName) => string;
-    logger: Logger;
+    logger: MediaLog;
   }) {
     this.callId = options.callId;
     this.#log = options.logger;
@@ -43,6 +43,11 @@ export class CallRecording {
         'recording writes fail; the audio waits in memory and is retried',
       );
     }
+  }
+
+  /** Where the audio ends, in samples of call time (the longer leg). */
+  get end(): number {
+    return Math.max(0, ...[...this.legs.values()].map((l) => l.end));
   }
 
   /** The legs' storage together. */

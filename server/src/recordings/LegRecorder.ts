@@ -21,6 +21,8 @@ const ULAW = Uint8Array.from({ length: 65536 }, (_, i) => linearToUlaw(i - 32768
 /** Audio a leg keeps in memory while its log cannot be written (about 4 minutes of G.711). */
 export const MAX_PENDING_BYTES = 2 * 1024 * 1024;
 const RETRY_MIN_MS = 250;
+/** A chunk of records: a little more than half a second of a G.711 leg. */
+const CHUNK_BYTES = 8 * 1024;
 const RETRY_MAX_MS = 10_000;
 
 /** What a leg's storage is going through: bytes waiting, bytes it had to drop, errors. */
@@ -40,8 +42,11 @@ export class LegRecorder {
   #handle: FileHandle | undefined;
   /** Bytes of the log known to be on disk: a failed write is cut back to this. */
   #size = -1;
+  /** Records not yet written: sealed chunks, then the chunk being filled. */
   #pending: Buffer[] = [];
   #pendingBytes = 0;
+  #chunk: Buffer | undefined;
+  #chunkUsed = 0;
   #writing: Promise<void> | undefined;
   #retryAt = 0;
   #retryMs = RETRY_MIN_MS;
@@ -123,13 +128,33 @@ export class LegRecorder {
       this.#storage.droppedBytes += bytes.length;
       return;
     }
-    const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + bytes.length);
-    record.writeUInt32LE(position, 0);
-    record.writeUInt16LE(bytes.length, 4);
-    record.set(bytes, RECORD_HEADER_BYTES);
-    this.#pending.push(record);
-    this.#pendingBytes += record.length;
+    const size = RECORD_HEADER_BYTES + bytes.length;
+    // NOTE: records go into a chunk of a few kilobytes (half a second of a leg), not a
+    // buffer each: one allocation a flush rather than fifty a second a leg.
+    if (!this.#chunk || this.#chunkUsed + size > this.#chunk.length) {
+      this.#seal();
+      this.#chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, size));
+    }
+    const chunk = this.#chunk;
+    const at = this.#chunkUsed;
+    chunk[at] = position & 0xff;
+    chunk[at + 1] = (position >>> 8) & 0xff;
+    chunk[at + 2] = (position >>> 16) & 0xff;
+    chunk[at + 3] = position >>> 24;
+    chunk[at + 4] = bytes.length & 0xff;
+    chunk[at + 5] = bytes.length >>> 8;
+    chunk.set(bytes, at + RECORD_HEADER_BYTES);
+    this.#chunkUsed += size;
+    this.#pendingBytes += size;
     this.#end = Math.max(this.#end, position + bytes.length);
+  }
+
+  /** Ends the chunk being filled: what it holds joins the sealed chunks. */
+  #seal(): void {
+    if (this.#chunk && this.#chunkUsed > 0)
+      this.#pending.push(this.#chunk.subarray(0, this.#chunkUsed));
+    this.#chunk = undefined;
+    this.#chunkUsed = 0;
   }
 
   /**
@@ -140,7 +165,11 @@ export class LegRecorder {
   flush(now = Date.now()): Promise<void> {
     if (this.#writing) return this.#writing;
     if (this.#pendingBytes === 0 || now < this.#retryAt) return Promise.resolve();
-    const chunk = Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#seal();
+    const chunk =
+      this.#pending.length === 1
+        ? this.#pending[0]!
+        : Buffer.concat(this.#pending, this.#pendingBytes);
     this.#pending = [chunk];
     this.#writing = this.#write(chunk).finally(() => {
       this.#writing = undefined;

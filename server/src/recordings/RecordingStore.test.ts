@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRootLogger } from '../log/logger.ts';
+import { CallRecording } from './CallRecording.ts';
 import { RecordingStore } from './RecordingStore.ts';
 
 const dirs: string[] = [];
@@ -19,8 +20,18 @@ describe('recording retention', () => {
     const store = new RecordingStore(dir, createRootLogger('silent'));
     for (const id of [OLD, NEW]) {
       const startedAt = new Date();
-      const recording = await store.start(id, 'PCMU', startedAt);
-      recording.legs
+      let recording: CallRecording | undefined;
+      await store.start(id, 'PCMU', startedAt, async (files) => {
+        recording = new CallRecording({
+          callId: id,
+          codec: 'PCMU',
+          startedAt: startedAt.getTime(),
+          logFile: (leg) => files[leg],
+          logger: createRootLogger('silent'),
+        });
+        return recording;
+      });
+      recording!.legs
         .get('agent')!
         .addG711(1, 0, startedAt.getTime(), new Uint8Array(160).fill(0x10));
       await store.finalize(id, 20);

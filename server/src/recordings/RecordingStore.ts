@@ -3,8 +3,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { LEGS, type Codec, type LegName } from '@earshot/shared';
 import type { Logger } from '../log/logger.ts';
-import { CallRecording } from './CallRecording.ts';
-import { RECORD_HEADER_BYTES } from './LegRecorder.ts';
+import { RECORD_HEADER_BYTES, type LegStorage } from './LegRecorder.ts';
 import { SAMPLE_RATE, SILENCE, WAV_HEADER_BYTES, wavHeader, type G711Law } from './wav.ts';
 
 interface Meta {
@@ -21,10 +20,21 @@ export interface RecordingInfo {
   finalized: boolean;
 }
 
+/** A call being recorded (by the media thread that receives it: see CallRecording). */
+export interface LiveRecording {
+  /** Writes what waits. */
+  flush(): Promise<void>;
+  storage(): LegStorage;
+  /** Stops taking audio and writes what waits until `deadline`; whether all of it landed. */
+  close(deadline?: number): Promise<boolean>;
+  /** Where the audio ends, in samples of call time. */
+  readonly end: number;
+}
+
 /** An ended call's recording that is not finished yet. */
 interface Unfinished {
   /** Its audio while some of it is not yet on disk. */
-  recording: CallRecording | undefined;
+  recording: LiveRecording | undefined;
   durationMs: number;
   retryMs: number;
   timer?: NodeJS.Timeout;
@@ -70,7 +80,7 @@ function logEnd(log: Buffer): number {
 export class RecordingStore {
   readonly #dir: string;
   readonly #log: Logger;
-  readonly #live = new Map<string, CallRecording>();
+  readonly #live = new Map<string, LiveRecording>();
   /** Ended calls whose audio or WAV could not be written yet: retried with back-off. */
   readonly #unfinished = new Map<string, Unfinished>();
   /** Storage figures of recordings that are over (the live ones are read as they are). */
@@ -95,8 +105,13 @@ export class RecordingStore {
     return join(this.#folder(callId), 'recording.wav');
   }
 
-  /** Starts recording a call. */
-  async start(callId: string, codec: Codec, startedAt: Date): Promise<CallRecording> {
+  /** Starts recording a call: `open` starts writing its legs into the files it is given. */
+  async start(
+    callId: string,
+    codec: Codec,
+    startedAt: Date,
+    open: (files: Record<LegName, string>) => Promise<LiveRecording>,
+  ): Promise<LiveRecording> {
     const folder = this.#folder(callId);
     await mkdir(folder, { recursive: true });
     const meta: Meta = {
@@ -105,12 +120,9 @@ export class RecordingStore {
       startedAt: startedAt.toISOString(),
     };
     await writeFile(join(folder, 'meta.json'), JSON.stringify(meta));
-    const recording = new CallRecording({
-      callId,
-      codec,
-      startedAt: startedAt.getTime(),
-      logFile: (leg) => this.#logFile(callId, leg),
-      logger: this.#log,
+    const recording = await open({
+      agent: this.#logFile(callId, 'agent'),
+      customer: this.#logFile(callId, 'customer'),
     });
     this.#live.set(callId, recording);
     return recording;
@@ -238,7 +250,7 @@ export class RecordingStore {
       ...this.#live.values(),
       ...[...this.#unfinished.values()]
         .map((u) => u.recording)
-        .filter((r): r is CallRecording => !!r),
+        .filter((r): r is LiveRecording => !!r),
     ];
     for (const r of recordings) {
       const s = r.storage();
@@ -292,7 +304,7 @@ export class RecordingStore {
     if (!meta) return undefined;
     const live = this.#live.get(callId);
     if (live) {
-      const end = Math.max(...[...live.legs.values()].map((l) => l.end));
+      const end = live.end;
       return { law: meta.law, durationMs: (end * 1000) / SAMPLE_RATE, finalized: false };
     }
     const size = await stat(this.wavFile(callId)).then(

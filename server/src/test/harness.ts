@@ -24,6 +24,7 @@ import { loadConfig } from '../config/config.ts';
 import { connectConsole, type ConsoleClient } from './consoleClient.ts';
 import { startEarshot, type Earshot } from '../Earshot.ts';
 import { createRootLogger } from '../log/logger.ts';
+import type { LegCounters } from '../ingest/LegIngest.ts';
 
 export const TEST_TOKEN = 'test-ingest-token-0123456789';
 /** The token `/metrics` asks of monitoring systems in tests. */
@@ -397,6 +398,35 @@ export function streamTone(
 }
 
 /** Polls `probe` until it returns a value (not undefined) or `timeoutMs` passes. */
+/** A live call leg's counters as its media thread has them now. */
+export async function legCounters(
+  server: TestServer,
+  callId: string,
+  leg: 'agent' | 'customer',
+): Promise<LegCounters> {
+  const ingest = server.earshot.calls.live(callId)?.legs.get(leg);
+  if (!ingest) throw new Error(`no live call ${callId}`);
+  await ingest.refresh();
+  return ingest.snapshot();
+}
+
+/**
+ * Consumes both legs of a live call on a DirectTransport, as a listener would: a leg's
+ * packets are forwarded to its mediasoup producer only while the leg has a consumer.
+ * Resolves once the media thread has been told.
+ */
+export async function consumeLegs(server: TestServer, callId: string): Promise<void> {
+  const tap = server.earshot.calls.live(callId)?.tap;
+  if (!tap) throw new Error(`call ${callId} is not tapped`);
+  const transport = await tap.router.createDirectTransport();
+  for (const { producer } of tap.legs.values())
+    await transport.consume({
+      producerId: producer.id,
+      rtpCapabilities: tap.router.rtpCapabilities,
+    });
+  await server.earshot.media.sample();
+}
+
 export async function eventually<T>(
   probe: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 5000,

@@ -37,13 +37,13 @@ export function parseRtp(packet: Uint8Array): RtpHeader | RtpRejection {
     end -= padding;
   }
   if (end < offset) return 'bad-length';
-  const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
+  // NOTE: bytes read as they are (no DataView made): this runs for every packet of every leg.
   return {
     payloadType: b1 & 0x7f,
     marker: (b1 & 0x80) !== 0,
-    sequenceNumber: view.getUint16(2),
-    timestamp: view.getUint32(4),
-    ssrc: view.getUint32(8),
+    sequenceNumber: (packet[2]! << 8) | packet[3]!,
+    timestamp: ((packet[4]! << 24) | (packet[5]! << 16) | (packet[6]! << 8) | packet[7]!) >>> 0,
+    ssrc: ((packet[8]! << 24) | (packet[9]! << 16) | (packet[10]! << 8) | packet[11]!) >>> 0,
     payloadOffset: offset,
     payloadLength: end - offset,
   };

@@ -1,0 +1,478 @@
+import { Worker } from 'node:worker_threads';
+import type { Codec, Endpoint, LegName } from '@earshot/shared';
+import type { Logger } from '../log/logger.ts';
+import type { LegStorage } from '../recordings/LegRecorder.ts';
+import type { LiveRecording } from '../recordings/RecordingStore.ts';
+import type { LevelReading } from './LevelMeter.ts';
+import type { DropReason, LegCounters, RtpSource } from './LegIngest.ts';
+import {
+  LEG_FIELDS,
+  REC_FIELDS,
+  type Event,
+  type LegSpec,
+  type OpenedLeg,
+  type Order,
+  type Reply,
+  type Request,
+  type Sample,
+  type StoppedRecording,
+  type ThreadConfig,
+} from './thread/protocol.ts';
+
+const SILENT: LevelReading = { level: 0, dipped: false };
+const DROP_REASONS: DropReason[] = [
+  'not-rtp',
+  'rtcp',
+  'payload-type',
+  'other-source',
+  'undecodable',
+];
+const FIELD = Object.fromEntries(LEG_FIELDS.map((name, i) => [name, i])) as Record<
+  (typeof LEG_FIELDS)[number],
+  number
+>;
+// NOTE: a thread that dies is replaced; one that keeps dying is not restarted in a loop.
+const RESTART_DELAY_MS = 1000;
+
+type Ask = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/** One media thread, seen from the main thread. */
+class MediaThread {
+  readonly index: number;
+  readonly legs = new Map<number, RemoteLeg>();
+  readonly recordings = new Map<number, RemoteRecording>();
+  strays = 0;
+  quarantined = 0;
+  #worker: Worker;
+  readonly #config: ThreadConfig;
+  readonly #log: Logger;
+  readonly #pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void }
+  >();
+  #nextId = 1;
+  #closing = false;
+
+  constructor(config: ThreadConfig, log: Logger) {
+    this.index = config.index;
+    this.#config = config;
+    this.#log = log.child({ mediaThread: config.index });
+    this.#worker = this.#spawn();
+  }
+
+  #spawn(): Worker {
+    const worker = new Worker(new URL('./thread/entry.ts', import.meta.url), {
+      workerData: this.#config,
+      name: `earshot-media-${this.index}`,
+    });
+    worker.on('message', (message: Event | Reply) => this.#onMessage(message));
+    worker.on('error', (error) => this.#log.error({ err: error }, 'media thread failed'));
+    worker.on('exit', (code) => this.#onExit(worker, code));
+    return worker;
+  }
+
+  /** Resolves once the thread runs (its first answer). */
+  ready(): Promise<unknown> {
+    return this.request({ op: 'sample' });
+  }
+
+  request<T>(ask: Ask, transfer?: ArrayBuffer[]): Promise<T> {
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#worker.postMessage({ ...ask, id }, transfer);
+    });
+  }
+
+  order(order: Order): void {
+    this.#worker.postMessage(order);
+  }
+
+  #onMessage(message: Event | Reply): void {
+    if ('id' in message) {
+      const waiting = this.#pending.get(message.id);
+      this.#pending.delete(message.id);
+      if (!waiting) return;
+      if (message.ok) waiting.resolve(message.result);
+      else waiting.reject(new Error(message.error));
+      return;
+    }
+    if (message.event === 'first') this.legs.get(message.legId)?.firstPacket();
+    else this.#log.child(message.bindings)[message.level](message.fields, message.msg);
+  }
+
+  #onExit(worker: Worker, code: number): void {
+    if (worker !== this.#worker) return;
+    for (const waiting of this.#pending.values())
+      waiting.reject(new Error(`media thread ${this.index} is gone`));
+    this.#pending.clear();
+    if (this.#closing) return;
+    this.#log.error({ code }, 'media thread exited; its calls are lost, replacing it');
+    const legs = [...this.legs.values()];
+    this.legs.clear();
+    this.recordings.clear();
+    for (const leg of legs) leg.lost();
+    setTimeout(() => {
+      if (!this.#closing) this.#worker = this.#spawn();
+    }, RESTART_DELAY_MS).unref();
+  }
+
+  get load(): number {
+    return this.legs.size;
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    await this.#worker.terminate();
+  }
+}
+
+/**
+ * One leg of a call, received in a media thread: what the main thread knows of it is what
+ * the thread last reported (every tick) and the orders it sends.
+ */
+export class RemoteLeg {
+  readonly leg: LegName;
+  readonly endpoint: Endpoint;
+  readonly ssrc: number;
+  readonly #thread: MediaThread;
+  readonly #legId: number;
+  #counters: LegCounters = {
+    packets: 0,
+    bytes: 0,
+    dropped: 0,
+    droppedBy: { 'not-rtp': 0, rtcp: 0, 'payload-type': 0, 'other-source': 0, undecodable: 0 },
+    lost: 0,
+    lastPacketAt: null,
+  };
+  #reading: LevelReading = SILENT;
+  #forwarding = false;
+  #seen = false;
+  #onFirst: (() => void) | undefined;
+  #onLost: (() => void) | undefined;
+  #closed = false;
+
+  constructor(thread: MediaThread, spec: LegSpec, opened: OpenedLeg) {
+    this.#thread = thread;
+    this.#legId = opened.legId;
+    this.leg = spec.leg;
+    this.endpoint = { ip: spec.announcedIp, port: opened.port };
+    this.ssrc = opened.ssrc;
+    thread.legs.set(opened.legId, this);
+  }
+
+  /** The thread this leg lives in (a call's legs share one). */
+  get thread(): MediaThread {
+    return this.#thread;
+  }
+
+  get legId(): number {
+    return this.#legId;
+  }
+
+  /** The leg's mediasoup PlainTransport, or nothing while re-tapping. */
+  setTarget(target: { ip: string; port: number } | undefined): void {
+    if (!this.#closed)
+      this.#thread.order({ op: 'target', legId: this.#legId, target: target ?? null });
+  }
+
+  /** Whether accepted packets go on to the tap (only while someone consumes the leg). */
+  setForwarding(on: boolean): void {
+    if (this.#closed || on === this.#forwarding) return;
+    this.#forwarding = on;
+    this.#thread.order({ op: 'forward', legId: this.#legId, on });
+  }
+
+  get forwarding(): boolean {
+    return this.#forwarding;
+  }
+
+  /** More addresses the signalling names for this leg (see LegIngest.allowSources). */
+  allowSources(sources: readonly RtpSource[]): void {
+    if (!this.#closed)
+      this.#thread.order({ op: 'sources', legId: this.#legId, sources: [...sources] });
+  }
+
+  /** Calls `fn` once, at the first accepted packet (at once if it came already). */
+  onFirstPacket(fn: () => void): void {
+    this.#onFirst = fn;
+    if (this.#seen) fn();
+  }
+
+  /** Calls `fn` if the leg's media thread dies. */
+  onLost(fn: () => void): void {
+    this.#onLost = fn;
+  }
+
+  firstPacket(): void {
+    if (this.#seen) return;
+    this.#seen = true;
+    this.#onFirst?.();
+  }
+
+  lost(): void {
+    this.#closed = true;
+    this.#onLost?.();
+  }
+
+  /** The loudness reading of the last sample (taken once). */
+  takeLevel(): LevelReading {
+    const reading = this.#reading;
+    this.#reading = SILENT;
+    return reading;
+  }
+
+  get lastPacketAt(): number | null {
+    return this.#counters.lastPacketAt;
+  }
+
+  /** The counters as of the last sample (or of the close, once closed). */
+  snapshot(): LegCounters {
+    return { ...this.#counters, droppedBy: { ...this.#counters.droppedBy } };
+  }
+
+  /** Brings the counters up to date now (the level reading waits for the next sample). */
+  async refresh(): Promise<void> {
+    if (this.#closed) return;
+    const figures = await this.#thread
+      .request<Float64Array>({ op: 'peek', legIds: [this.#legId] })
+      .catch(() => undefined);
+    if (figures && !this.#closed) this.apply(figures, 0, false);
+  }
+
+  apply(figures: Float64Array, offset: number, withLevel = true): void {
+    const at = (name: (typeof LEG_FIELDS)[number]) => figures[offset + FIELD[name]]!;
+    const lastPacketAt = at('lastPacketAt');
+    this.#counters = {
+      packets: at('packets'),
+      bytes: at('bytes'),
+      dropped: at('dropped'),
+      droppedBy: Object.fromEntries(DROP_REASONS.map((r) => [r, at(r)])) as Record<
+        DropReason,
+        number
+      >,
+      lost: at('lost'),
+      lastPacketAt: lastPacketAt < 0 ? null : lastPacketAt,
+    };
+    if (withLevel) this.#reading = { level: at('level'), dipped: at('dipped') === 1 };
+  }
+
+  /** Closes the port (into quarantine) and takes the final counters. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#thread.legs.delete(this.#legId);
+    try {
+      const figures = await this.#thread.request<Float64Array>({
+        op: 'close',
+        legIds: [this.#legId],
+      });
+      if (figures.length) this.apply(figures, 0);
+    } catch {
+      // the thread is gone: the last sample's counters are the final ones
+    }
+  }
+}
+
+/** A call's recording, written by the media thread that receives its legs. */
+class RemoteRecording implements LiveRecording {
+  readonly #thread: MediaThread;
+  readonly #recId: number;
+  #storage: LegStorage = {
+    pendingBytes: 0,
+    droppedBytes: 0,
+    writeErrors: 0,
+    failingSince: null,
+    lastError: null,
+  };
+  #end = 0;
+  #gone = false;
+
+  constructor(thread: MediaThread, recId: number) {
+    this.#thread = thread;
+    this.#recId = recId;
+    thread.recordings.set(recId, this);
+  }
+
+  get end(): number {
+    return this.#end;
+  }
+
+  storage(): LegStorage {
+    return { ...this.#storage };
+  }
+
+  apply(figures: Float64Array, offset: number, error: string | null): void {
+    const failingSince = figures[offset + 3]!;
+    this.#storage = {
+      pendingBytes: figures[offset]!,
+      droppedBytes: figures[offset + 1]!,
+      writeErrors: figures[offset + 2]!,
+      failingSince: failingSince < 0 ? null : failingSince,
+      lastError: error ?? this.#storage.lastError,
+    };
+    this.#end = figures[offset + 4]!;
+  }
+
+  async flush(): Promise<void> {
+    if (this.#gone) return;
+    await this.#thread.request({ op: 'flush', recId: this.#recId }).catch(() => undefined);
+  }
+
+  async close(deadline = Date.now() + 1000): Promise<boolean> {
+    if (this.#gone) return true;
+    try {
+      const stopped = await this.#thread.request<StoppedRecording>({
+        op: 'stopRecording',
+        recId: this.#recId,
+        deadline,
+      });
+      this.#storage = stopped.storage;
+      if (stopped.settled) {
+        this.#gone = true;
+        this.#thread.recordings.delete(this.#recId);
+      }
+      return stopped.settled;
+    } catch {
+      // NOTE: the thread died: what it had not written is lost, the logs hold the rest.
+      this.#gone = true;
+      return true;
+    }
+  }
+}
+
+export interface MediaPlaneOptions {
+  /** How many media threads (at least 1). */
+  threads: number;
+  ip: string;
+  minPort: number;
+  maxPort: number;
+  quarantineMs: number;
+  logger: Logger;
+}
+
+/**
+ * The media threads: every leg's RTP is received, checked, counted, metered, recorded and
+ * forwarded to mediasoup in one of them, never on the main thread. A call's two legs share
+ * a thread, the least loaded; every thread draws its ports from the whole ingest range. `sample()` brings every leg's counters and level reading over in one message per
+ * thread.
+ */
+export class MediaPlane {
+  readonly #threads: MediaThread[];
+
+  private constructor(threads: MediaThread[]) {
+    this.#threads = threads;
+  }
+
+  static async start(options: MediaPlaneOptions): Promise<MediaPlane> {
+    const count = Math.max(1, options.threads);
+    const threads = Array.from(
+      { length: count },
+      (_, index) =>
+        new MediaThread(
+          {
+            index,
+            ip: options.ip,
+            minPort: options.minPort,
+            maxPort: options.maxPort,
+            quarantineMs: options.quarantineMs,
+          },
+          options.logger,
+        ),
+    );
+    const plane = new MediaPlane(threads);
+    try {
+      await Promise.all(threads.map((t) => t.ready()));
+    } catch (error) {
+      await plane.close();
+      throw error;
+    }
+    return plane;
+  }
+
+  get threads(): number {
+    return this.#threads.length;
+  }
+
+  /** Opens a call's legs on the least loaded thread (another one if its ports are full). */
+  async open(callId: string, specs: LegSpec[]): Promise<RemoteLeg[]> {
+    const byLoad = [...this.#threads].sort((a, b) => a.load - b.load);
+    let failure: unknown;
+    for (const thread of byLoad) {
+      try {
+        const opened = await thread.request<OpenedLeg[]>({ op: 'open', callId, legs: specs });
+        return opened.map((o, i) => new RemoteLeg(thread, specs[i]!, o));
+      } catch (error) {
+        failure = error;
+      }
+    }
+    throw failure;
+  }
+
+  /** Records `legs` (of one call, so of one thread) into `files`. */
+  async record(
+    legs: ReadonlyMap<LegName, RemoteLeg>,
+    callId: string,
+    codec: Codec,
+    startedAt: number,
+    files: Record<LegName, string>,
+  ): Promise<LiveRecording> {
+    const agent = legs.get('agent')!;
+    const customer = legs.get('customer')!;
+    const recId = await agent.thread.request<number>({
+      op: 'record',
+      callId,
+      codec,
+      startedAt,
+      files,
+      legIds: { agent: agent.legId, customer: customer.legId },
+    });
+    return new RemoteRecording(agent.thread, recId);
+  }
+
+  /** Puts ports a previous run handed out into quarantine, spread over the threads. */
+  async quarantine(ports: Iterable<number>): Promise<number> {
+    const n = this.#threads.length;
+    const all = [...ports];
+    const held = await Promise.all(
+      this.#threads.map((thread) =>
+        thread.request<number>({
+          op: 'quarantine',
+          ports: all.filter((_, i) => i % n === thread.index),
+        }),
+      ),
+    );
+    await this.sample();
+    return held.reduce((a, b) => a + b, 0);
+  }
+
+  /** Brings every leg's counters and level, and every recording's storage, up to date. */
+  async sample(): Promise<void> {
+    await Promise.all(
+      this.#threads.map(async (thread) => {
+        const s = await thread.request<Sample>({ op: 'sample' }).catch(() => undefined);
+        if (!s) return;
+        s.legIds.forEach((id, i) => thread.legs.get(id)?.apply(s.legs, i * LEG_FIELDS.length));
+        s.recIds.forEach((id, i) =>
+          thread.recordings.get(id)?.apply(s.recordings, i * REC_FIELDS.length, s.recErrors[i]!),
+        );
+        thread.strays = s.strays;
+        thread.quarantined = s.quarantined;
+      }),
+    );
+  }
+
+  /** Datagrams that came to ports in quarantine, as of the last sample. */
+  get strays(): number {
+    return this.#threads.reduce((n, t) => n + t.strays, 0);
+  }
+
+  /** Ports in quarantine, as of the last sample. */
+  get quarantined(): number {
+    return this.#threads.reduce((n, t) => n + t.quarantined, 0);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#threads.map((t) => t.close()));
+  }
+}

@@ -1,0 +1,228 @@
+// A media thread: owns its share of the leg ports and everything done per packet.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { MediaLog } from '../../log/logger.ts';
+import { CallRecording } from '../../recordings/CallRecording.ts';
+import { LegIngest } from '../LegIngest.ts';
+import { PortAllocator } from '../PortAllocator.ts';
+import {
+  LEG_FIELDS,
+  REC_FIELDS,
+  type Event,
+  type OpenedLeg,
+  type Order,
+  type Reply,
+  type Request,
+  type Sample,
+  type StoppedRecording,
+  type ThreadConfig,
+} from './protocol.ts';
+
+// NOTE: where media and the console share a saturated core, the console comes first: this
+// thread runs at a lower priority (nice 10) than the main thread, and lets packets wait in
+// the sockets' 1 MB buffers (tens of seconds of a leg) for the moments the console works.
+const MEDIA_NICE = 10;
+try {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  setPriority(tid, MEDIA_NICE);
+} catch {
+  // not Linux: the same priority as the rest of the process
+}
+
+const port = parentPort!;
+const config = workerData as ThreadConfig;
+// NOTE: every thread draws from the whole range; a port another thread holds (live or in
+// quarantine) fails to bind here and another is drawn, so the kernel keeps them apart.
+const ports = new PortAllocator(config.ip, config.minPort, config.maxPort, {
+  quarantineMs: config.quarantineMs,
+});
+const legs = new Map<number, LegIngest>();
+const recordings = new Map<number, CallRecording>();
+let nextId = 1;
+
+const send = (message: Event | Reply) => port.postMessage(message);
+
+/** A logger whose records the main thread writes, with the bindings given here. */
+function threadLog(bindings: Record<string, unknown>): MediaLog {
+  const at = (level: 'debug' | 'info' | 'warn' | 'error') => (fields: object, msg: string) =>
+    send({ event: 'log', level, bindings, fields: { ...fields }, msg });
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (more) => threadLog({ ...bindings, ...more }),
+  };
+}
+
+function leg(legId: number): LegIngest {
+  const found = legs.get(legId);
+  if (!found) throw new Error(`no leg ${legId} in this media thread`);
+  return found;
+}
+
+function snapshotFields(
+  ingest: LegIngest,
+  into: Float64Array,
+  offset: number,
+  takeLevel = true,
+): void {
+  const c = ingest.snapshot();
+  const reading = takeLevel ? ingest.takeLevel() : { level: 0, dipped: false };
+  into.set(
+    [
+      c.packets,
+      c.bytes,
+      c.dropped,
+      c.droppedBy['not-rtp'],
+      c.droppedBy.rtcp,
+      c.droppedBy['payload-type'],
+      c.droppedBy['other-source'],
+      c.droppedBy.undecodable,
+      c.lost,
+      c.lastPacketAt ?? -1,
+      reading.level,
+      reading.dipped ? 1 : 0,
+    ],
+    offset,
+  );
+}
+
+function sample(): Sample {
+  const legIds = [...legs.keys()];
+  const legFigures = new Float64Array(legIds.length * LEG_FIELDS.length);
+  legIds.forEach((id, i) => snapshotFields(legs.get(id)!, legFigures, i * LEG_FIELDS.length));
+  const recIds = [...recordings.keys()];
+  const recFigures = new Float64Array(recIds.length * REC_FIELDS.length);
+  const recErrors = recIds.map((id, i) => {
+    const recording = recordings.get(id)!;
+    const s = recording.storage();
+    recFigures.set(
+      [s.pendingBytes, s.droppedBytes, s.writeErrors, s.failingSince ?? -1, recording.end],
+      i * REC_FIELDS.length,
+    );
+    return s.failingSince === null ? null : s.lastError;
+  });
+  return {
+    legIds,
+    legs: legFigures,
+    recIds,
+    recordings: recFigures,
+    recErrors,
+    strays: ports.strays,
+    quarantined: ports.quarantined,
+  };
+}
+
+// NOTE: at most this many turns of the event loop to read what waits on closing sockets.
+const DRAIN_TURNS = 16;
+
+/**
+ * Lets the event loop read what already waits in the legs' sockets (sent before the call
+ * ended, so part of it): until a turn brings nothing new.
+ */
+async function drain(closing: LegIngest[]): Promise<void> {
+  for (let turn = 0; turn < DRAIN_TURNS; turn++) {
+    const before = closing.reduce((n, l) => n + l.datagrams, 0);
+    await new Promise((resolve) => setImmediate(resolve));
+    if (closing.reduce((n, l) => n + l.datagrams, 0) === before) return;
+  }
+}
+
+async function handle(request: Request): Promise<unknown> {
+  switch (request.op) {
+    case 'open': {
+      const opened: LegIngest[] = [];
+      try {
+        for (const spec of request.legs) {
+          opened.push(
+            await LegIngest.open({
+              ...spec,
+              ports,
+              logger: threadLog({ callId: request.callId }),
+            }),
+          );
+        }
+      } catch (error) {
+        for (const ingest of opened) ingest.close();
+        throw error;
+      }
+      return opened.map((ingest): OpenedLeg => {
+        const legId = nextId++;
+        legs.set(legId, ingest);
+        ingest.onFirstPacket(() => send({ event: 'first', legId }));
+        return { legId, port: ingest.endpoint.port, ssrc: ingest.ssrc };
+      });
+    }
+    case 'close': {
+      await drain(request.legIds.map((id) => legs.get(id)).filter((l) => l !== undefined));
+      const figures = new Float64Array(request.legIds.length * LEG_FIELDS.length);
+      request.legIds.forEach((legId, i) => {
+        const ingest = legs.get(legId);
+        if (!ingest) return;
+        snapshotFields(ingest, figures, i * LEG_FIELDS.length);
+        ingest.close();
+        legs.delete(legId);
+      });
+      return figures;
+    }
+    case 'peek': {
+      const figures = new Float64Array(request.legIds.length * LEG_FIELDS.length);
+      request.legIds.forEach((legId, i) =>
+        snapshotFields(leg(legId), figures, i * LEG_FIELDS.length, false),
+      );
+      return figures;
+    }
+    case 'record': {
+      const recording = new CallRecording({
+        callId: request.callId,
+        codec: request.codec,
+        startedAt: request.startedAt,
+        logFile: (name) => request.files[name],
+        logger: threadLog({ callId: request.callId }),
+      });
+      for (const [name, legId] of Object.entries(request.legIds))
+        leg(legId).setRecorder(recording.legs.get(name as keyof typeof request.files));
+      const recId = nextId++;
+      recordings.set(recId, recording);
+      return recId;
+    }
+    case 'flush':
+      await recordings.get(request.recId)?.flush();
+      return null;
+    case 'stopRecording': {
+      const recording = recordings.get(request.recId);
+      if (!recording) throw new Error(`no recording ${request.recId} in this media thread`);
+      const settled = await recording.close(request.deadline);
+      const stopped: StoppedRecording = { settled, storage: recording.storage() };
+      // A recording not settled stays, so that a later attempt can still write it.
+      if (settled) recordings.delete(request.recId);
+      return stopped;
+    }
+    case 'sample':
+      return sample();
+    case 'quarantine':
+      return ports.quarantine(request.ports);
+  }
+}
+
+function order(message: Order): void {
+  const ingest = legs.get(message.legId);
+  if (!ingest) return; // closed meanwhile
+  if (message.op === 'target') ingest.setTarget(message.target ?? undefined);
+  else if (message.op === 'forward') ingest.setForwarding(message.on);
+  else ingest.allowSources(message.sources);
+}
+
+port.on('message', (message: Request | Order) => {
+  if (!('id' in message)) {
+    order(message);
+    return;
+  }
+  handle(message).then(
+    (result) => send({ id: message.id, ok: true, result }),
+    (error: unknown) =>
+      send({ id: message.id, ok: false, error: (error as Error).message ?? String(error) }),
+  );
+});
