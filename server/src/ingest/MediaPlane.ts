@@ -241,20 +241,21 @@ export class RemoteLeg {
   }
 
   apply(figures: Float64Array, offset: number, withLevel = true): void {
-    const at = (name: (typeof LEG_FIELDS)[number]) => figures[offset + FIELD[name]]!;
-    const lastPacketAt = at('lastPacketAt');
-    this.#counters = {
-      packets: at('packets'),
-      bytes: at('bytes'),
-      dropped: at('dropped'),
-      droppedBy: Object.fromEntries(DROP_REASONS.map((r) => [r, at(r)])) as Record<
-        DropReason,
-        number
-      >,
-      lost: at('lost'),
-      lastPacketAt: lastPacketAt < 0 ? null : lastPacketAt,
-    };
-    if (withLevel) this.#reading = { level: at('level'), dipped: at('dipped') === 1 };
+    // NOTE: runs for every leg every tick: fields set in place, nothing allocated.
+    const c = this.#counters;
+    const f = (name: (typeof LEG_FIELDS)[number]) => figures[offset + FIELD[name]]!;
+    c.packets = f('packets');
+    c.bytes = f('bytes');
+    c.dropped = f('dropped');
+    for (const reason of DROP_REASONS) c.droppedBy[reason] = f(reason);
+    c.lost = f('lost');
+    const lastPacketAt = f('lastPacketAt');
+    c.lastPacketAt = lastPacketAt < 0 ? null : lastPacketAt;
+    if (withLevel) {
+      const level = f('level');
+      const dipped = f('dipped') === 1;
+      this.#reading = level === 0 && !dipped ? SILENT : { level, dipped };
+    }
   }
 
   /** Closes the port (into quarantine) and takes the final counters. Idempotent. */

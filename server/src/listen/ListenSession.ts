@@ -12,6 +12,24 @@ export interface WebRtcListenConfig {
 }
 
 /**
+ * A listener's capabilities less transport-wide congestion control: a receive-only G.711
+ * or Opus call gains nothing from a bandwidth estimate, and it costs the worker on every
+ * packet it sends (a sequence number each, feedback to process, the estimator to run).
+ */
+function withoutCongestionControl(caps: ms.RtpCapabilities): ms.RtpCapabilities {
+  return {
+    ...caps,
+    codecs: caps.codecs?.map((codec) => ({
+      ...codec,
+      rtcpFeedback: codec.rtcpFeedback?.filter((fb) => fb.type !== 'transport-cc'),
+    })),
+    headerExtensions: caps.headerExtensions?.filter(
+      (ext) => !ext.uri.includes('transport-wide-cc'),
+    ),
+  };
+}
+
+/**
  * One console receiving one call: a WebRTC receive transport on the call's router and a
  * consumer per leg, created paused and resumed when the console says it is ready.
  * Nothing is ever produced on it: the console can hear the call, never speak into it.
@@ -66,7 +84,7 @@ export class ListenSession extends EventEmitter<{ closed: [] }> {
       for (const leg of LEGS) {
         const consumer = await transport.consume({
           producerId: tap.legs.get(leg)!.producer.id,
-          rtpCapabilities,
+          rtpCapabilities: withoutCongestionControl(rtpCapabilities),
           paused: true,
           appData: { leg },
         });
