@@ -8,17 +8,14 @@
 //
 //   npm run bench -- alerts [--runs 3] [--probes 10] [--seconds 20]
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AlertKind, type Alert } from '@earshot/shared';
-import { DEMO_PASSWORD, signInAt, spawnServer } from '@earshot/server/testing';
 import { consoleContext, launchBrowser } from '@earshot/tests/browser';
 import { io } from 'socket.io-client';
 import { demoOrg } from '../../server/src/sim/demoOrg.ts';
 import { Random } from '../../server/src/sim/random.ts';
-import { childPids } from './proc.ts';
+import { childPids, cpuSeconds } from './proc.ts';
+import { median, percentile, startBenchServer } from './server.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,49 +34,18 @@ if (!(runs >= 1) || !(probes >= 2) || !(seconds >= 5)) {
 // The load and the browser on core 1, away from the server.
 execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
 
-const TOKEN = 'bench-alerts-token-0123456789';
 const org = demoOrg(new Random(7));
-const percentile = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)] ?? NaN;
-const median = (xs: number[]) => percentile(xs, 50);
 const tree = (pid: number): number[] => [pid, ...childPids(pid).flatMap(tree)];
-const cpuSeconds = (pid: number) =>
-  tree(pid).reduce((sum, p) => {
-    try {
-      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return sum + (Number(f[11]) + Number(f[12])) / 100;
-    } catch {
-      return sum;
-    }
-  }, 0);
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const dataDir = mkdtempSync(join(tmpdir(), 'earshot-bench-alerts-'));
-const { url, child } = await spawnServer(
-  {
-    EARSHOT_DATA_DIR: dataDir,
-    EARSHOT_INGEST_TOKEN: TOKEN,
-    EARSHOT_MEDIASOUP_WORKERS: '1',
-    EARSHOT_DEMO_USERS: 'on',
-  },
+const server = await startBenchServer(
+  'alerts',
+  'bench-alerts-token-0123456789',
+  { EARSHOT_MEDIASOUP_WORKERS: '1' },
   { cpu: 0 },
 );
-const admin = await signInAt(url, 'admin', DEMO_PASSWORD);
-const exec = await signInAt(url, 'exec', DEMO_PASSWORD);
-const call = async (path: string, body: unknown, method = 'POST') => {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${TOKEN}`,
-      'content-type': 'application/json',
-      cookie: admin,
-      origin: url,
-    },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res;
-};
+const { url, child, admin, exec } = server;
+const call = (path: string, body: unknown, method = 'POST') => server.api(method, path, body);
 let serial = 0;
 const events = (list: Record<string, unknown>[]) =>
   call('/api/v1/events', {
@@ -151,7 +117,7 @@ try {
   const rows: { run: number; p50: number; p95: number; cpu: number }[] = [];
   for (let run = 1; run <= runs; run++) {
     const latencies: number[] = [];
-    const cpu0 = cpuSeconds(child.pid!);
+    const cpu0 = cpuSeconds(tree(child.pid!));
     const t0 = Date.now();
     for (let p = 0; p < probes; p++) {
       const probe = probeCalls[p % probeCalls.length]!;
@@ -170,7 +136,7 @@ try {
       await events([{ type: 'call.resumed', callId: probe.callId }]);
       await pause(1200);
     }
-    const cpu = ((cpuSeconds(child.pid!) - cpu0) / ((Date.now() - t0) / 1000)) * 100;
+    const cpu = ((cpuSeconds(tree(child.pid!)) - cpu0) / ((Date.now() - t0) / 1000)) * 100;
     rows.push({ run, p50: percentile(latencies, 50), p95: percentile(latencies, 95), cpu });
   }
   socket.close();
@@ -223,7 +189,5 @@ try {
   );
 } finally {
   await browser.close();
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
-  rmSync(dataDir, { recursive: true, force: true });
+  await server.close();
 }

@@ -3,12 +3,10 @@
 // it at a subscribed console). The server runs as its own process with the demo org.
 //
 //   npm run bench -- kpi [--rates 1000,2000,4000] [--consoles 200] [--seconds 10] [--runs 3]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { EventsResult, KpiSnapshot, KpiUpdate } from '@earshot/shared';
-import { DEMO_PASSWORD, signInAt, spawnServer } from '@earshot/server/testing';
+import { cpuSeconds } from './proc.ts';
+import { median, percentile, startBenchServer } from './server.ts';
 import { io, type Socket } from 'socket.io-client';
 import { demoOrg } from '../../server/src/sim/demoOrg.ts';
 import { Random } from '../../server/src/sim/random.ts';
@@ -35,42 +33,16 @@ if (!rates.length || !(consoles >= 1 && consoles <= 2000) || !(seconds >= 2) || 
   process.exit(2);
 }
 
-const TOKEN = 'bench-kpi-token-0123456789';
 const org = demoOrg(new Random(7));
-const percentile = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)] ?? NaN;
-const median = (xs: number[]) => percentile(xs, 50);
-const cpuSeconds = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-};
-
-const dataDir = mkdtempSync(join(tmpdir(), 'earshot-bench-kpi-'));
-const { url, child } = await spawnServer({
-  EARSHOT_DATA_DIR: dataDir,
-  EARSHOT_INGEST_TOKEN: TOKEN,
+// The demo admin declares the organisation; the consoles are the demo executive's.
+const server = await startBenchServer('kpi', 'bench-kpi-token-0123456789', {
   EARSHOT_MEDIASOUP_WORKERS: '1',
-  EARSHOT_DEMO_USERS: 'on',
   // NOTE: every console here is the demo executive's, far past one person's limit.
   EARSHOT_MAX_SOCKETS_PER_USER: '1000',
 });
-// The demo admin declares the organisation; the consoles are the demo executive's.
-const admin = await signInAt(url, 'admin', DEMO_PASSWORD);
-const exec = await signInAt(url, 'exec', DEMO_PASSWORD);
-const post = async (path: string, body: unknown, method = 'POST') => {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${TOKEN}`,
-      'content-type': 'application/json',
-      cookie: admin,
-      origin: url,
-    },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res.json() as Promise<EventsResult>;
-};
+const { url, child, exec } = server;
+const post = (path: string, body: unknown, method = 'POST') =>
+  server.api<EventsResult>(method, path, body);
 
 const sockets: Socket[] = [];
 try {
@@ -124,7 +96,7 @@ try {
       const batchEvery = 50;
       const perBatch = Math.max(1, Math.round((rate * batchEvery) / 1000));
       const start = Date.now();
-      const cpu0 = cpuSeconds(child.pid!);
+      const cpu0 = cpuSeconds([child.pid!]);
       let accepted = 0;
       const inflight: Promise<unknown>[] = [];
       for (let b = 0; Date.now() - start < seconds * 1000; b++) {
@@ -168,7 +140,7 @@ try {
       }
       await Promise.all(inflight);
       const elapsed = (Date.now() - start) / 1000;
-      const cpu = (100 * (cpuSeconds(child.pid!) - cpu0)) / elapsed;
+      const cpu = (100 * (cpuSeconds([child.pid!]) - cpu0)) / elapsed;
       await new Promise((resolve) => setTimeout(resolve, 1000));
       probe.off('kpi:update', onUpdate);
       results.push({ perSecond: accepted / elapsed, latencies, cpu, accepted });
@@ -201,7 +173,5 @@ try {
     );
 } finally {
   sockets.forEach((s) => s.close());
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
-  rmSync(dataDir, { recursive: true, force: true });
+  await server.close();
 }

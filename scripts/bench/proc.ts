@@ -1,5 +1,13 @@
-// What /proc says of the processes a benchmark measures.
+// What /proc says of the processes a benchmark measures, and the load generators it runs.
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** A process's descendants (children, theirs, and so on). */
+export function descendantPids(pid: number): number[] {
+  const children = childPids(pid);
+  return [...children, ...children.flatMap(descendantPids)];
+}
 
 /** The direct children of a process. */
 export function childPids(pid: number): number[] {
@@ -15,4 +23,47 @@ export function childPids(pid: number): number[] {
         return false;
       }
     });
+}
+
+const CLK_TCK = 100;
+
+/** CPU seconds used so far by processes (all their threads) that are still alive. */
+export function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process is gone
+    }
+  }
+  return ticks / CLK_TCK;
+}
+
+/**
+ * Runs a load generator of scripts/bench/load/ in a process of its own, pinned to `cpu`,
+ * and resolves with the JSON it prints on its last line (rejects when `signal` stops it).
+ */
+export function runLoad<T>(
+  name: string,
+  args: string[],
+  cpu: number,
+  signal?: AbortSignal,
+): Promise<T> {
+  const file = fileURLToPath(new URL(`./load/${name}.ts`, import.meta.url));
+  const child = spawn('taskset', ['-c', String(cpu), process.execPath, file, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    ...(signal ? { signal } : {}),
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) reject(new Error(`${name} exited with ${code}`));
+      else resolve(JSON.parse(last) as T);
+    });
+  });
 }

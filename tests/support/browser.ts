@@ -1,11 +1,23 @@
 // Debian's Chromium, driven by playwright-core, with the flags this workplace needs.
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.EARSHOT_CHROMIUM ?? '/usr/bin/chromium';
 
-export async function launchBrowser(): Promise<Browser> {
+/** A Chromium whose processes all run on one core (a benchmark's load core). */
+function pinnedChromium(cpu: number): string {
+  const wrapper = join(mkdtempSync(join(tmpdir(), 'earshot-chromium-')), 'chromium');
+  writeFileSync(wrapper, `#!/bin/sh\nexec taskset -c ${cpu} '${CHROMIUM}' "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  return wrapper;
+}
+
+/** Launches Chromium; `cpu` pins it and every process it starts to that core. */
+export async function launchBrowser(options: { cpu?: number } = {}): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: options.cpu === undefined ? CHROMIUM : pinnedChromium(options.cpu),
     args: [
       '--headless',
       '--no-sandbox',

@@ -1,0 +1,221 @@
+// Listening at scale: how many consoles can listen at once (each receiving both legs of a
+// call over real WebRTC: ICE, DTLS, SRTP, in Chromium), how long a console waits from
+// listen:start to the first audio while the others listen, and what each forwarded packet
+// costs the server. The server and its mediasoup workers are pinned to core 0; the RTP
+// sender (the SBC) and Chromium (the consoles, several pages of them) to core 1, each in
+// processes of their own.
+//
+//   npm run bench -- listeners [--calls 50] [--consoles 50,100,200] [--hold 10] [--pages 4]
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { launchBrowser } from '@earshot/tests/browser';
+import type { Page } from 'playwright-core';
+import { build } from 'vite';
+import { childPids, cpuSeconds, descendantPids, runLoad } from './proc.ts';
+import { announceCalls, declareBenchOrg, percentile, startBenchServer } from './server.ts';
+
+const { values } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '50' },
+    consoles: { type: 'string', default: '50,100,200' },
+    hold: { type: 'string', default: '10' },
+    pages: { type: 'string', default: '4' },
+  },
+});
+const calls = Number(values.calls);
+const steps = values.consoles.split(',').map(Number);
+const hold = Number(values.hold);
+const pageCount = Number(values.pages);
+if (
+  ![calls, hold, pageCount].every((n) => Number.isInteger(n) && n >= 1) ||
+  !steps.every(
+    (n, i) => Number.isInteger(n) && n >= 1 && n <= 1000 && (i === 0 || n > steps[i - 1]!),
+  )
+) {
+  console.error(
+    'usage: bench listeners [--calls N] [--consoles 50,100,200 (rising, at most 1000)] [--hold S] [--pages N]',
+  );
+  process.exit(2);
+}
+
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
+const JOIN_CONCURRENCY = 8;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const server = await startBenchServer(
+  'listeners',
+  'bench-listeners-token-0123456789',
+  {
+    EARSHOT_INGEST_CALLS_PER_SECOND: '10000',
+    // NOTE: every console of the bench is the demo executive: one socket each.
+    EARSHOT_MAX_SOCKETS_PER_USER: '1000',
+  },
+  { cpu: SERVER_CPU },
+);
+const { url, child, exec } = server;
+const work = server.dataDir;
+const stopSender = new AbortController();
+let sending: Promise<unknown> | undefined;
+const browser = await launchBrowser({ cpu: LOAD_CPU });
+try {
+  await declareBenchOrg(server);
+  const created = await announceCalls(server, calls);
+  const targets = join(work, 'targets.json');
+  writeFileSync(targets, JSON.stringify(created.flatMap((c) => [c.legs.agent, c.legs.customer])));
+  sending = runLoad(
+    'rtp-sender',
+    ['--targets', targets, '--seconds', '3600'],
+    LOAD_CPU,
+    stopSender.signal,
+  ).catch(() => undefined);
+
+  // The consoles' code: mediasoup-client and socket.io-client, as the console uses them.
+  const outDir = join(work, 'page');
+  await build({
+    configFile: false,
+    logLevel: 'warn',
+    build: {
+      outDir,
+      emptyOutDir: true,
+      minify: false,
+      lib: {
+        entry: fileURLToPath(new URL('./load/listeners-page.ts', import.meta.url)),
+        formats: ['iife'],
+        name: 'earshotListenersPage',
+        fileName: () => 'page.js',
+      },
+    },
+  });
+  const bundle = readFileSync(join(outDir, 'page.js'), 'utf8');
+  const [name, value] = exec.split('=') as [string, string];
+  const pages: Page[] = [];
+  for (let i = 0; i < pageCount; i++) {
+    // NOTE: the bench's consoles are an inline script, which Earshot's CSP rightly refuses.
+    const context = await browser.newContext({ bypassCSP: true });
+    await context.addCookies([{ name, value, url, httpOnly: true, sameSite: 'Strict' }]);
+    const page = await context.newPage();
+    // Any page of Earshot's origin will do: the consoles connect to where they were loaded.
+    await page.goto(`${url}/healthz`);
+    await page.addScriptTag({ content: bundle });
+    pages.push(page);
+  }
+  type Bench = { join(id: string): Promise<number>; received(): Promise<number[]> };
+  const join1 = (page: Page, callId: string) =>
+    page.evaluate(
+      (id) => (window as unknown as { earshotBench: Bench }).earshotBench.join(id),
+      callId,
+    );
+  const received = async () =>
+    (
+      await Promise.all(
+        pages.map((p) =>
+          p.evaluate(() => (window as unknown as { earshotBench: Bench }).earshotBench.received()),
+        ),
+      )
+    ).flat();
+  const workerPids = () => childPids(child.pid!);
+  const serverPids = () => [child.pid!, ...workerPids()];
+  const browserPids = () =>
+    descendantPids(process.pid).filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('chrom');
+      } catch {
+        return false;
+      }
+    });
+
+  /** CPU seconds of the server, and of Chromium, over `seconds`, with packet counts. */
+  const window = async (seconds: number) => {
+    const before = {
+      server: cpuSeconds(serverPids()),
+      workers: cpuSeconds(workerPids()),
+      browser: cpuSeconds(browserPids()),
+      packets: await received(),
+    };
+    const t0 = Date.now();
+    await pause(seconds * 1000);
+    const after = {
+      server: cpuSeconds(serverPids()),
+      workers: cpuSeconds(workerPids()),
+      browser: cpuSeconds(browserPids()),
+      packets: await received(),
+    };
+    const elapsed = (Date.now() - t0) / 1000;
+    const deltas = after.packets.map((n, i) => n - (before.packets[i] ?? 0));
+    return {
+      elapsed,
+      server: (after.server - before.server) / elapsed,
+      workers: (after.workers - before.workers) / elapsed,
+      browser: (after.browser - before.browser) / elapsed,
+      deltas,
+    };
+  };
+
+  await pause(3000);
+  const idle = await window(hold);
+  console.error(
+    `  no listeners: server ${(idle.server * 100).toFixed(0)} % of a core for ${calls} calls`,
+  );
+
+  const rows: string[] = [];
+  let consoles = 0;
+  let failed = 0;
+  let last = { consoles: 0, usPerForwarded: NaN };
+  for (const target of steps) {
+    const joins: number[] = [];
+    while (consoles < target) {
+      const wave = Math.min(JOIN_CONCURRENCY, target - consoles);
+      const results = await Promise.allSettled(
+        Array.from({ length: wave }, (_, k) => {
+          const n = consoles + k;
+          return join1(pages[n % pages.length]!, created[n % created.length]!.callId);
+        }),
+      );
+      for (const r of results) {
+        if (r.status === 'fulfilled') joins.push(r.value);
+        else {
+          failed++;
+          if (failed <= 3) console.error(`  a join failed: ${String(r.reason).split('\n')[0]}`);
+        }
+      }
+      consoles += wave;
+    }
+    await pause(2000);
+    const w = await window(hold);
+    const consumers = w.deltas.length;
+    const expected = 50 * w.elapsed;
+    const live = w.deltas.filter((d) => d >= 0.9 * expected).length;
+    const forwarded = w.deltas.reduce((a, b) => a + b, 0);
+    const usPerForwarded = ((w.server - idle.server) * w.elapsed * 1e6) / forwarded;
+    last = { consoles: target, usPerForwarded };
+    rows.push(
+      `| ${target} | ${consumers} | ${live} | ${percentile(joins, 50).toFixed(0)} | ${percentile(joins, 95).toFixed(0)} | ${(forwarded / w.elapsed).toFixed(0)} | ${(w.server * 100).toFixed(0)} (${((w.server - w.workers) * 100).toFixed(0)} + ${(w.workers * 100).toFixed(0)}) | ${usPerForwarded.toFixed(1)} | ${(w.browser * 100).toFixed(0)} |`,
+    );
+    console.error(`  ${target} consoles: ${live}/${consumers} consumers live`);
+  }
+  console.log(
+    `\nListening at scale (${calls} live PCMU calls streaming; consoles in ${pageCount} Chromium pages, each its own Socket.IO connection and WebRTC transport; server on core ${SERVER_CPU}, sender and Chromium on core ${LOAD_CPU}; ${hold} s windows)\n`,
+  );
+  console.log(
+    '| consoles | consumers | consumers receiving ≥ 90 % | first audio p50 ms | first audio p95 ms | forwarded packets/s | server CPU % (Node + mediasoup) | server µs per forwarded packet (above no listeners) | Chromium CPU % |',
+  );
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const row of rows) console.log(row);
+  if (failed) console.log(`\n${failed} join(s) failed.`);
+  // NOTE: a projection, said as one: the marginal cost measured at the largest step, times
+  // the packets 1,000 consoles receive (2 legs x 50 packets/s each), on top of no listeners.
+  const projected = idle.server + (last.usPerForwarded * 1000 * 2 * 50) / 1e6;
+  console.log(
+    `\nWith no listeners the server used ${(idle.server * 100).toFixed(0)} % of its core for the ${calls} calls. ` +
+      `Projected from ${last.consoles} consoles (${last.usPerForwarded.toFixed(1)} µs per forwarded packet): ` +
+      `1,000 consoles (100,000 forwarded packets/s) need ${(projected * 100).toFixed(0)} % of a core of this machine.`,
+  );
+} finally {
+  stopSender.abort();
+  await sending;
+  await browser.close();
+  await server.close();
+}

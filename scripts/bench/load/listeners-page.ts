@@ -1,0 +1,94 @@
+// Runs in Chromium (bundled by the listeners bench): many listening consoles in one page,
+// each with its own Socket.IO connection and its own WebRTC receive transport (ICE, DTLS,
+// SRTP) consuming both legs of a call, as the console's listen engine does.
+import { Device, type types as msc } from 'mediasoup-client';
+import { io, type Socket } from 'socket.io-client';
+
+type Ack<T> = { ok: true; data: T } | { ok: false; error: { code: string; message: string } };
+interface Offer {
+  transport: {
+    id: string;
+    iceParameters: msc.IceParameters;
+    iceCandidates: msc.IceCandidate[];
+    dtlsParameters: msc.DtlsParameters;
+  };
+  consumers: { id: string; producerId: string; leg: string; rtpParameters: msc.RtpParameters }[];
+}
+
+const ask = <T>(socket: Socket, event: string, payload: unknown): Promise<T> =>
+  new Promise((resolve, reject) =>
+    socket.emit(event, payload, (res: Ack<T>) =>
+      res.ok
+        ? resolve(res.data)
+        : reject(new Error(`${event}: ${res.error.code} ${res.error.message}`)),
+    ),
+  );
+
+const FIRST_AUDIO_TIMEOUT_MS = 10_000;
+let device: Device | undefined;
+const consumers: msc.Consumer[] = [];
+
+/** Joins one console to `callId`; resolves with the ms from listen:start to first audio. */
+async function join(callId: string): Promise<number> {
+  const socket = io({ transports: ['websocket'], forceNew: true, reconnection: false });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('connect_error', reject);
+  });
+  if (!device) {
+    const { routerRtpCapabilities } = await ask<{ routerRtpCapabilities: msc.RtpCapabilities }>(
+      socket,
+      'media:capabilities',
+      {},
+    );
+    const loaded = new Device();
+    await loaded.load({ routerRtpCapabilities });
+    device ??= loaded;
+  }
+  const t0 = performance.now();
+  const offer = await ask<Offer>(socket, 'listen:start', {
+    callId,
+    rtpCapabilities: device.recvRtpCapabilities,
+  });
+  const transport = device.createRecvTransport(offer.transport);
+  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+    ask(socket, 'listen:connect', { callId, dtlsParameters }).then(() => callback(), errback);
+  });
+  const heard: Promise<void>[] = [];
+  for (const c of offer.consumers) {
+    const consumer = await transport.consume({
+      id: c.id,
+      producerId: c.producerId,
+      kind: 'audio',
+      rtpParameters: c.rtpParameters,
+    });
+    consumers.push(consumer);
+    // A remote track unmutes when its first RTP packet arrives.
+    heard.push(
+      new Promise((resolve) =>
+        consumer.track.addEventListener('unmute', () => resolve(), { once: true }),
+      ),
+    );
+  }
+  await ask(socket, 'listen:resume', { callId });
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error('no audio within 10 s')), FIRST_AUDIO_TIMEOUT_MS),
+  );
+  await Promise.race([Promise.race(heard), timeout]);
+  return performance.now() - t0;
+}
+
+/** Packets received so far by every consumer of the page. */
+async function received(): Promise<number[]> {
+  return Promise.all(
+    consumers.map(async (consumer) => {
+      let packets = 0;
+      (await consumer.getStats()).forEach((stat: { type: string; packetsReceived?: number }) => {
+        if (stat.type === 'inbound-rtp') packets += stat.packetsReceived ?? 0;
+      });
+      return packets;
+    }),
+  );
+}
+
+(window as unknown as { earshotBench: unknown }).earshotBench = { join, received };
