@@ -183,10 +183,6 @@ export class RemoteLeg {
     this.#thread.order({ op: 'forward', legId: this.#legId, on });
   }
 
-  get forwarding(): boolean {
-    return this.#forwarding;
-  }
-
   /** More addresses the signalling names for this leg (see LegIngest.allowSources). */
   allowSources(sources: readonly RtpSource[]): void {
     if (!this.#closed)
@@ -389,10 +385,6 @@ export class MediaPlane {
       throw error;
     }
     return plane;
-  }
-
-  get threads(): number {
-    return this.#threads.length;
   }
 
   /** Opens a call's legs on the least loaded thread (another one if its ports are full). */
