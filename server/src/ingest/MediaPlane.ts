@@ -33,6 +33,9 @@ const FIELD = Object.fromEntries(LEG_FIELDS.map((name, i) => [name, i])) as Reco
 >;
 // NOTE: a thread that dies is replaced; one that keeps dying is not restarted in a loop.
 const RESTART_DELAY_MS = 1000;
+/** How long the main thread waits for a media thread's answer (a sample: less). */
+const ANSWER_TIMEOUT_MS = 10_000;
+const SAMPLE_TIMEOUT_MS = 2_000;
 
 type Ask = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -52,6 +55,7 @@ class MediaThread {
   >();
   #nextId = 1;
   #closing = false;
+  #warnedAt = 0;
 
   constructor(config: ThreadConfig, log: Logger) {
     this.index = config.index;
@@ -76,11 +80,34 @@ class MediaThread {
     return this.request({ op: 'sample' });
   }
 
-  request<T>(ask: Ask, transfer?: ArrayBuffer[]): Promise<T> {
+  /**
+   * Asks the thread; rejects if no answer comes within `timeoutMs` (a thread stuck in a bug
+   * must not hold up the ticks, the ends of calls or the shutdown).
+   */
+  request<T>(ask: Ask, timeoutMs = ANSWER_TIMEOUT_MS): Promise<T> {
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#worker.postMessage({ ...ask, id }, transfer);
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        // NOTE: one error every 10 s while a thread stays stuck, not one per tick.
+        if (Date.now() - this.#warnedAt > 10_000) {
+          this.#warnedAt = Date.now();
+          this.#log.error({ op: ask.op, timeoutMs }, 'a media thread does not answer');
+        }
+        reject(new Error(`media thread ${this.index} did not answer ${ask.op} in ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      const settle =
+        <V>(fn: (v: V) => void) =>
+        (v: V) => {
+          clearTimeout(timer);
+          fn(v);
+        };
+      this.#pending.set(id, {
+        resolve: settle(resolve as (v: unknown) => void),
+        reject: settle(reject),
+      });
+      this.#worker.postMessage({ ...ask, id });
     });
   }
 
@@ -319,11 +346,10 @@ class RemoteRecording implements LiveRecording {
   async close(deadline = Date.now() + 1000): Promise<boolean> {
     if (this.#gone) return true;
     try {
-      const stopped = await this.#thread.request<StoppedRecording>({
-        op: 'stopRecording',
-        recId: this.#recId,
-        deadline,
-      });
+      const stopped = await this.#thread.request<StoppedRecording>(
+        { op: 'stopRecording', recId: this.#recId, deadline },
+        Math.max(0, deadline - Date.now()) + ANSWER_TIMEOUT_MS,
+      );
       this.#storage = stopped.storage;
       if (stopped.settled) {
         this.#gone = true;
@@ -331,7 +357,8 @@ class RemoteRecording implements LiveRecording {
       }
       return stopped.settled;
     } catch {
-      // NOTE: the thread died: what it had not written is lost, the logs hold the rest.
+      // NOTE: the thread died (or is stuck): what it had not written is lost, the logs hold
+      // the rest.
       this.#gone = true;
       return true;
     }
@@ -443,7 +470,9 @@ export class MediaPlane {
   async sample(): Promise<void> {
     await Promise.all(
       this.#threads.map(async (thread) => {
-        const s = await thread.request<Sample>({ op: 'sample' }).catch(() => undefined);
+        const s = await thread
+          .request<Sample>({ op: 'sample' }, SAMPLE_TIMEOUT_MS)
+          .catch(() => undefined);
         if (!s) return;
         s.legIds.forEach((id, i) => thread.legs.get(id)?.apply(s.legs, i * LEG_FIELDS.length));
         s.recIds.forEach((id, i) =>
