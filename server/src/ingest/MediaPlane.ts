@@ -31,7 +31,7 @@ const FIELD = Object.fromEntries(LEG_FIELDS.map((name, i) => [name, i])) as Reco
   (typeof LEG_FIELDS)[number],
   number
 >;
-// NOTE: a thread that dies is replaced; one that keeps dying is not restarted in a loop.
+// NOTE: a thread that dies is replaced a second later, so that one that keeps dying cannot spin.
 const RESTART_DELAY_MS = 1000;
 /** How long the main thread waits for a media thread's answer (a sample: less). */
 const ANSWER_TIMEOUT_MS = 10_000;
