@@ -87,6 +87,8 @@ export class Simulator extends EventEmitter<{ event: [SimEvent] }> {
   #pump: NodeJS.Timeout | undefined;
   #feed: NodeJS.Timeout | undefined;
   #outbox: SimEvent[] = [];
+  /** Events of the warm-up not yet posted: the first staff report waits for them. */
+  #warmUpLeft = 0;
   #posting = false;
   #sequence = 0;
   #live = false;
@@ -144,6 +146,7 @@ export class Simulator extends EventEmitter<{ event: [SimEvent] }> {
     sim.#floor.start();
     sim.#scheduler.runUntil(Date.now());
     sim.#live = true;
+    sim.#warmUpLeft = sim.#outbox.length;
     options.logger.info(
       {
         centers: org.centers.length,
@@ -299,9 +302,11 @@ export class Simulator extends EventEmitter<{ event: [SimEvent] }> {
         );
     };
     // NOTE: the first set waits for the warm-up's events to be in, so it is compared with them.
+    // (Not for an empty outbox: the floor's events keep coming, and a check that happened to
+    // fall between a post and the next step could wait for ever.)
     const run = () => {
       if (this.#stopped) return;
-      const waiting = this.#outbox.length > 0;
+      const waiting = this.#warmUpLeft > 0;
       void (waiting ? Promise.resolve() : report())
         .catch((error: unknown) => {
           if (!this.#stopped)
@@ -321,9 +326,11 @@ export class Simulator extends EventEmitter<{ event: [SimEvent] }> {
         const events = this.#outbox.splice(0, 5000);
         try {
           await this.#request('POST', '/api/v1/events', { events });
+          this.#warmUpLeft = Math.max(0, this.#warmUpLeft - events.length);
         } catch (error) {
           // Kept for the next try, within a bound: an unreachable server must not grow memory.
           this.#outbox = [...events, ...this.#outbox].slice(-200_000);
+          this.#warmUpLeft = Math.min(this.#warmUpLeft, this.#outbox.length);
           if (!this.#stopped)
             this.#o.logger.warn({ err: error }, 'simulator could not post its events');
           return;
