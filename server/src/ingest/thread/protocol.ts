@@ -4,7 +4,7 @@
 // second, and a few events.
 import type { Codec, LegName } from '@earshot/shared';
 import type { LegStorage } from '../../recordings/LegRecorder.ts';
-import type { RtpSource } from '../LegIngest.ts';
+import type { LegIngestOptions, RtpSource } from '../LegIngest.ts';
 
 /** How a media thread is set up: the ingest port range it draws its legs' ports from. */
 export interface ThreadConfig {
@@ -15,16 +15,8 @@ export interface ThreadConfig {
   quarantineMs: number;
 }
 
-/** One leg to open, as the call's signalling describes it. */
-export interface LegSpec {
-  leg: LegName;
-  announcedIp: string;
-  codec: Codec;
-  payloadType: number;
-  inPayloadType?: number;
-  eventPayloadType?: number;
-  sources?: readonly RtpSource[];
-}
+/** One leg to open, as the call's signalling describes it (the thread adds its ports and log). */
+export type LegSpec = Omit<LegIngestOptions, 'ports' | 'logger'>;
 
 /** Requests answered with a `Reply` of the same id. */
 export type Request =
