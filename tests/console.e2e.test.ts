@@ -1,6 +1,6 @@
-import { buildRtp, linearToUlaw } from '@earshot/shared';
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { talk } from './support/audio.ts';
 import { seriousViolations } from './support/axe.ts';
 import { signedInPage, useConsoleServer } from './support/console-server.ts';
 
@@ -8,37 +8,9 @@ const f = useConsoleServer();
 const PHONE = { width: 390, height: 844 };
 const poll = { timeout: 8000, interval: 50 };
 
-/** Both legs talk in syllables for up to `seconds`, paced; stop() ends it sooner. */
-function talk(legs: Record<'agent' | 'customer', { port: number }>, seconds: number) {
-  let stopped = false;
-  const start = Date.now();
-  const done = (async () => {
-    for (let n = 0; n < seconds * 50 && !stopped; n++) {
-      const wait = start + n * 20 - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      const on = n % 15 < 10;
-      for (const [leg, ssrc, hz] of [
-        ['agent', 1, 300],
-        ['customer', 2, 500],
-      ] as const) {
-        const payload = Uint8Array.from({ length: 160 }, (_, i) =>
-          linearToUlaw(on ? 9000 * Math.sin((2 * Math.PI * hz * (n * 160 + i)) / 8000) : 0),
-        );
-        f.sender.send(
-          buildRtp({ payloadType: 0, sequenceNumber: n, timestamp: n * 160, ssrc }, payload),
-          legs[leg].port,
-          '127.0.0.1',
-        );
-      }
-    }
-  })();
-  return {
-    stop: async () => {
-      stopped = true;
-      await done;
-    },
-  };
-}
+/** Both legs of a call talk in syllables for up to `seconds`, paced; stop() ends it sooner. */
+const talking = (legs: Record<'agent' | 'customer', { port: number }>, seconds: number) =>
+  talk(f.sender, [{ legs }], seconds);
 
 /** The element is reachable and lies wholly inside the viewport once scrolled to. */
 async function onScreen(page: Page, element: Locator, minHeight = 0): Promise<void> {
@@ -59,7 +31,7 @@ const pageWidth = (page: Page) => page.evaluate(() => document.documentElement.s
 describe('the console on a phone (390 x 844)', () => {
   it('an executive listens, tags and reads KPIs with nothing off screen, and axe finds nothing serious', async () => {
     const { callId, legs } = await f.server.createCall('PCMU');
-    const audio = talk(legs, 60);
+    const audio = talking(legs, 60);
     try {
       const page = await signedInPage(f, 'exec', 'dark', PHONE);
       await page.goto(f.server.earshot.url);
@@ -102,7 +74,7 @@ describe('the console on a phone (390 x 844)', () => {
 describe('the console on a tablet (768 x 1024)', () => {
   it('the board is cards with a reachable Listen, and the strip fits', async () => {
     const { callId, legs } = await f.server.createCall('PCMU');
-    const audio = talk(legs, 30);
+    const audio = talking(legs, 30);
     try {
       const page = await signedInPage(f, 'exec', 'light', { width: 768, height: 1024 });
       await page.goto(f.server.earshot.url);
@@ -131,7 +103,7 @@ describe('the console on a desk (1440 x 900)', () => {
       team: 'bk-billing',
       agent: { id: 'a-rivera', name: 'Luis Rivera' },
     });
-    const audio = [talk(mine.legs, 2), talk(other.legs, 2)];
+    const audio = [talking(mine.legs, 2), talking(other.legs, 2)];
     await Promise.all(audio.map((a) => a.stop().then(() => undefined)));
     for (const call of [mine, other]) {
       const tag = await f.server.api(
@@ -204,7 +176,7 @@ describe('the console on a desk (1440 x 900)', () => {
 
   it('the sign-in page and the live board pass axe too', async () => {
     const { callId, legs } = await f.server.createCall('PCMU');
-    const audio = talk(legs, 20);
+    const audio = talking(legs, 20);
     try {
       const page = await signedInPage(f, 'exec', 'light', { width: 1440, height: 900 });
       await page.goto(f.server.earshot.url);
