@@ -2,6 +2,7 @@ import type { Alert, AlertKind, AlertRuleRequest } from '@earshot/shared';
 import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { FormError } from '../../../components/form-error';
+import { PlaceOptions } from '../../../components/place-options';
 import {
   createAlertRule,
   deleteAlertRule,
@@ -178,23 +179,11 @@ function RuleForm() {
         <span>Where</span>
         <select value={chosenScope} onChange={(e) => setScope(e.target.value)}>
           {admin && <option value="org">All centers</option>}
-          {admin &&
-            (org?.regions ?? []).map((r) => (
-              <option key={r.id} value={`region:${r.id}`}>
-                Region {r.name}
-              </option>
-            ))}
-          {admin &&
-            (org?.centers ?? []).map((c) => (
-              <option key={c.id} value={`center:${c.id}`}>
-                Center {c.name}
-              </option>
-            ))}
-          {teams.map((t) => (
-            <option key={t.id} value={`team:${t.id}`}>
-              Team {t.name}
-            </option>
-          ))}
+          <PlaceOptions
+            regions={admin ? (org?.regions ?? []) : []}
+            centers={admin ? (org?.centers ?? []) : []}
+            teams={teams}
+          />
         </select>
       </label>
       <label className="field">

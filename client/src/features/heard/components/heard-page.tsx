@@ -1,6 +1,7 @@
 import type { HeardShare, HeardVsReported } from '@earshot/shared';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
+import { PlaceOptions } from '../../../components/place-options';
 import { apiFetch } from '../../../lib/api-fetch';
 import { useOrg } from '../../../lib/org-api';
 import { navigate } from '../../../lib/router';
@@ -63,21 +64,14 @@ export function HeardPage() {
           <span>Where</span>
           <select value={scope} onChange={(e) => setScope(e.target.value)}>
             <option value="org">Everything I may see</option>
-            {[...new Set(centers.map((c) => c.regionId))].map((r) => (
-              <option key={r} value={`region:${r}`}>
-                Region {placeName(org, 'regions', r)}
-              </option>
-            ))}
-            {centers.map((c) => (
-              <option key={c.id} value={`center:${c.id}`}>
-                Center {c.name}
-              </option>
-            ))}
-            {teams.map((t) => (
-              <option key={t.id} value={`team:${t.id}`}>
-                Team {t.name}
-              </option>
-            ))}
+            <PlaceOptions
+              regions={[...new Set(centers.map((c) => c.regionId))].map((id) => ({
+                id,
+                name: placeName(org, 'regions', id),
+              }))}
+              centers={centers}
+              teams={teams}
+            />
           </select>
         </label>
         <label className="field">
