@@ -20,6 +20,11 @@ import { AlertService } from './alerts/AlertService.ts';
 import { KpiService } from './kpi/KpiService.ts';
 import { SiprecPeers } from './ingest/siprec/SiprecPeers.ts';
 import { SiprecService } from './ingest/siprec/SiprecService.ts';
+import { AUDIOHOOK_PATH, AudioHookService } from './ingest/audiohook/AudioHookService.ts';
+import { StreamCalls } from './ingest/StreamCalls.ts';
+import { StreamIntegrations } from './ingest/StreamIntegrations.ts';
+import { TWILIO_PATH, TwilioService } from './ingest/twilio/TwilioService.ts';
+import { SecretBox } from './util/SecretBox.ts';
 import { ListenService } from './listen/ListenService.ts';
 import { createMetrics } from './metrics/Metrics.ts';
 import { OrgRepository } from './org/OrgRepository.ts';
@@ -59,6 +64,12 @@ export interface Earshot {
   /** The SIPREC recording server, when configured. */
   siprec: SiprecService | undefined;
   peers: SiprecPeers;
+  /** AudioHook integrations and Twilio accounts. */
+  integrations: StreamIntegrations;
+  /** Calls streamed over WebSocket (AudioHook, Twilio), by conversation. */
+  streams: StreamCalls;
+  audiohook: AudioHookService;
+  twilio: TwilioService;
   /** Ends calls cleanly, closes sockets, workers and the database. Idempotent. */
   close(): Promise<void>;
 }
@@ -198,6 +209,33 @@ export async function startEarshot(
         logger: logger.child({ module: 'siprec' }),
       })
     : undefined;
+  const integrations = new StreamIntegrations(
+    db,
+    await SecretBox.open({ key: config.secretKey, file: join(config.dataDir, 'secret.key') }),
+  );
+  await integrations.load(config.streams);
+  const streams = new StreamCalls({
+    calls,
+    graceMs: config.streams.graceMs,
+    logger: logger.child({ module: 'streams' }),
+  });
+  const audiohook = new AudioHookService({
+    integrations,
+    streams,
+    calls,
+    org,
+    record,
+    publicUrl: config.streams.publicUrl,
+    logger: logger.child({ module: 'audiohook' }),
+  });
+  const twilio = new TwilioService({
+    integrations,
+    streams,
+    calls,
+    record,
+    publicUrl: config.streams.publicUrl,
+    logger: logger.child({ module: 'twilio' }),
+  });
   const kpi = new KpiService(db, org, () => calls.conversations(), logger.child({ module: 'kpi' }));
   kpi.on('applied', (event) => calls.applyAcd(event));
   await kpi.load();
@@ -211,6 +249,11 @@ export async function startEarshot(
     burst: Math.max(1, Math.ceil(config.ingest.callsPerSecond * 2)),
   });
   const httpServer = createServer();
+  httpServer.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path === AUDIOHOOK_PATH) audiohook.handleUpgrade(req, socket, head);
+    else if (path === TWILIO_PATH) twilio.handleUpgrade(req, socket, head);
+  });
   const realtime = new RealtimeServer(
     httpServer,
     {
@@ -258,6 +301,7 @@ export async function startEarshot(
       tokens,
       peers,
       siprec,
+      integrations,
       announcements,
       demoUsers: config.auth.demoUsers,
       trustProxy: config.auth.trustProxy,
@@ -303,6 +347,10 @@ export async function startEarshot(
     db,
     siprec,
     peers,
+    integrations,
+    streams,
+    audiohook,
+    twilio,
     alerts,
     close() {
       closing ??= (async () => {
@@ -313,6 +361,9 @@ export async function startEarshot(
         kpi.close();
         listen.close();
         siprec?.close();
+        audiohook.close();
+        twilio.close();
+        streams.close();
         await calls.close();
         await recordings.close();
         await media.close();

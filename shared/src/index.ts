@@ -11,6 +11,7 @@ export * from './tags.ts';
 export * from './kpi.ts';
 export * from './auth.ts';
 export * from './siprec.ts';
+export * from './streams.ts';
 export * from './agents.ts';
 export * from './alerts.ts';
 export * from './observations.ts';

@@ -44,6 +44,8 @@ export interface LegSpec {
   eventPayloadType?: number;
   /** Only these sources are heard on the leg; none: the first sender latches. */
   sources?: RtpSource[];
+  /** The adapter feeds the leg's audio itself (`feed`); its port hears nothing. */
+  fed?: boolean;
 }
 
 /** A change an ingest adapter reports during a call (re-INVITE, metadata update). */
@@ -240,6 +242,7 @@ export class CallService extends EventEmitter<{
           inPayloadType: spec.legs?.[leg]?.payloadType,
           eventPayloadType: spec.legs?.[leg]?.eventPayloadType,
           sources: spec.legs?.[leg]?.sources,
+          fed: spec.legs?.[leg]?.fed,
         })),
       );
       for (const leg of opened) legs.set(leg.leg, leg);
@@ -459,11 +462,23 @@ export class CallService extends EventEmitter<{
    * What the ACD says of a call Earshot taps (matched by externalId): on hold, resumed,
    * transferred. The board shows it; the audio is checked against it.
    */
-  applyAcd(event: { type: string; callId?: string; team?: string; disposition?: string }): void {
+  applyAcd(event: {
+    type: string;
+    callId?: string;
+    team?: string;
+    disposition?: string;
+    agentId?: string;
+  }): void {
     const id = event.callId === undefined ? undefined : this.#byExternalId.get(event.callId);
     const call = id === undefined ? undefined : this.#live.get(id);
     if (!call) return;
     call.lastEventAt = Date.now();
+    // NOTE: a call whose stream did not name its agent (an AudioHook or Twilio stream) takes
+    // the agent the ACD says answered it.
+    if (event.type === 'call.answered' && event.agentId && call.place === null)
+      void this.assign(call.id, event.agentId).catch((error: unknown) =>
+        call.log.warn({ err: error, agentId: event.agentId }, 'could not take the answering agent'),
+      );
     const next: Partial<Record<string, { state: CallState; held: boolean }>> = {
       'call.held': { state: 'held', held: true },
       'call.resumed': { state: 'talking', held: false },
@@ -483,6 +498,24 @@ export class CallService extends EventEmitter<{
     call.state = state;
     this.#persist(this.#o.calls.updateState(call.id, state));
     this.emit('updated', call.toJSON());
+  }
+
+  /**
+   * Audio an adapter received for a fed leg (G.711 at 8 kHz), at `position` samples of
+   * call time. Ignored once the call has ended.
+   */
+  feed(id: string, leg: LegName, position: number, audio: Uint8Array): void {
+    const live = this.#live.get(id);
+    if (live && !live.closed) live.legs.get(leg)?.feed(position, audio);
+  }
+
+  /**
+   * The stream carrying a fed call is alive (a paused AudioHook session sends no audio but
+   * keeps talking): the call does not idle out meanwhile.
+   */
+  streamAlive(id: string): void {
+    const live = this.#live.get(id);
+    if (live) live.streamAliveAt = Date.now();
   }
 
   /** Live calls, oldest first. */

@@ -127,9 +127,12 @@ export class LiveCall extends EventEmitter<{ closed: [reason: EndReason] }> {
   /** When activity was last stored (what a crash would end the call at). */
   storedActivityAt = 0;
 
-  /** Time of the latest accepted packet on either leg, or the start. */
+  /** When the stream carrying the call (a WebSocket) last said it is alive. */
+  streamAliveAt = 0;
+
+  /** Time of the latest accepted packet on either leg, of a live stream, or the start. */
   lastActivity(): number {
-    let last = this.startedAt.getTime();
+    let last = Math.max(this.startedAt.getTime(), this.streamAliveAt);
     for (const leg of this.legs.values()) last = Math.max(last, leg.lastPacketAt ?? 0);
     return last;
   }

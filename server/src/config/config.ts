@@ -129,6 +129,41 @@ const EnvSchema = z
       .default(60_000),
     EARSHOT_SIPREC_LISTEN: sipListen.optional(),
     EARSHOT_SIPREC_PEERS: cidrList.optional(),
+    EARSHOT_PUBLIC_URL: z
+      .string()
+      .regex(
+        /^(https?|wss?):\/\/[^/\s?#]+(\/[^\s?#]*)?$/,
+        'must be an absolute URL such as https://earshot.example.com',
+      )
+      .transform((v) => new URL(v))
+      .optional(),
+    EARSHOT_SECRET_KEY: z
+      .string()
+      .refine(
+        (v) => Buffer.from(v, 'base64').length === 32,
+        'must be 32 bytes in base64 (openssl rand -base64 32)',
+      )
+      .transform((v) => Buffer.from(v, 'base64'))
+      .optional(),
+    EARSHOT_AUDIOHOOK_API_KEY: z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .max(200)
+      .optional(),
+    EARSHOT_AUDIOHOOK_CLIENT_SECRET: z
+      .string()
+      .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64 (as Genesys takes it)')
+      .refine((v) => Buffer.from(v, 'base64').length >= 16, 'must decode to at least 16 bytes')
+      .optional(),
+    EARSHOT_TWILIO_ACCOUNT_SID: z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID (AC + 32 hex digits)')
+      .optional(),
+    EARSHOT_TWILIO_AUTH_TOKEN: z
+      .string()
+      .regex(/^[0-9a-fA-F]{32}$/, 'must be a Twilio auth token (32 hex digits)')
+      .optional(),
+    EARSHOT_STREAM_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
     EARSHOT_CALL_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
     EARSHOT_LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -136,6 +171,17 @@ const EnvSchema = z
     EARSHOT_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   })
   .superRefine((env, ctx) => {
+    for (const [a, b] of [
+      ['EARSHOT_AUDIOHOOK_API_KEY', 'EARSHOT_AUDIOHOOK_CLIENT_SECRET'],
+      ['EARSHOT_TWILIO_ACCOUNT_SID', 'EARSHOT_TWILIO_AUTH_TOKEN'],
+    ] as const) {
+      if ((env[a] === undefined) !== (env[b] === undefined))
+        ctx.addIssue({
+          code: 'custom',
+          path: [env[a] === undefined ? a : b],
+          message: `is needed with ${env[a] === undefined ? b : a}`,
+        });
+    }
     if (env.EARSHOT_RTC_MIN_PORT >= env.EARSHOT_RTC_MAX_PORT) {
       ctx.addIssue({
         code: 'custom',
@@ -218,6 +264,17 @@ export interface Config {
   } | null;
   /** Recordings older than this many days are deleted (0: kept forever). */
   recordings: { retentionDays: number };
+  /** Calls streamed over WebSocket (AudioHook, Twilio Media Streams). */
+  streams: {
+    /** The address the outside world uses (behind a TLS proxy); signatures cover it. */
+    publicUrl: URL | undefined;
+    audiohook: { apiKey: string; clientSecret: string } | undefined;
+    twilio: { accountSid: string; authToken: string } | undefined;
+    /** How long a dropped stream's call waits for it to come back. */
+    graceMs: number;
+  };
+  /** The key that seals stored secrets; unset: a key file in the data directory. */
+  secretKey: Buffer | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** `auto`: readable lines on a terminal, JSON otherwise. */
   logFormat: 'auto' | 'json' | 'pretty';
@@ -304,6 +361,19 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       retentionDays:
         e.EARSHOT_RECORDING_RETENTION_DAYS ?? (e.EARSHOT_SIMULATOR === 'on' ? 0.125 : 90),
     },
+    streams: {
+      publicUrl: e.EARSHOT_PUBLIC_URL,
+      audiohook:
+        e.EARSHOT_AUDIOHOOK_API_KEY && e.EARSHOT_AUDIOHOOK_CLIENT_SECRET
+          ? { apiKey: e.EARSHOT_AUDIOHOOK_API_KEY, clientSecret: e.EARSHOT_AUDIOHOOK_CLIENT_SECRET }
+          : undefined,
+      twilio:
+        e.EARSHOT_TWILIO_ACCOUNT_SID && e.EARSHOT_TWILIO_AUTH_TOKEN
+          ? { accountSid: e.EARSHOT_TWILIO_ACCOUNT_SID, authToken: e.EARSHOT_TWILIO_AUTH_TOKEN }
+          : undefined,
+      graceMs: e.EARSHOT_STREAM_GRACE_MS,
+    },
+    secretKey: e.EARSHOT_SECRET_KEY,
     logLevel: e.EARSHOT_LOG_LEVEL,
     logFormat: e.EARSHOT_LOG_FORMAT,
   };

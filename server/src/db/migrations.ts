@@ -194,4 +194,19 @@ export const MIGRATIONS: readonly string[] = [
     reason TEXT NOT NULL UNIQUE
   );
   `,
+  `
+  CREATE TABLE stream_integrations (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    lookup TEXT NOT NULL UNIQUE,
+    key_hint TEXT NOT NULL,
+    secret_sealed TEXT NOT NULL,
+    settings_json TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    last_error TEXT,
+    last_error_at TEXT
+  );
+  `,
 ];

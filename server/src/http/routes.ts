@@ -9,6 +9,8 @@ import { callRoutes } from '../calls/routes.ts';
 import { NotFoundError } from '../errors.ts';
 import { rtpIngestRoutes } from '../ingest/rtp/routes.ts';
 import { siprecRoutes } from '../ingest/siprec/routes.ts';
+import { streamRoutes } from '../ingest/streamRoutes.ts';
+import type { StreamIntegrations } from '../ingest/StreamIntegrations.ts';
 import type { SiprecPeers } from '../ingest/siprec/SiprecPeers.ts';
 import type { SiprecService } from '../ingest/siprec/SiprecService.ts';
 import type { KpiService } from '../kpi/KpiService.ts';
@@ -53,6 +55,8 @@ export interface ApiDeps {
   announcements: TokenBuckets;
   /** The SIPREC recording server, when EARSHOT_SIPREC_LISTEN turns it on. */
   siprec: SiprecService | undefined;
+  /** AudioHook integrations and Twilio accounts. */
+  integrations: StreamIntegrations;
 }
 
 /** `/api/v1`: every domain's routes, behind the cross-site check they all share. */
@@ -73,6 +77,7 @@ export function apiRouter(deps: ApiDeps): Router {
   router.use(tagRoutes(kit, deps));
   router.use(reviewRoutes(kit, deps));
   router.use(siprecRoutes(kit, deps));
+  router.use(streamRoutes(kit, deps));
   router.use((req) => {
     throw new NotFoundError(`no route ${req.method} ${req.baseUrl}${req.path}`);
   });

@@ -1,5 +1,12 @@
 import type { RemoteInfo, Socket } from 'node:dgram';
-import { parseRtp, type Codec, type Endpoint, type LegName } from '@earshot/shared';
+import {
+  buildRtp,
+  parseRtp,
+  type Codec,
+  type Endpoint,
+  type LegName,
+  type RtpHeader,
+} from '@earshot/shared';
 import type { MediaLog } from '../log/logger.ts';
 import { CLOCK_RATE } from '../media/codecs.ts';
 import { LevelMeter, type LevelReading } from './LevelMeter.ts';
@@ -29,6 +36,12 @@ export interface LegIngestOptions {
   eventPayloadType?: number;
   /** Where the signalling said the leg's RTP comes from; empty or absent: not named. */
   sources?: readonly RtpSource[];
+  /**
+   * The leg's audio is fed by its adapter (a WebSocket stream), not sent to its port:
+   * every datagram reaching the port is refused, and fed audio is placed on the call clock
+   * by its position alone.
+   */
+  fed?: boolean;
   logger: MediaLog;
 }
 
@@ -40,6 +53,11 @@ export interface LegCounters {
   lost: number;
   lastPacketAt: number | null;
 }
+
+type Target = { ip: string; port: number };
+/** Fed audio goes on as 20 ms packets (G.711 at 8 kHz), from one SSRC of its own. */
+const FEED_SAMPLES = 160;
+const FEED_SSRC = 0x45415253;
 
 // NOTE: a source silent this long may be replaced by another (an SBC failing over).
 const RELATCH_AFTER_MS = 2000;
@@ -88,7 +106,7 @@ export class LegIngest {
     lost: 0,
     lastPacketAt: null,
   };
-  #target: { ip: string; port: number } | undefined;
+  #target: Target | undefined;
   /** Whether accepted packets go on to the tap: only while someone consumes the leg. */
   #forwarding = false;
   #sourceAddress: string | undefined;
@@ -109,6 +127,8 @@ export class LegIngest {
   #datagrams = 0;
   #onFirstPacket: (() => void) | undefined;
   #recorder: LegRecorder | undefined;
+  readonly #fed: boolean;
+  #feedSeq = (Math.random() * 0x10000) >>> 0;
 
   private constructor(options: LegIngestOptions, socket: Socket) {
     const { leg, codec, payloadType } = options;
@@ -121,6 +141,7 @@ export class LegIngest {
     this.#outPayloadType = payloadType;
     this.#eventPayloadType = options.eventPayloadType;
     this.#named = options.sources?.length ? options.sources : undefined;
+    this.#fed = options.fed === true;
     this.#clockRate = CLOCK_RATE[codec];
     this.#meter = new LevelMeter(codec);
     this.#log = options.logger.child({ leg, port: this.endpoint.port });
@@ -185,6 +206,10 @@ export class LegIngest {
     // mediasoup's own RTCP (receiver reports) comes back from the tap: not the SBC's traffic.
     const target = this.#target;
     if (target && rinfo.port === target.port && rinfo.address === target.ip) return;
+    if (this.#fed) {
+      this.#drop('other-source');
+      return;
+    }
     const header = parseRtp(msg);
     if (typeof header === 'string') {
       this.#drop(header === 'rtcp' ? 'rtcp' : 'not-rtp');
@@ -228,6 +253,34 @@ export class LegIngest {
     if (!anchor) this.#anchor = { address: rinfo.address, port: rinfo.port, ssrc: header.ssrc };
     else if (anchor.port === rinfo.port && anchor.address === rinfo.address)
       anchor.ssrc = header.ssrc;
+    this.#accept(msg, header, now, target);
+  }
+
+  /**
+   * Audio the leg's adapter received (G.711 at 8 kHz), starting at `position` samples of
+   * call time: cut into 20 ms RTP packets that take the same path as a datagram would.
+   */
+  feed(position: number, audio: Uint8Array): void {
+    if (this.#closed || !this.#fed) return;
+    const now = Date.now();
+    for (let at = 0; at < audio.length; at += FEED_SAMPLES) {
+      const payload = audio.subarray(at, Math.min(audio.length, at + FEED_SAMPLES));
+      const built = buildRtp(
+        {
+          payloadType: this.#payloadType,
+          sequenceNumber: this.#feedSeq++,
+          timestamp: position + at,
+          ssrc: FEED_SSRC,
+        },
+        payload,
+      );
+      const packet = Buffer.from(built.buffer, built.byteOffset, built.length);
+      const header = parseRtp(packet);
+      if (typeof header !== 'string') this.#accept(packet, header, now, this.#target);
+    }
+  }
+
+  #accept(msg: Buffer, header: RtpHeader, now: number, target: Target | undefined): void {
     const payload = msg.subarray(header.payloadOffset, header.payloadOffset + header.payloadLength);
     const decoded = this.#meter.add(payload);
     if (decoded === false) {
@@ -235,7 +288,8 @@ export class LegIngest {
       return;
     }
     // The recorder copies what it keeps: the packet's header is rewritten below.
-    if (decoded === true) this.#recorder?.addG711(header.ssrc, header.timestamp, now, payload);
+    if (this.#fed) this.#recorder?.addG711At(header.timestamp, payload);
+    else if (decoded === true) this.#recorder?.addG711(header.ssrc, header.timestamp, now, payload);
     else this.#recorder?.addPcm48k(header.ssrc, header.timestamp, now, decoded);
     if (header.ssrc !== this.#inSsrc)
       this.#startStream(header.ssrc, header.sequenceNumber, header.timestamp, now);

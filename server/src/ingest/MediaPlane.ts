@@ -216,6 +216,11 @@ export class RemoteLeg {
       this.#thread.order({ op: 'sources', legId: this.#legId, sources: [...sources] });
   }
 
+  /** Audio for a fed leg (G.711, 8 kHz) starting at `position` samples of call time. */
+  feed(position: number, audio: Uint8Array): void {
+    if (!this.#closed) this.#thread.order({ op: 'feed', legId: this.#legId, position, audio });
+  }
+
   /** Calls `fn` once, at the first accepted packet (at once if it came already). */
   onFirstPacket(fn: () => void): void {
     this.#onFirst = fn;

@@ -108,6 +108,12 @@ export class LegRecorder {
     this.#append(this.#place(ssrc, timestamp, arrivedAt), payload);
   }
 
+  /** Records a G.711 payload at a place its adapter knows (samples of call time). */
+  addG711At(position: number, payload: Uint8Array): void {
+    if (this.#closed || payload.length === 0) return;
+    this.#append(position, payload);
+  }
+
   /** Records decoded 48 kHz audio (an Opus leg) as 8 kHz µ-law. */
   addPcm48k(ssrc: number, timestamp: number, arrivedAt: number, pcm: Int16Array): void {
     if (this.#closed || pcm.length < 6) return;

@@ -212,6 +212,7 @@ function order(message: Order): void {
   if (!ingest) return; // closed meanwhile
   if (message.op === 'target') ingest.setTarget(message.target ?? undefined);
   else if (message.op === 'forward') ingest.setForwarding(message.on);
+  else if (message.op === 'feed') ingest.feed(message.position, message.audio);
   else ingest.allowSources(message.sources);
 }
 

@@ -42,7 +42,9 @@ export type Request =
 export type Order =
   | { op: 'target'; legId: number; target: { ip: string; port: number } | null }
   | { op: 'forward'; legId: number; on: boolean }
-  | { op: 'sources'; legId: number; sources: RtpSource[] };
+  | { op: 'sources'; legId: number; sources: RtpSource[] }
+  /** G.711 audio of a fed leg, from `position` samples of call time on. */
+  | { op: 'feed'; legId: number; position: number; audio: Uint8Array };
 
 export interface OpenedLeg {
   legId: number;
