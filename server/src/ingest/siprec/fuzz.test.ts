@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestServer } from '../../test/fixtures.ts';
 import { fixtureBody, SipTestClient } from '../../test/sipClient.ts';
+import { seeded as random, type Seeded } from '../../test/random.ts';
 import { SIPREC_ENV, SIPREC_ORG, sipTarget } from '../../test/siprecFixtures.ts';
 
 const t = useTestServer(SIPREC_ENV);
@@ -9,33 +10,12 @@ beforeAll(async () => {
   await t.server.api('PUT', '/api/v1/org', SIPREC_ORG, { as: 'admin' });
 });
 
-/** A seeded generator (mulberry32): the same messages every run. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!,
-  };
-}
-
 const CISCO = fixtureBody('cisco-siprec-offer.txt');
 const BOMB = `--b\r\nContent-Type: application/sdp\r\n\r\nv=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 9 RTP/AVP 0\r\n--b\r\nContent-Type: application/rs-metadata+xml\r\n\r\n<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><recording>&lol3;</recording>\r\n--b--\r\n`;
 const DEEP = `--b\r\nContent-Type: application/sdp\r\n\r\nv=0\r\nm=audio 9 RTP/AVP 0\r\n--b\r\nContent-Type: application/rs-metadata+xml\r\n\r\n<recording>${'<a>'.repeat(5000)}${'</a>'.repeat(5000)}</recording>\r\n--b--\r\n`;
 
 /** One message that is wrong in at least one way no recording session survives. */
-function hostileMessage(
-  r: ReturnType<typeof random>,
-  port: number,
-  transport: 'udp' | 'tcp',
-): Buffer {
+function hostileMessage(r: Seeded, port: number, transport: 'udp' | 'tcp'): Buffer {
   const callId = `fuzz-${r.int(1e9)}@x`;
   const branch = `z9hG4bK${r.int(1e9)}`;
   const base = (method: string, extra: string[], body = '', contentLength?: string) =>
