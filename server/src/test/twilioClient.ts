@@ -1,7 +1,12 @@
 // A Twilio Media Streams client as Twilio behaves (<Start><Stream track="both_tracks">),
 // written from Twilio's published message format: the tests play Twilio with it.
 import { randomBytes } from 'node:crypto';
+import twilio from 'twilio';
 import { WebSocket } from 'ws';
+
+/** The X-Twilio-Signature Twilio sends for a stream URL, from Twilio's own library. */
+export const twilioSignature = (authToken: string, url: string) =>
+  twilio.getExpectedTwilioSignature(authToken, url, {});
 
 export const hexSid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
 

@@ -1,7 +1,7 @@
 import { linearToUlaw } from '@earshot/shared';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTwilio, hexSid } from '../../test/twilioClient.ts';
+import { connectTwilio, hexSid, twilioSignature } from '../../test/twilioClient.ts';
 import {
   eventually,
   recordingOf,
@@ -35,8 +35,7 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 
 /** Twilio's own signature for the stream URL, from the official library. */
-const signed = (token = TOKEN, signedUrl = SIGNED_URL) =>
-  twilio.getExpectedTwilioSignature(token, signedUrl, {});
+const signed = (token = TOKEN, signedUrl = SIGNED_URL) => twilioSignature(token, signedUrl);
 
 const tone = (frequency: number, ms: number, from = 0) =>
   Uint8Array.from({ length: (ms * RATE) / 1000 }, (_, i) =>

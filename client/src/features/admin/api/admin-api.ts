@@ -3,6 +3,10 @@ import type {
   Call,
   SiprecPeer,
   SiprecStatus,
+  CreateAudioHookIntegration,
+  CreateTwilioAccount,
+  CreatedAudioHookIntegration,
+  StreamIntegration,
   CreatedIngestToken,
   IngestToken,
   RoleGrant,
@@ -168,3 +172,42 @@ export const useHealth = () =>
       refetchInterval: 5000,
     }),
   );
+
+export const getStreamIntegrations = async (): Promise<StreamIntegration[]> =>
+  (await apiFetch<{ integrations: StreamIntegration[] }>('/api/v1/integrations/streams'))
+    .integrations;
+
+export const useStreamIntegrations = () =>
+  useQuery(
+    queryOptions({
+      queryKey: ['admin', 'streams'],
+      queryFn: getStreamIntegrations,
+      refetchInterval: 5000,
+    }),
+  );
+
+export async function createAudioHook(
+  client: QueryClient,
+  body: CreateAudioHookIntegration,
+): Promise<CreatedAudioHookIntegration> {
+  const made = await apiFetch<CreatedAudioHookIntegration>(
+    '/api/v1/integrations/audiohook',
+    json('POST', body),
+  );
+  void client.invalidateQueries({ queryKey: ['admin', 'streams'] });
+  return made;
+}
+
+export async function createTwilio(
+  client: QueryClient,
+  body: CreateTwilioAccount,
+): Promise<StreamIntegration> {
+  const made = await apiFetch<StreamIntegration>('/api/v1/integrations/twilio', json('POST', body));
+  void client.invalidateQueries({ queryKey: ['admin', 'streams'] });
+  return made;
+}
+
+export async function removeStreamIntegration(client: QueryClient, id: string): Promise<void> {
+  await apiFetch<StreamIntegration>(`/api/v1/integrations/streams/${id}`, json('DELETE'));
+  void client.invalidateQueries({ queryKey: ['admin', 'streams'] });
+}

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useHealth } from '../api/admin-api';
 import { AuditPanel } from './audit-panel';
+import { StreamsPanel } from './streams-panel';
 import { TelephonyPanel } from './telephony-panel';
 import { TokensPanel } from './tokens-panel';
 import { UsersPanel } from './users-panel';
@@ -9,6 +10,7 @@ const TABS = [
   ['users', 'People'],
   ['tokens', 'Ingest tokens'],
   ['telephony', 'Telephony'],
+  ['streams', 'Cloud streams'],
   ['audit', 'Audit trail'],
 ] as const;
 
@@ -50,6 +52,8 @@ export function AdminPage() {
           <TokensPanel />
         ) : tab === 'telephony' ? (
           <TelephonyPanel />
+        ) : tab === 'streams' ? (
+          <StreamsPanel />
         ) : (
           <AuditPanel />
         )}
