@@ -12,7 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { childPids, cpuSeconds, runLoad } from './proc.ts';
-import { announceCalls, declareBenchOrg, median, percentile, startBenchServer } from './server.ts';
+import {
+  announceCalls,
+  declareBenchOrg,
+  median,
+  percentile,
+  recordedFrames,
+  startBenchServer,
+} from './server.ts';
 import type { Call } from '@earshot/shared';
 
 const { values } = parseArgs({
@@ -78,23 +85,6 @@ interface RunResult {
   restP95Idle: number;
   listenP95: number;
   listenP95Idle: number;
-}
-
-/** Counts the 20 ms blocks of each channel that carry audio (not G.711 silence). */
-function recordedFrames(wav: Buffer): number {
-  const data = wav.subarray(44);
-  let frames = 0;
-  for (const channel of [0, 1]) {
-    for (let block = 0; block * 320 < data.length; block++) {
-      let audible = 0;
-      for (let i = 0; i < 160 && (block * 160 + i) * 2 + channel < data.length; i++) {
-        const byte = data[(block * 160 + i) * 2 + channel]!;
-        if (byte !== 0xff && byte !== 0x7f) audible++;
-      }
-      if (audible >= 80) frames++;
-    }
-  }
-  return frames;
 }
 
 async function runOnce(calls: number): Promise<RunResult> {

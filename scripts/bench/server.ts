@@ -75,8 +75,8 @@ export interface BenchCall {
   legs: Record<'agent' | 'customer', Endpoint>;
 }
 
-/** Declares a one-team organisation for the calls of a benchmark. */
-export function declareBenchOrg(server: BenchServer): Promise<unknown> {
+/** Declares a one-team organisation for the calls of a benchmark (with `agents` in it). */
+export function declareBenchOrg(server: BenchServer, agents: string[] = []): Promise<unknown> {
   return server.api('PUT', '/api/v1/org', {
     regions: [{ id: 'bench-region', name: 'Bench' }],
     centers: [
@@ -91,7 +91,7 @@ export function declareBenchOrg(server: BenchServer): Promise<unknown> {
         hours: { kind: 'always' },
       },
     ],
-    agents: [],
+    agents: agents.map((id) => ({ id, name: id, teamId: 'bench-team' })),
   });
 }
 
@@ -111,4 +111,21 @@ export async function announceCalls(server: BenchServer, count: number): Promise
     );
   }
   return created;
+}
+
+/** Counts the 20 ms blocks of each channel that carry audio (not G.711 silence). */
+export function recordedFrames(wav: Buffer): number {
+  const data = wav.subarray(44);
+  let frames = 0;
+  for (const channel of [0, 1]) {
+    for (let block = 0; block * 320 < data.length; block++) {
+      let audible = 0;
+      for (let i = 0; i < 160 && (block * 160 + i) * 2 + channel < data.length; i++) {
+        const byte = data[(block * 160 + i) * 2 + channel]!;
+        if (byte !== 0xff && byte !== 0x7f) audible++;
+      }
+      if (audible >= 80) frames++;
+    }
+  }
+  return frames;
 }

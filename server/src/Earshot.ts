@@ -278,6 +278,7 @@ export async function startEarshot(
     boardViewers: () => realtime.boardViewers,
     slowConsolesDropped: () => realtime.slowDropped,
     siprecSessions: () => siprec?.sessions ?? 0,
+    streamSessions: () => ({ audiohook: audiohook.sessions, twilio: twilio.sessions }),
     announcementsRefused: () => announcements.refused,
     recordings,
   });

@@ -52,6 +52,33 @@ describe('configuration', () => {
     expect(problems).toMatch(/EARSHOT_RTP_MIN_PORT="70000": .*at most 65535/);
   });
 
+  it('takes the stream integrations from the configuration: both halves or neither, in their forms', () => {
+    const sid = `AC${'a'.repeat(32)}`;
+    const streams = loadConfig({
+      EARSHOT_PUBLIC_URL: 'https://earshot.example.com/cc',
+      EARSHOT_AUDIOHOOK_API_KEY: 'audiohook-key-0123456789',
+      EARSHOT_AUDIOHOOK_CLIENT_SECRET: Buffer.from('a secret of enough bytes').toString('base64'),
+      EARSHOT_TWILIO_ACCOUNT_SID: sid,
+      EARSHOT_TWILIO_AUTH_TOKEN: 'b'.repeat(32),
+    }).streams;
+    expect(streams.publicUrl?.host).toBe('earshot.example.com');
+    expect(streams.audiohook?.apiKey).toBe('audiohook-key-0123456789');
+    expect(streams.twilio).toEqual({ accountSid: sid, authToken: 'b'.repeat(32) });
+    expect(streams.graceMs).toBe(10_000);
+    expect(() => loadConfig({ EARSHOT_TWILIO_ACCOUNT_SID: sid })).toThrow(
+      /EARSHOT_TWILIO_AUTH_TOKEN.*is needed with EARSHOT_TWILIO_ACCOUNT_SID/,
+    );
+    expect(() =>
+      loadConfig({ EARSHOT_AUDIOHOOK_CLIENT_SECRET: 'c2VjcmV0c2VjcmV0c2VjcmV0' }),
+    ).toThrow(/EARSHOT_AUDIOHOOK_API_KEY/);
+    expect(() => loadConfig({ EARSHOT_PUBLIC_URL: 'earshot.example.com' })).toThrow(
+      /EARSHOT_PUBLIC_URL/,
+    );
+    expect(() => loadConfig({ EARSHOT_SECRET_KEY: 'c2hvcnQ=' })).toThrow(
+      /EARSHOT_SECRET_KEY.*32 bytes/,
+    );
+  });
+
   it('checks that each port range runs upwards', () => {
     expect(() =>
       loadConfig({ EARSHOT_RTP_MIN_PORT: '49000', EARSHOT_RTP_MAX_PORT: '48000' }),

@@ -14,6 +14,8 @@ export function createMetrics(deps: {
   slowConsolesDropped: () => number;
   /** SIPREC recording sessions up now (0 when SIPREC is off). */
   siprecSessions: () => number;
+  /** WebSocket stream sessions up now, by protocol. */
+  streamSessions: () => { audiohook: number; twilio: number };
   /** Call announcements refused by the per-token rate. */
   announcementsRefused: () => number;
   recordings: RecordingStore;
@@ -173,6 +175,17 @@ export function createMetrics(deps: {
     registers: [registry],
     collect() {
       this.set(deps.siprecSessions());
+    },
+  });
+  new Gauge({
+    name: 'earshot_stream_sessions',
+    help: 'WebSocket stream sessions up now (AudioHook, Twilio Media Streams)',
+    labelNames: ['protocol'],
+    registers: [registry],
+    collect() {
+      const sessions = deps.streamSessions();
+      this.set({ protocol: 'audiohook' }, sessions.audiohook);
+      this.set({ protocol: 'twilio' }, sessions.twilio);
     },
   });
   return registry;
