@@ -74,13 +74,15 @@ async function runOnce(sessions: number): Promise<RunResult> {
   let t0 = 0;
   // The calls' ids, and the CPU from when every session streams.
   const watch = setInterval(() => {
-    void server.api<{ calls: Call[] }>('GET', '/api/v1/calls', undefined, 'exec').then(({ calls }) => {
-      for (const call of calls) if (call.externalId) ids.set(call.externalId, call.id);
-      if (t0 === 0 && calls.length >= sessions) {
-        c0 = cpuSeconds(pids);
-        t0 = Date.now();
-      }
-    });
+    void server
+      .api<{ calls: Call[] }>('GET', '/api/v1/calls', undefined, 'exec')
+      .then(({ calls }) => {
+        for (const call of calls) if (call.externalId) ids.set(call.externalId, call.id);
+        if (t0 === 0 && calls.length >= sessions) {
+          c0 = cpuSeconds(pids);
+          t0 = Date.now();
+        }
+      });
   }, 200);
   const sent = await runLoad<Sent>(
     'audiohook-sender',

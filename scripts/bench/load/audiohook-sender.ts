@@ -46,7 +46,10 @@ for (let i = 0; i < sessions; i += 20) {
         clientSecret: values.secret!,
       });
       const conversationId = randomUUID();
-      const opened = await client.open({ conversationId, customConfig: { agentId: 'bench-agent' } });
+      const opened = await client.open({
+        conversationId,
+        customConfig: { agentId: 'bench-agent' },
+      });
       if (opened.type !== 'opened')
         throw new Error(`session refused: ${JSON.stringify(opened.parameters)}`);
       clients.push(client);

@@ -15,7 +15,7 @@ describe('SecretBox', () => {
     expect((await SecretBox.open({ file })).open(sealed)).toBe('auth-token-0123456789abcdef');
     const [version, iv, tag, body] = sealed.split('.');
     const flipped = Buffer.from(body!, 'base64');
-    flipped[0] ^= 1;
+    flipped[0] = flipped[0]! ^ 1;
     expect(() => box.open([version, iv, tag, flipped.toString('base64')].join('.'))).toThrow();
     const other = await SecretBox.open({ key: Buffer.alloc(32, 7), file });
     expect(() => other.open(sealed)).toThrow();
