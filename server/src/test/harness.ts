@@ -489,6 +489,17 @@ export function toneFrequency(samples: Int16Array, rate = 8000): number {
   return (crossings / 2) * (rate / samples.length);
 }
 
+/** Where a loud sound starts within 100 ms either side of sample `expected`, or -1. */
+export function onsetNear(samples: Int16Array, expected: number, threshold = 3000): number {
+  for (let i = Math.max(0, expected - 800); i < expected + 800; i++)
+    if (Math.abs(samples[i]!) > threshold) return i;
+  return -1;
+}
+
+/** The loudest sample of a span (near 0: silence). */
+export const peak = (samples: Int16Array): number =>
+  samples.reduce((max, x) => Math.max(max, Math.abs(x)), 0);
+
 /** 6,000 samples of a channel from just after its first loud sample (where a tone starts). */
 export function voiced(samples: Int16Array): Int16Array {
   const first = samples.findIndex((x) => Math.abs(x) > 2000);

@@ -1,14 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AuditEntry } from '../../audit/AuditLog.ts';
-import { RefusalAudit } from '../RefusalAudit.ts';
+import { StreamEndpoint } from '../StreamEndpoint.ts';
 import type { CallService, CallSpec } from '../../calls/CallService.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { OrgRepository } from '../../org/OrgRepository.ts';
 import { numberOf } from '../siprec/offer.ts';
 import type { StreamCalls } from '../StreamCalls.ts';
 import type { Integration, StreamIntegrations } from '../StreamIntegrations.ts';
-import { outsideView, refuseUpgrade, upgradeServer } from '../wsUpgrade.ts';
+import { outsideView } from '../wsUpgrade.ts';
 import { AudioHookSession } from './AudioHookSession.ts';
 import type { OpenParameters } from './messages.ts';
 import { verifyUpgradeSignature } from './signature.ts';
@@ -36,10 +36,8 @@ export class AudioHookService {
   readonly #org: OrgRepository;
   readonly #log: Logger;
   readonly #publicUrl: URL | undefined;
-  readonly #wss = upgradeServer();
   readonly #nonces = new Map<string, number>();
-  readonly #sessions = new Set<AudioHookSession>();
-  readonly #refusals: RefusalAudit;
+  readonly #endpoint: StreamEndpoint<AudioHookSession>;
 
   constructor(options: {
     integrations: StreamIntegrations;
@@ -56,7 +54,7 @@ export class AudioHookService {
     this.#org = options.org;
     this.#log = options.logger;
     this.#publicUrl = options.publicUrl;
-    this.#refusals = new RefusalAudit({
+    this.#endpoint = new StreamEndpoint({
       record: options.record,
       actor: { id: 'audiohook', name: 'AudioHook' },
       action: 'audiohook.refused',
@@ -66,15 +64,15 @@ export class AudioHookService {
 
   /** Sessions connected now. */
   get sessions(): number {
-    return this.#sessions.size;
+    return this.#endpoint.size;
   }
 
   /** Takes an upgrade to AUDIOHOOK_PATH: a session, or a 401/403 and an audit record. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const refuse = (status: 401 | 403 | 400, reason: string) => {
-      this.#refused(req, reason);
-      refuseUpgrade(socket, status, status === 400 ? 'bad_request' : 'unauthorized', reason);
-    };
+    const refuse = (status: 401 | 403 | 400, reason: string) =>
+      this.#endpoint.refuse(req, socket, status, reason, {
+        sessionId: header(req, 'audiohook-session-id')?.slice(0, 64) ?? null,
+      });
     const organizationId = header(req, 'audiohook-organization-id');
     const sessionId = header(req, 'audiohook-session-id');
     const correlationId = header(req, 'audiohook-correlation-id');
@@ -115,23 +113,16 @@ export class AudioHookService {
       return refuse(403, 'this signature was used already (replayed upgrade)');
     }
     this.#nonces.set(checked.nonce, checked.expiresAt);
-    this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      integration.liveSessions += 1;
-      integration.sessions += 1;
-      const log = this.#log.child({ audiohookSession: sessionId.toLowerCase() });
-      const session = new AudioHookSession({
-        id: sessionId.toLowerCase(),
+    this.#endpoint.accept(req, socket, head, integration, (ws) => {
+      const id = sessionId.toLowerCase();
+      return new AudioHookSession({
+        id,
         ws,
-        logger: log,
+        logger: this.#log.child({ audiohookSession: id }),
         host: {
           attach: (open, s) => this.#attach(integration, organizationId, open, s),
           noteError: (message) => this.#integrations.noteError(integration, message),
         },
-      });
-      this.#sessions.add(session);
-      ws.on('close', () => {
-        integration.liveSessions -= 1;
-        this.#sessions.delete(session);
       });
     });
   }
@@ -185,16 +176,8 @@ export class AudioHookService {
     return (agentId && (await this.#calls.placeOfAgent(agentId))) || null;
   }
 
-  #refused(req: IncomingMessage, reason: string): void {
-    this.#refusals.refused(req.socket.remoteAddress ?? 'unknown', reason, {
-      sessionId: header(req, 'audiohook-session-id')?.slice(0, 64) ?? null,
-    });
-  }
-
   /** Tells every session the server is going away. */
   close(): void {
-    for (const session of this.#sessions)
-      session.disconnect('completed', 'Earshot is shutting down');
-    this.#wss.close();
+    this.#endpoint.close((session) => session.disconnect('completed', 'Earshot is shutting down'));
   }
 }

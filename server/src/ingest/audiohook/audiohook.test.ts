@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAudioHook, type AudioHookClient } from '../../test/audiohookClient.ts';
 import {
   eventually,
+  onsetNear,
+  peak,
   recordingOf,
   startTestServer,
   toneFrequency,
@@ -113,21 +115,17 @@ describe('AudioHook', () => {
     await server.waitForCall(call.id, (c) => c.state === 'ended', 'the call to end');
     const wav = await recordingOf(server, call.id);
     expect(wav.left.length).toBeGreaterThanOrEqual(62 * RATE);
-    const onset = (samples: Int16Array, expected: number) => {
-      for (let i = Math.max(0, expected - 800); i < expected + 800; i++)
-        if (Math.abs(samples[i]!) > 3000) return i;
-      return -1;
-    };
     for (let s = 0; s < 60; s++) {
       const at = (s < 30 ? s : s + 2) * RATE;
-      expect(Math.abs(onset(wav.right, at) - at), `customer, second ${s}`).toBeLessThanOrEqual(160);
+      expect(Math.abs(onsetNear(wav.right, at) - at), `customer, second ${s}`).toBeLessThanOrEqual(
+        160,
+      );
       expect(
-        Math.abs(onset(wav.left, at + 4000) - (at + 4000)),
+        Math.abs(onsetNear(wav.left, at + 4000) - (at + 4000)),
         `agent, second ${s}`,
       ).toBeLessThanOrEqual(160);
     }
-    const pause = (ch: Int16Array) =>
-      Math.max(...ch.subarray(30 * RATE + 160, 32 * RATE - 160).map(Math.abs));
+    const pause = (ch: Int16Array) => peak(ch.subarray(30 * RATE + 160, 32 * RATE - 160));
     expect(pause(wav.left)).toBeLessThan(200);
     expect(pause(wav.right)).toBeLessThan(200);
   });

@@ -1,6 +1,7 @@
 // AudioHook protocol v2 (Genesys Cloud): the messages a client sends, parsed, and the ones
 // Earshot answers with. Pure: text in, a typed message or a typed error out.
 import { z } from 'zod';
+import { parseJsonMessage } from '../jsonMessage.ts';
 
 /** The largest text message taken (the protocol's own limit). */
 export const MAX_TEXT_BYTES = 64 * 1024;
@@ -92,23 +93,14 @@ export class ProtocolError extends Error {}
 
 /** Parses one text message; throws ProtocolError saying what is wrong with it. */
 export function parseClientMessage(text: string): ClientMessage {
-  if (Buffer.byteLength(text) > MAX_TEXT_BYTES)
-    throw new ProtocolError('text message larger than 64 KiB');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ProtocolError('text message is not JSON');
-  }
-  const parsed = ClientMessage.safeParse(json);
-  if (parsed.success) return parsed.data;
-  const type = (json as { type?: unknown } | null)?.type;
-  const issue = parsed.error.issues[0];
-  throw new ProtocolError(
-    typeof type === 'string' && ClientMessage.options.some((o) => o.shape.type.value === type)
-      ? `invalid "${type.slice(0, 32)}" message: ${issue?.path.join('.') || 'message'} ${issue?.message ?? ''}`.trim()
-      : `not an AudioHook v2 client message${typeof type === 'string' ? ` (type "${type.slice(0, 32)}")` : ''}`,
-  );
+  const parsed = parseJsonMessage(text, ClientMessage, {
+    key: 'type',
+    known: ClientMessage.options.map((o) => o.shape.type.value),
+    maxBytes: MAX_TEXT_BYTES,
+    unknown: 'not an AudioHook v2 client message',
+  });
+  if (!parsed.ok) throw new ProtocolError(parsed.error);
+  return parsed.message;
 }
 
 /** A duration as AudioHook writes it. */

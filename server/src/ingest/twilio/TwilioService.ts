@@ -1,13 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AuditEntry } from '../../audit/AuditLog.ts';
-import { RefusalAudit } from '../RefusalAudit.ts';
+import { StreamEndpoint } from '../StreamEndpoint.ts';
 import type { CallService, CallSpec } from '../../calls/CallService.ts';
 import type { Logger } from '../../log/logger.ts';
 import { numberOf } from '../siprec/offer.ts';
 import type { StreamCalls } from '../StreamCalls.ts';
 import type { Integration, StreamIntegrations } from '../StreamIntegrations.ts';
-import { outsideView, refuseUpgrade, upgradeServer } from '../wsUpgrade.ts';
+import { outsideView } from '../wsUpgrade.ts';
 import { validTwilioSignature } from './signature.ts';
 import { TwilioSession, type StartMessage } from './TwilioSession.ts';
 
@@ -25,9 +25,7 @@ export class TwilioService {
   readonly #calls: CallService;
   readonly #log: Logger;
   readonly #publicUrl: URL | undefined;
-  readonly #wss = upgradeServer();
-  readonly #sessions = new Set<TwilioSession>();
-  readonly #refusals: RefusalAudit;
+  readonly #endpoint: StreamEndpoint<TwilioSession>;
 
   constructor(options: {
     integrations: StreamIntegrations;
@@ -42,7 +40,7 @@ export class TwilioService {
     this.#calls = options.calls;
     this.#log = options.logger;
     this.#publicUrl = options.publicUrl;
-    this.#refusals = new RefusalAudit({
+    this.#endpoint = new StreamEndpoint({
       record: options.record,
       actor: { id: 'twilio', name: 'Twilio' },
       action: 'twilio.refused',
@@ -51,43 +49,41 @@ export class TwilioService {
   }
 
   get sessions(): number {
-    return this.#sessions.size;
+    return this.#endpoint.size;
   }
 
   /** Takes an upgrade to TWILIO_PATH: a stream, or a 401/403 and an audit record. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const raw = req.headers['x-twilio-signature'];
     const signature = (Array.isArray(raw) ? raw[0] : raw)?.trim();
-    if (!signature) return this.#refuse(req, socket, 401, 'no X-Twilio-Signature header');
+    if (!signature) return this.#endpoint.refuse(req, socket, 401, 'no X-Twilio-Signature header');
     const { url } = outsideView(req, this.#publicUrl);
     const account = this.#integrations
       .twilioAccounts()
       .find((a) => validTwilioSignature(a.secret, signature, url));
     if (!account)
-      return this.#refuse(
+      return this.#endpoint.refuse(
         req,
         socket,
         403,
         'X-Twilio-Signature does not match any registered account',
       );
-    this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      account.liveSessions += 1;
-      account.sessions += 1;
-      const session = new TwilioSession({
-        ws,
-        account,
-        logger: this.#log.child({ twilioAccount: account.accountSid }),
-        host: {
-          attach: (start, s) => this.#attach(account, start, s),
-          noteError: (message) => this.#integrations.noteError(account, message),
-        },
-      });
-      this.#sessions.add(session);
-      ws.on('close', () => {
-        account.liveSessions -= 1;
-        this.#sessions.delete(session);
-      });
-    });
+    this.#endpoint.accept(
+      req,
+      socket,
+      head,
+      account,
+      (ws) =>
+        new TwilioSession({
+          ws,
+          account,
+          logger: this.#log.child({ twilioAccount: account.accountSid }),
+          host: {
+            attach: (start, s) => this.#attach(account, start, s),
+            noteError: (message) => this.#integrations.noteError(account, message),
+          },
+        }),
+    );
   }
 
   async #attach(account: Integration, message: StartMessage, session: TwilioSession) {
@@ -120,13 +116,7 @@ export class TwilioService {
     );
   }
 
-  #refuse(req: IncomingMessage, socket: Duplex, status: 401 | 403, reason: string): void {
-    this.#refusals.refused(req.socket.remoteAddress ?? 'unknown', reason);
-    refuseUpgrade(socket, status, 'unauthorized', reason);
-  }
-
   close(): void {
-    for (const session of this.#sessions) session.end('Earshot is shutting down');
-    this.#wss.close();
+    this.#endpoint.close((session) => session.end('Earshot is shutting down'));
   }
 }

@@ -1,5 +1,6 @@
 // Twilio Media Streams: the messages Twilio sends over the WebSocket, parsed. Pure.
 import { z } from 'zod';
+import { parseJsonMessage } from '../jsonMessage.ts';
 
 /** The largest text message taken (a 20 ms media message is about 400 bytes). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -69,21 +70,12 @@ export class TwilioProtocolError extends Error {}
 
 /** Parses one message; throws TwilioProtocolError saying what is wrong with it. */
 export function parseTwilioMessage(text: string): TwilioMessage {
-  if (Buffer.byteLength(text) > MAX_MESSAGE_BYTES)
-    throw new TwilioProtocolError('message larger than 64 KiB');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new TwilioProtocolError('message is not JSON');
-  }
-  const parsed = TwilioMessage.safeParse(json);
-  if (parsed.success) return parsed.data;
-  const event = (json as { event?: unknown } | null)?.event;
-  const issue = parsed.error.issues[0];
-  throw new TwilioProtocolError(
-    typeof event === 'string' && TwilioMessage.options.some((o) => o.shape.event.value === event)
-      ? `invalid "${event.slice(0, 32)}" message: ${issue?.path.join('.') || 'message'} ${issue?.message ?? ''}`.trim()
-      : 'not a Twilio Media Streams message',
-  );
+  const parsed = parseJsonMessage(text, TwilioMessage, {
+    key: 'event',
+    known: TwilioMessage.options.map((o) => o.shape.event.value),
+    maxBytes: MAX_MESSAGE_BYTES,
+    unknown: 'not a Twilio Media Streams message',
+  });
+  if (!parsed.ok) throw new TwilioProtocolError(parsed.error);
+  return parsed.message;
 }

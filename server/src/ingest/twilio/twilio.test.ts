@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTwilio, hexSid, twilioSignature } from '../../test/twilioClient.ts';
 import {
   eventually,
+  onsetNear,
+  peak,
   recordingOf,
   startTestServer,
   toneFrequency,
@@ -102,24 +104,18 @@ describe('Twilio Media Streams', () => {
     stream.stop(ACCOUNT, callSid);
     await server.waitForCall(call.id, (c) => c.state === 'ended', 'the call to end');
     const wav = await recordingOf(server, call.id);
-    const onset = (samples: Int16Array, expected: number) => {
-      for (let i = Math.max(0, expected - 800); i < expected + 800; i++)
-        if (Math.abs(samples[i]!) > 3000) return i;
-      return -1;
-    };
     for (let s = 0; s < 62; s++) {
       if (s === 30 || s === 31) continue;
       expect(
-        Math.abs(onset(wav.right, s * RATE) - s * RATE),
+        Math.abs(onsetNear(wav.right, s * RATE) - s * RATE),
         `inbound, second ${s}`,
       ).toBeLessThanOrEqual(160);
       expect(
-        Math.abs(onset(wav.left, s * RATE) - s * RATE),
+        Math.abs(onsetNear(wav.left, s * RATE) - s * RATE),
         `outbound, second ${s}`,
       ).toBeLessThanOrEqual(160);
     }
-    const gap = (ch: Int16Array) =>
-      Math.max(...ch.subarray(30 * RATE + 160, 32 * RATE - 160).map(Math.abs));
+    const gap = (ch: Int16Array) => peak(ch.subarray(30 * RATE + 160, 32 * RATE - 160));
     expect(gap(wav.left)).toBeLessThan(200);
     expect(gap(wav.right)).toBeLessThan(200);
   });

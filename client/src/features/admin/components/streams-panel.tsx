@@ -6,6 +6,7 @@ import type {
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { FormError } from '../../../components/form-error';
+import { ShownOnce } from './shown-once';
 import {
   createAudioHook,
   createTwilio,
@@ -159,29 +160,14 @@ function AudioHookForm() {
       </form>
       <FormError error={error} />
       {made && (
-        <div className="notice token-secret" role="status">
-          <p>
-            <strong>{made.name}</strong>: copy both now; they are not shown again.
-          </p>
-          <p>
-            API key <code className="mono">{made.apiKey}</code>{' '}
-            <button type="button" onClick={() => void navigator.clipboard?.writeText(made.apiKey)}>
-              Copy
-            </button>
-          </p>
-          <p>
-            Client secret <code className="mono">{made.clientSecret}</code>{' '}
-            <button
-              type="button"
-              onClick={() => void navigator.clipboard?.writeText(made.clientSecret)}
-            >
-              Copy
-            </button>
-          </p>
-          <button type="button" className="ghost" onClick={() => setMade(undefined)}>
-            Done
-          </button>
-        </div>
+        <ShownOnce
+          name={made.name}
+          secrets={[
+            { label: 'API key', value: made.apiKey },
+            { label: 'Client secret', value: made.clientSecret },
+          ]}
+          onDone={() => setMade(undefined)}
+        />
       )}
     </>
   );

@@ -3,6 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { createToken, revokeToken, useTokens } from '../api/admin-api';
 import { FormError } from '../../../components/form-error';
+import { ShownOnce } from './shown-once';
 
 const when = (at: string | null) => (at ? new Date(at).toLocaleString() : '—');
 
@@ -45,18 +46,11 @@ export function TokensPanel() {
       </form>
       <FormError error={error} />
       {made && (
-        <div className="notice token-secret" role="status">
-          <p>
-            <strong>{made.name}</strong>: copy this token now; it is not shown again.
-          </p>
-          <code className="mono">{made.token}</code>{' '}
-          <button type="button" onClick={() => void navigator.clipboard?.writeText(made.token)}>
-            Copy
-          </button>{' '}
-          <button type="button" className="ghost" onClick={() => setMade(undefined)}>
-            Done
-          </button>
-        </div>
+        <ShownOnce
+          name={made.name}
+          secrets={[{ value: made.token }]}
+          onDone={() => setMade(undefined)}
+        />
       )}
       <table className="review-table">
         <thead>
