@@ -6,13 +6,12 @@
 //   printf '%s' "$PASSWORD" | npm run admin -- <username> --password-stdin
 //
 // EARSHOT_DATA_DIR says which data directory (as for the server; default ./data).
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Password, Username } from '@earshot/shared';
 import { createRootLogger, loadConfig } from '@earshot/server';
 import { AuditLog } from '../server/src/audit/AuditLog.ts';
 import { AuthService } from '../server/src/auth/AuthService.ts';
-import { SqliteDatabase } from '../server/src/db/SqliteDatabase.ts';
+import { openDatabase } from '../server/src/db/openDatabase.ts';
 import { OrgRepository } from '../server/src/org/OrgRepository.ts';
 
 const fail = (message: string): never => {
@@ -74,9 +73,9 @@ const password = Password.safeParse(await readPassword());
 if (!password.success) fail(`the password ${password.error.issues[0]?.message}; nothing changed`);
 
 const config = loadConfig(process.env);
-const db = SqliteDatabase.open(join(config.dataDir, 'earshot.sqlite'));
-const audit = new AuditLog(db);
 const logger = createRootLogger('warn');
+const db = await openDatabase(config, logger);
+const audit = new AuditLog(db);
 const auth = new AuthService({
   db,
   org: new OrgRepository(db),

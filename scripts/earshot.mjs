@@ -36,6 +36,8 @@ const WORKER_BUILD_PACKAGES = [
 const VOICE_PACKAGES = ['espeak-ng'];
 // End-to-end tests drive Debian's Chromium; SIPREC tests use sipp as the recording client.
 const BROWSER_PACKAGES = ['chromium', 'sip-tester'];
+// The suite runs again on PostgreSQL, a private cluster of Debian's server (initdb, pg_ctl).
+const DATABASE_PACKAGES = ['postgresql'];
 
 const TASKS = {
   start: { browser: false, client: true },
@@ -123,12 +125,19 @@ async function main() {
 
   const needWorkerBuild = plan.worker !== false && !env.MEDIASOUP_WORKER_BIN;
   const required = [];
-  const optional = [...VOICE_PACKAGES, ...(plan.browser ? BROWSER_PACKAGES : [])];
+  const optional = [
+    ...VOICE_PACKAGES,
+    ...(plan.browser ? BROWSER_PACKAGES : []),
+    ...(task === 'test' ? DATABASE_PACKAGES : []),
+  ];
   if (needWorkerBuild) required.push(...WORKER_BUILD_PACKAGES.filter((p) => p !== 'python3-venv'));
   if (needWorkerBuild && !(await pythonHasVenv())) required.push('python3-venv');
   const stillMissing = await ensureDebianPackages({ required, optional });
   if (plan.browser && stillMissing.includes('chromium')) {
     throw new SetupError("the end-to-end tests need Debian's chromium: apt-get install chromium");
+  }
+  if (task === 'test' && stillMissing.includes('postgresql')) {
+    throw new SetupError('the tests run on PostgreSQL too: apt-get install postgresql');
   }
   if (task === 'test' && stillMissing.includes('sip-tester')) {
     throw new SetupError("the SIPREC tests need Debian's sipp: apt-get install sip-tester");

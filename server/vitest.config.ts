@@ -9,5 +9,6 @@ export default defineProject({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     fileParallelism: false,
+    globalSetup: ['src/test/globalSetup.ts'],
   },
 });

@@ -7,7 +7,7 @@ import { CallRepository } from './calls/CallRepository.ts';
 import { CallService } from './calls/CallService.ts';
 import type { Config } from './config/config.ts';
 import type { Database } from './db/Database.ts';
-import { SqliteDatabase } from './db/SqliteDatabase.ts';
+import { openDatabase } from './db/openDatabase.ts';
 import { createHttpApp } from './http/createHttpApp.ts';
 import { MediaPlane } from './ingest/MediaPlane.ts';
 import type { Logger } from './log/logger.ts';
@@ -80,7 +80,7 @@ export async function startEarshot(
   logger: Logger,
   options: { clientDist?: string } = {},
 ): Promise<Earshot> {
-  const db = SqliteDatabase.open(join(config.dataDir, 'earshot.sqlite'));
+  const db = await openDatabase(config, logger);
   const org = new OrgRepository(db);
   const pool = await WorkerPool.create({
     count: config.mediasoup.workers,

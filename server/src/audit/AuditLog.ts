@@ -75,58 +75,97 @@ const fromRow = (r: AuditRow): AuditRecord => ({
  * The append-only audit trail: every record carries the hash of the one before, so an
  * edited, removed or inserted record breaks the chain at that point.
  */
+/** Records written in one transaction at most (a burst of refusals, say). */
+const GROUP_MAX = 200;
+
+interface Waiting {
+  entry: AuditEntry;
+  resolve: (record: AuditRecord) => void;
+  reject: (error: unknown) => void;
+}
+
 export class AuditLog {
   readonly #db: Database;
-  #tail: Promise<unknown> = Promise.resolve();
+  /** Entries waiting for the next write, in the order they came. */
+  #waiting: Waiting[] = [];
+  #writing = false;
+  /** The current write loop (settled once nothing waits). */
+  #drained: Promise<void> = Promise.resolve();
 
   constructor(db: Database) {
     this.#db = db;
   }
 
-  /** Appends a record (appends are serialised so that the chain stays linear). */
+  /**
+   * Appends a record. Appends are serialised (here, and across nodes by the database lock
+   * `audit`) so that the chain stays linear; those that come while one is written go
+   * together in the next transaction, so that a burst costs a few writes, not hundreds.
+   */
   append(entry: AuditEntry): Promise<AuditRecord> {
-    const next = this.#tail.then(() =>
-      this.#db.transaction(async (db) => {
-        const last = await db.get<{ seq: number; hash: string }>(
-          'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1',
-        );
-        const record = {
-          seq: (last?.seq ?? 0) + 1,
-          at: new Date().toISOString(),
-          actorId: entry.actor.id,
-          actorName: entry.actor.name,
-          action: entry.action,
-          target: entry.target,
-          details: JSON.stringify(entry.details ?? {}),
-        };
-        const prevHash = last?.hash ?? GENESIS;
-        const hash = hashOf(prevHash, record);
-        await db.run(
-          'INSERT INTO audit (seq, at, actor_id, actor_name, action, target, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          [
-            record.seq,
-            record.at,
-            record.actorId,
-            record.actorName,
-            record.action,
-            record.target,
-            record.details,
-            prevHash,
-            hash,
-          ],
-        );
-        return {
-          ...entry,
-          seq: record.seq,
-          at: record.at,
-          details: entry.details ?? {},
-          prevHash,
-          hash,
-        };
-      }),
-    );
-    this.#tail = next.catch(() => undefined);
-    return next;
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ entry, resolve, reject });
+      if (!this.#writing) this.#drained = this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    while (this.#waiting.length) {
+      const group = this.#waiting.splice(0, GROUP_MAX);
+      try {
+        const records = await this.#db.transaction(async (db) => {
+          await db.lock('audit');
+          const last = await db.get<{ seq: number; hash: string }>(
+            'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1',
+          );
+          let seq = last?.seq ?? 0;
+          let prevHash = last?.hash ?? GENESIS;
+          const made: AuditRecord[] = [];
+          const values: SqlValue[] = [];
+          for (const { entry } of group) {
+            const record = {
+              seq: ++seq,
+              at: new Date().toISOString(),
+              actorId: entry.actor.id,
+              actorName: entry.actor.name,
+              action: entry.action,
+              target: entry.target,
+              details: JSON.stringify(entry.details ?? {}),
+            };
+            const hash = hashOf(prevHash, record);
+            values.push(
+              record.seq,
+              record.at,
+              record.actorId,
+              record.actorName,
+              record.action,
+              record.target,
+              record.details,
+              prevHash,
+              hash,
+            );
+            made.push({
+              ...entry,
+              seq,
+              at: record.at,
+              details: entry.details ?? {},
+              prevHash,
+              hash,
+            });
+            prevHash = hash;
+          }
+          await db.run(
+            `INSERT INTO audit (seq, at, actor_id, actor_name, action, target, details, prev_hash, hash) VALUES ${group.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+            values,
+          );
+          return made;
+        });
+        group.forEach((w, k) => w.resolve(records[k]!));
+      } catch (error) {
+        for (const w of group) w.reject(error);
+      }
+    }
+    this.#writing = false;
   }
 
   /** Records matching a query, newest first. */
@@ -141,7 +180,7 @@ export class AuditLog {
     };
     if (query.actor)
       add(
-        "(actor_id = ? OR actor_name LIKE ? ESCAPE '\\')",
+        "(actor_id = ? OR LOWER(actor_name) LIKE LOWER(?) ESCAPE '\\')",
         query.actor,
         `%${likeEscape(query.actor)}%`,
       );
@@ -160,7 +199,7 @@ export class AuditLog {
 
   /** Walks the chain from the start: ok with the count, or the first record that does not fit. */
   async verify(): Promise<{ ok: true; records: number } | { ok: false; brokenAt: number }> {
-    await this.#tail;
+    await this.#drained;
     const rows = await this.#db.all<AuditRow>('SELECT * FROM audit ORDER BY seq');
     let prevHash = GENESIS;
     let expectedSeq = 1;

@@ -65,6 +65,13 @@ const EnvSchema = z
     PORT: port('PORT', 0).default(8080),
     HOST: z.string().min(1).default('127.0.0.1'),
     EARSHOT_DATA_DIR: z.string().min(1).default('data'),
+    EARSHOT_DATABASE_URL: z
+      .string()
+      .regex(
+        /^postgres(ql)?:\/\/\S+$/,
+        'must be a postgres:// URL (postgres://user:password@host:5432/earshot)',
+      )
+      .optional(),
     EARSHOT_INGEST_TOKEN: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
     EARSHOT_ALLOWED_HOSTS: z
       .string()
@@ -216,6 +223,8 @@ export interface Config {
     allowedHosts: string[] | null;
   };
   dataDir: string;
+  /** PostgreSQL's URL; unset: the SQLite file in the data directory. */
+  databaseUrl: string | undefined;
   /** A bearer token for ingest routes besides those admins create (kept only in memory). */
   ingestToken: string | undefined;
   /** The bearer token `/metrics` and a detailed `/healthz` need (admins' sessions also do). */
@@ -317,6 +326,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
         (LOOPBACK.has(e.HOST) ? ['localhost', '127.0.0.1', '[::1]'] : null),
     },
     dataDir: resolve(cwd, e.EARSHOT_DATA_DIR),
+    databaseUrl: e.EARSHOT_DATABASE_URL,
     ingestToken: e.EARSHOT_INGEST_TOKEN,
     metricsToken: e.EARSHOT_METRICS_TOKEN,
     auth: {

@@ -2,8 +2,10 @@
 export type SqlValue = string | number | bigint | null;
 
 /**
- * The query layer the repositories use. Statements use `?` placeholders and portable SQL
- * so that a PostgreSQL implementation can stand behind the same interface.
+ * The query layer the repositories use, on SQLite (`SqliteDatabase`) or PostgreSQL
+ * (`PostgresDatabase`). Statements use `?` placeholders and SQL both engines run the same
+ * way (`INSERT … ON CONFLICT`, no engine functions); what differs lives in the engines'
+ * classes: placeholders, column types, locks.
  */
 export interface Database {
   /** Rows of a query. */
@@ -12,6 +14,11 @@ export interface Database {
   get<T>(sql: string, params?: SqlValue[]): Promise<T | undefined>;
   /** Runs a statement and says how many rows it changed. */
   run(sql: string, params?: SqlValue[]): Promise<{ changes: number }>;
+  /**
+   * Inside a transaction: waits for, then holds until it ends, the lock called `name`, so
+   * that work under one name runs one at a time across every node (the audit chain).
+   */
+  lock(name: string): Promise<void>;
   /** Runs `work` in one transaction: all of it lands, or none of it. */
   transaction<T>(work: (db: Database) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -61,6 +61,10 @@ export class SqliteDatabase implements Database {
     return { changes: Number(result.changes) };
   }
 
+  async lock(): Promise<void> {
+    // One connection, and every transaction BEGIN IMMEDIATE: work is one at a time already.
+  }
+
   transaction<T>(work: (db: Database) => Promise<T>): Promise<T> {
     // NOTE: one connection, so transactions are queued; a nested call joins the open one.
     if (this.#inTransaction) return work(this);

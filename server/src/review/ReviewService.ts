@@ -24,7 +24,6 @@ interface ReviewRow {
   reviewed_at: string | null;
   reviewed_by: string | null;
   tag_count: number;
-  labels: string | null;
   last_tag_at: string | null;
 }
 
@@ -62,15 +61,23 @@ export class ReviewService {
     if (query.reviewed)
       add(query.reviewed === 'true' ? 'c.reviewed_at IS NOT NULL' : 'c.reviewed_at IS NULL');
     const rows = await this.#db.all<ReviewRow>(
-      `SELECT c.id, c.center_id, c.region_id, c.team_id, c.agent_id, c.agent_name, c.started_at, c.ended_at,
+      `SELECT * FROM (SELECT c.id, c.center_id, c.region_id, c.team_id, c.agent_id, c.agent_name, c.started_at, c.ended_at,
               c.reviewed_at, c.reviewed_by,
               (SELECT COUNT(*) FROM tags t WHERE t.call_id = c.id) AS tag_count,
-              (SELECT GROUP_CONCAT(DISTINCT t.label) FROM tags t WHERE t.call_id = c.id) AS labels,
               (SELECT MAX(t.created_at) FROM tags t WHERE t.call_id = c.id) AS last_tag_at
-       FROM calls c WHERE ${where.join(' AND ')}
-       ORDER BY last_tag_at IS NULL, last_tag_at DESC, c.started_at DESC LIMIT ?`,
+       FROM calls c WHERE ${where.join(' AND ')}) r
+       ORDER BY (r.last_tag_at IS NULL), r.last_tag_at DESC, r.started_at DESC LIMIT ?`,
       [...params, limit],
     );
+    // NOTE: the labels in a second query: aggregating strings is written differently on
+    // each engine, and a page holds at most `limit` calls.
+    const labels = new Map<string, Set<string>>();
+    if (rows.length)
+      for (const t of await this.#db.all<{ call_id: string; label: string }>(
+        `SELECT DISTINCT call_id, label FROM tags WHERE call_id IN (${rows.map(() => '?').join(', ')})`,
+        rows.map((r) => r.id),
+      ))
+        labels.set(t.call_id, (labels.get(t.call_id) ?? new Set()).add(t.label));
     return rows.map((r) => ({
       callId: r.id,
       center: r.center_id,
@@ -80,7 +87,7 @@ export class ReviewService {
       startedAt: r.started_at,
       endedAt: r.ended_at,
       tagCount: r.tag_count,
-      labels: r.labels ? r.labels.split(',').sort() : [],
+      labels: [...(labels.get(r.id) ?? [])].sort(),
       lastTagAt: r.last_tag_at,
       reviewedAt: r.reviewed_at,
       reviewedBy: r.reviewed_by,

@@ -151,7 +151,7 @@ export class TagRepository {
 
   async addLabel(label: Label): Promise<boolean> {
     const { changes } = await this.#db.run(
-      'INSERT OR IGNORE INTO labels (name, team_id, created_at) VALUES (?, ?, ?)',
+      'INSERT INTO labels (name, team_id, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
       [label.name, label.team, new Date().toISOString()],
     );
     return changes === 1;

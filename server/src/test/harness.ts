@@ -2,7 +2,7 @@
 // a throwaway data dir, and real RTP senders on loopback.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import {
 } from '@earshot/shared';
 import OpusScript from 'opusscript';
 import { loadConfig } from '../config/config.ts';
+import { databaseFor } from './postgres.ts';
 import { connectConsole, type ConsoleClient } from './consoleClient.ts';
 import { startEarshot, type Earshot } from '../Earshot.ts';
 import { createRootLogger } from '../log/logger.ts';
@@ -152,12 +153,27 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * When the suite runs on PostgreSQL (EARSHOT_TEST_DATABASE=postgres: the global set-up
+ * started a private cluster), the database of a data directory; on SQLite, nothing.
+ */
+async function testDatabase(
+  dataDir: string,
+  env: Record<string, string>,
+): Promise<{ EARSHOT_DATABASE_URL?: string }> {
+  const admin = process.env.EARSHOT_TEST_PG_URL;
+  if (!admin || env.EARSHOT_DATABASE_URL) return {};
+  mkdirSync(dataDir, { recursive: true });
+  return { EARSHOT_DATABASE_URL: await databaseFor(dataDir, admin) };
+}
+
 /** Starts a real Earshot for one test file. */
 export async function startTestServer(
   env: Record<string, string> = {},
   options: { clientDist?: string } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'earshot-test-'));
+  const database = await testDatabase(env.EARSHOT_DATA_DIR ?? dataDir, env);
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -167,6 +183,7 @@ export async function startTestServer(
     EARSHOT_MEDIASOUP_WORKERS: '1',
     MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN,
     EARSHOT_LOG_LEVEL: process.env.EARSHOT_TEST_LOG_LEVEL ?? 'silent',
+    ...database,
     ...env,
   });
   const earshot = await startEarshot(config, createRootLogger(config.logLevel), {
@@ -232,7 +249,9 @@ export async function startTestServer(
     console: async (user) => connectConsole(earshot.url, await cookie(user)),
     async snapshot() {
       const tables = await earshot.db.all<{ name: string }>(
-        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+        config.databaseUrl
+          ? "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name"
+          : "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
       );
       const parts: unknown[] = [earshot.calls.list().map((c) => [c.id, c.state, c.listeners])];
       for (const { name } of tables) {
@@ -528,6 +547,7 @@ export async function spawnServer(
   options: { cpu?: number } = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
+  const database = env.EARSHOT_DATA_DIR ? await testDatabase(env.EARSHOT_DATA_DIR, env) : {};
   const main = fileURLToPath(new URL('../main.ts', import.meta.url));
   const [command, ...args] =
     options.cpu === undefined
@@ -539,6 +559,7 @@ export async function spawnServer(
       PORT: String(port),
       EARSHOT_SIMULATOR: 'off',
       EARSHOT_LOG_LEVEL: 'warn',
+      ...database,
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],

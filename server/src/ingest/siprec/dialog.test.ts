@@ -85,13 +85,16 @@ describe('SIPREC dialogs', () => {
       const { response } = await stranger.invite('cisco-siprec-offer.txt');
       expect(response.status).toBe(403);
       expect(t.server.earshot.calls.list()).toHaveLength(before);
-      const audit = await t.server.api<{ records: AuditRecord[] }>(
-        'GET',
-        '/api/v1/audit?action=siprec.refused',
-        undefined,
-        { as: 'admin' },
-      );
-      expect(audit.body.records.some((r) => r.target === '127.0.0.2')).toBe(true);
+      // The refusal is recorded as it is answered (on PostgreSQL, a moment after).
+      await eventually(async () => {
+        const audit = await t.server.api<{ records: AuditRecord[] }>(
+          'GET',
+          '/api/v1/audit?action=siprec.refused',
+          undefined,
+          { as: 'admin' },
+        );
+        return audit.body.records.some((r) => r.target === '127.0.0.2') || undefined;
+      });
       // An admin allows it in the console: the next INVITE is taken.
       const added = await t.server.api<{ id: string }>(
         'POST',
