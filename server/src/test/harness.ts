@@ -4,7 +4,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -21,7 +20,9 @@ import {
 } from '@earshot/shared';
 import OpusScript from 'opusscript';
 import { loadConfig } from '../config/config.ts';
-import { databaseFor } from './postgres.ts';
+import { databaseFor, freePort } from './postgres.ts';
+
+export { freePort };
 import { connectConsole, type ConsoleClient } from './consoleClient.ts';
 import { startEarshot, type Earshot } from '../Earshot.ts';
 import { createRootLogger } from '../log/logger.ts';
@@ -490,7 +491,6 @@ export function decodeWav(wav: Buffer): DecodedWav {
   return { format, channels, sampleRate, left, right };
 }
 
-/** A free TCP port on loopback (for a server process that must be told its port). */
 /** A call's recording as a QA reviewer fetches it, decoded (polling until it is there). */
 export function recordingOf(server: TestServer, callId: string): Promise<DecodedWav> {
   return eventually(async () => {
@@ -523,14 +523,6 @@ export const peak = (samples: Int16Array): number =>
 export function voiced(samples: Int16Array): Int16Array {
   const first = samples.findIndex((x) => Math.abs(x) > 2000);
   return samples.subarray(first + 400, first + 6400);
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export interface ServerProcess {

@@ -31,7 +31,8 @@ function pgBin(name: string): string {
   );
 }
 
-async function freePort(): Promise<number> {
+/** A free TCP port on loopback (for a server that must be told its port). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
