@@ -89,7 +89,8 @@ export class StreamCalls {
     let entry = this.#byKey.get(key);
     let resumed = false;
     let origin = 0;
-    if (entry && this.#calls.live(entry.callId)) {
+    const live = entry && this.#calls.live(entry.callId);
+    if (entry && live && !live.closed) {
       clearTimeout(entry.grace);
       entry.grace = undefined;
       resumed = true;
@@ -97,10 +98,10 @@ export class StreamCalls {
       this.#log.info({ callId: entry.callId }, 'a stream resumed its call');
     } else {
       const created = await this.#calls.open(await spec());
-      const live = this.#calls.live(created.callId)!;
+      const made = this.#calls.live(created.callId)!;
       entry = {
         callId: created.callId,
-        startedAt: live.startedAt.getTime(),
+        startedAt: made.startedAt.getTime(),
         holder: null,
         onEnded: null,
         grace: undefined,
