@@ -65,7 +65,9 @@ export class PostgresDatabase implements Database {
     const pool = new pg.Pool({
       connectionString: url,
       max: 10,
-      connectionTimeoutMillis: 2000,
+      // NOTE: a refused connection (PostgreSQL down) fails at once; this bounds a host
+      // that does not answer at all, with room for a loaded machine's slow backend start.
+      connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 30_000,
       application_name: 'earshot',
     });

@@ -15,6 +15,8 @@ interface TeamRow {
 export class OrgRepository {
   readonly #db: Database;
   #cache: Org | undefined;
+  /** Bumped by every replace: a read that began before one must not cache what it read. */
+  #generation = 0;
   #addresses: { org: Org; index: AgentAddresses } | undefined;
 
   constructor(db: Database) {
@@ -24,6 +26,7 @@ export class OrgRepository {
   /** The declared organisation (empty lists before any declaration). */
   async get(): Promise<Org> {
     if (this.#cache) return this.#cache;
+    const generation = this.#generation;
     const [regions, centers, teams, agents] = await Promise.all([
       this.#db.all<{ id: string; name: string }>('SELECT id, name FROM org_regions ORDER BY id'),
       this.#db.all<{ id: string; name: string; region_id: string; time_zone: string }>(
@@ -36,7 +39,7 @@ export class OrgRepository {
         'SELECT id, name, team_id, addresses_json FROM org_agents ORDER BY id',
       ),
     ]);
-    this.#cache = {
+    const org: Org = {
       regions,
       centers: centers.map((c) => ({
         id: c.id,
@@ -61,7 +64,9 @@ export class OrgRepository {
         ...(a.addresses_json ? { addresses: JSON.parse(a.addresses_json) as string[] } : {}),
       })),
     };
-    return this.#cache;
+    // NOTE: on a networked database a replace can land while this read is under way.
+    if (generation === this.#generation) this.#cache = org;
+    return org;
   }
 
   /** Agents by the addresses the telephony knows them by. */
@@ -73,6 +78,8 @@ export class OrgRepository {
 
   /** Replaces the whole organisation with `org` (already validated). */
   async replace(org: Org): Promise<void> {
+    this.#generation += 1;
+    this.#cache = undefined;
     await this.#db.transaction(async (db) => {
       for (const table of ['org_agents', 'org_teams', 'org_centers', 'org_regions'])
         await db.run(`DELETE FROM ${table}`);
@@ -105,6 +112,7 @@ export class OrgRepository {
         );
       }
     });
+    this.#generation += 1;
     this.#cache = org;
   }
 }

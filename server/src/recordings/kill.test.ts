@@ -36,17 +36,20 @@ async function serverWithCall(dir: string) {
   const server = await spawnServer({ ...env, EARSHOT_DATA_DIR: dir });
   processes.push(server);
   const admin = await signInAt(server.url, 'admin', DEMO_PASSWORD);
-  await fetch(`${server.url}/api/v1/org`, {
+  const org = await fetch(`${server.url}/api/v1/org`, {
     method: 'PUT',
     headers: { ...headers, cookie: admin, origin: server.url },
     body: JSON.stringify(TEST_ORG),
   });
+  if (!org.ok) throw new Error(`PUT /org answered ${org.status}: ${await org.text()}`);
   const exec = { cookie: await signInAt(server.url, 'exec', DEMO_PASSWORD) };
   const created = await fetch(`${server.url}/api/v1/calls`, {
     method: 'POST',
     headers,
     body: JSON.stringify(TEST_CALL),
   });
+  if (created.status !== 201)
+    throw new Error(`POST /calls answered ${created.status}: ${await created.text()}`);
   const { callId, legs } = (await created.json()) as {
     callId: string;
     legs: Record<'agent' | 'customer', { port: number }>;
