@@ -34,9 +34,11 @@ export class TwilioSession {
   #state: 'waiting' | 'starting' | 'streaming' | 'stopped' | 'failed' = 'waiting';
   #call: StreamAttachment | null = null;
   #streamSid = '';
-  #legOf: Record<string, LegName> = {};
+  readonly #legOf: ReadonlyMap<string, LegName>;
   #endAs: 'hangup' | 'media-lost' | null = null;
   #timer: NodeJS.Timeout | undefined;
+  /** Media that came while the call was being made: [leg, timestamp ms, µ-law]. */
+  readonly #early: [LegName, number, Buffer][] = [];
 
   constructor(options: { ws: WebSocket; host: TwilioHost; account: Integration; logger: Logger }) {
     this.#ws = options.ws;
@@ -44,7 +46,10 @@ export class TwilioSession {
     this.#account = options.account;
     this.#log = options.logger;
     const other: LegName = options.account.inbound === 'customer' ? 'agent' : 'customer';
-    this.#legOf = { inbound: options.account.inbound, outbound: other };
+    this.#legOf = new Map([
+      ['inbound', options.account.inbound],
+      ['outbound', other],
+    ]);
     this.#timer = setTimeout(() => this.#fail('no start message within 10 s'), START_TIMEOUT_MS);
     options.ws.on('message', (data, isBinary) => {
       try {
@@ -118,7 +123,7 @@ export class TwilioSession {
       }
       case 'media': {
         if (this.#state === 'waiting') throw new TwilioProtocolError('media before start');
-        const leg = this.#legOf[message.media.track];
+        const leg = this.#legOf.get(message.media.track);
         if (!leg) throw new TwilioProtocolError(`unknown track "${message.media.track}"`);
         const audio = Buffer.from(message.media.payload, 'base64');
         if (audio.length > 16_000) throw new TwilioProtocolError('media payload over 2 s');
@@ -141,8 +146,6 @@ export class TwilioSession {
         assertUnreachable(message);
     }
   }
-
-  readonly #early: [LegName, number, Buffer][] = [];
 
   async #start(start: StartMessage): Promise<void> {
     try {
