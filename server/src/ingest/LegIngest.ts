@@ -265,18 +265,19 @@ export class LegIngest {
     const now = Date.now();
     for (let at = 0; at < audio.length; at += FEED_SAMPLES) {
       const payload = audio.subarray(at, Math.min(audio.length, at + FEED_SAMPLES));
-      const built = buildRtp(
-        {
-          payloadType: this.#payloadType,
-          sequenceNumber: this.#feedSeq++,
-          timestamp: position + at,
-          ssrc: FEED_SSRC,
-        },
-        payload,
-      );
+      const header: RtpHeader = {
+        payloadType: this.#payloadType,
+        marker: false,
+        sequenceNumber: this.#feedSeq++ & 0xffff,
+        timestamp: (position + at) >>> 0,
+        ssrc: FEED_SSRC,
+        payloadOffset: 12,
+        payloadLength: payload.length,
+      };
+      // NOTE: the header is the one written here: the packet is not parsed back.
+      const built = buildRtp(header, payload);
       const packet = Buffer.from(built.buffer, built.byteOffset, built.length);
-      const header = parseRtp(packet);
-      if (typeof header !== 'string') this.#accept(packet, header, now, this.#target);
+      this.#accept(packet, header, now, this.#target);
     }
   }
 

@@ -1,7 +1,7 @@
 // What the WebSocket ingest endpoints (AudioHook, Twilio) share at the upgrade.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type RawData } from 'ws';
 
 /** The hard ceiling on one WebSocket message; each protocol checks its own lower limit. */
 export const MAX_WS_MESSAGE_BYTES = 1024 * 1024;
@@ -51,4 +51,10 @@ export function outsideView(
   }
   const host = req.headers.host ?? '';
   return { authority: host, requestTarget: path, url: `ws://${host}${path}` };
+}
+
+/** A message's bytes as `ws` hands them (a Buffer, unless fragmented), copied only if it must. */
+export function messageBytes(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }

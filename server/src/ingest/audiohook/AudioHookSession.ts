@@ -2,6 +2,7 @@ import { assertUnreachable, linearToUlaw, type LegName } from '@earshot/shared';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../../log/logger.ts';
 import type { StreamAttachment } from '../StreamCalls.ts';
+import { messageBytes } from '../wsUpgrade.ts';
 import {
   chooseMedia,
   MAX_AUDIO_BYTES,
@@ -67,7 +68,7 @@ export class AudioHookSession {
     this.#log = options.logger;
     this.#timer = setTimeout(() => this.#fail('no open message within 5 s'), OPEN_TIMEOUT_MS);
     options.ws.on('message', (data, isBinary) => {
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      const bytes = messageBytes(data);
       try {
         if (isBinary) this.#onAudio(bytes);
         else this.#onText(bytes.toString('utf8'));

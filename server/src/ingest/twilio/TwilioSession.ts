@@ -2,6 +2,7 @@ import { assertUnreachable, type LegName } from '@earshot/shared';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../../log/logger.ts';
 import type { StreamAttachment } from '../StreamCalls.ts';
+import { messageBytes } from '../wsUpgrade.ts';
 import type { Integration } from '../StreamIntegrations.ts';
 import { parseTwilioMessage, TwilioProtocolError, type TwilioMessage } from './messages.ts';
 
@@ -55,7 +56,7 @@ export class TwilioSession {
       try {
         if (isBinary)
           throw new TwilioProtocolError('binary message (Media Streams sends JSON text)');
-        const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+        const bytes = messageBytes(data);
         this.#onMessage(parseTwilioMessage(bytes.toString('utf8')));
       } catch (error) {
         if (!(error instanceof TwilioProtocolError)) throw error;
