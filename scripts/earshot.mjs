@@ -36,8 +36,9 @@ const WORKER_BUILD_PACKAGES = [
 const VOICE_PACKAGES = ['espeak-ng'];
 // End-to-end tests drive Debian's Chromium; SIPREC tests use sipp as the recording client.
 const BROWSER_PACKAGES = ['chromium', 'sip-tester'];
-// The suite runs again on PostgreSQL, a private cluster of Debian's server (initdb, pg_ctl).
-const DATABASE_PACKAGES = ['postgresql'];
+// The suite runs again on PostgreSQL, a private cluster of Debian's server (initdb, pg_ctl);
+// the multi-node test and bench join their nodes through a private redis-server.
+const DATABASE_PACKAGES = ['postgresql', 'redis-server'];
 
 const TASKS = {
   start: { browser: false, client: true },
@@ -128,7 +129,7 @@ async function main() {
   const optional = [
     ...VOICE_PACKAGES,
     ...(plan.browser ? BROWSER_PACKAGES : []),
-    ...(task === 'test' ? DATABASE_PACKAGES : []),
+    ...(task === 'test' || task === 'bench' ? DATABASE_PACKAGES : []),
   ];
   if (needWorkerBuild) required.push(...WORKER_BUILD_PACKAGES.filter((p) => p !== 'python3-venv'));
   if (needWorkerBuild && !(await pythonHasVenv())) required.push('python3-venv');
@@ -138,6 +139,11 @@ async function main() {
   }
   if (task === 'test' && stillMissing.includes('postgresql')) {
     throw new SetupError('the tests run on PostgreSQL too: apt-get install postgresql');
+  }
+  if (task === 'test' && stillMissing.includes('redis-server')) {
+    throw new SetupError(
+      'the multi-node test joins its nodes through Redis: apt-get install redis-server',
+    );
   }
   if (task === 'test' && stillMissing.includes('sip-tester')) {
     throw new SetupError("the SIPREC tests need Debian's sipp: apt-get install sip-tester");

@@ -25,6 +25,12 @@ import { StreamCalls } from './ingest/StreamCalls.ts';
 import { StreamIntegrations } from './ingest/StreamIntegrations.ts';
 import { TWILIO_PATH, TwilioService } from './ingest/twilio/TwilioService.ts';
 import { SecretBox } from './util/SecretBox.ts';
+import { Cluster } from './cluster/Cluster.ts';
+import { Routing } from './cluster/Forwarder.ts';
+import { shareAcrossNodes } from './cluster/shareAcrossNodes.ts';
+import { RemoteCalls } from './calls/RemoteCalls.ts';
+import { PlacedCalls } from './calls/PlacedCalls.ts';
+import { RemoteTaps } from './listen/RemoteTaps.ts';
 import { ListenService } from './listen/ListenService.ts';
 import { createMetrics } from './metrics/Metrics.ts';
 import { OrgRepository } from './org/OrgRepository.ts';
@@ -82,11 +88,30 @@ export async function startEarshot(
 ): Promise<Earshot> {
   const db = await openDatabase(config, logger);
   const org = new OrgRepository(db);
+  let url = '';
+  const cluster: Cluster | undefined = config.cluster
+    ? await Cluster.connect({
+        url: config.cluster.redisUrl,
+        nodeId: config.cluster.nodeId,
+        nodeUrl: () => config.cluster?.nodeUrl ?? url,
+        expiryMs: config.cluster.expiryMs,
+        load: (): { calls: number; maxCalls: number; consoles: number } => ({
+          calls: calls.stats().live,
+          maxCalls: config.ingest.maxCalls,
+          consoles: realtime.consoles,
+        }),
+        logger: logger.child({ module: 'cluster', node: config.cluster.nodeId }),
+      }).catch(async (error: unknown) => {
+        await db.close();
+        throw error;
+      })
+    : undefined;
   const pool = await WorkerPool.create({
     count: config.mediasoup.workers,
     workerBin: config.mediasoup.workerBin,
     logger: logger.child({ module: 'media' }),
   }).catch(async (error: unknown) => {
+    cluster?.close();
     await db.close();
     throw error;
   });
@@ -106,12 +131,13 @@ export async function startEarshot(
     await db.close();
     throw error;
   });
-  const calls = new CallService({
+  const callRepository: CallRepository = new CallRepository(db, cluster?.nodeId ?? '');
+  const calls: CallService = new CallService({
     pool,
     recordings,
     media,
     org,
-    calls: new CallRepository(db),
+    calls: callRepository,
     logger: logger.child({ module: 'calls' }),
     ingestAnnouncedIp: config.ingest.announcedIp ?? config.ingest.listenIp,
     mediasoupListenIp: '127.0.0.1',
@@ -120,6 +146,27 @@ export async function startEarshot(
     idleTimeoutMs: config.ingest.idleTimeoutMs,
   });
   await calls.recover(config.ingest.quarantineMs);
+  const remote = cluster && new RemoteCalls(cluster, calls, logger.child({ module: 'floor' }));
+  if (remote) {
+    calls.joinFloor(remote);
+    remote.sync();
+  }
+  const pipeListen = {
+    ip: config.mediasoup.listenIp,
+    announcedIp: config.mediasoup.announcedIp,
+    portRange: { min: config.mediasoup.minPort, max: config.mediasoup.maxPort },
+  };
+  const taps =
+    cluster &&
+    remote &&
+    new RemoteTaps({
+      cluster,
+      calls,
+      remote,
+      pool,
+      listen: pipeListen,
+      logger: logger.child({ module: 'listen' }),
+    });
   const sweep = () => {
     if (config.recordings.retentionDays === 0) return;
     recordings
@@ -142,6 +189,7 @@ export async function startEarshot(
       maxPort: config.mediasoup.maxPort,
     },
     logger.child({ module: 'listen' }),
+    cluster && remote && taps ? { cluster, remote, taps } : undefined,
   );
   const tags = new TagService(new TagRepository(db), calls);
   const audit = new AuditLog(db);
@@ -166,6 +214,7 @@ export async function startEarshot(
     sessionTtlMs: config.auth.sessionTtlMs,
     record,
     logger: logger.child({ module: 'auth' }),
+    redis: cluster?.redis,
   });
   if (config.auth.adminPassword) {
     const outcome = await auth.ensureAdmin('admin', config.auth.adminPassword);
@@ -196,12 +245,30 @@ export async function startEarshot(
       details: { callId: tag.callId, label: tag.label },
     }),
   );
+  const routing =
+    cluster &&
+    remote &&
+    new Routing({
+      cluster,
+      logger: logger.child({ module: 'routing' }),
+      liveHere: () => calls.stats().live,
+      liveOn: () => remote.countByNode(),
+    });
+  // Calls the signalling of this node opens (SIPREC) land on the least loaded node; every
+  // node answers the others' requests to open, change and end such calls.
+  const placed = new PlacedCalls({
+    calls,
+    cluster: cluster &&
+      remote &&
+      routing && { cluster, remote, place: () => routing.placeNewCall() },
+    logger: logger.child({ module: 'calls' }),
+  });
   const peers = new SiprecPeers(db);
   await peers.load(config.siprec?.peers ?? []);
   const siprec = config.siprec
     ? await SiprecService.start({
         listen: config.siprec.listen,
-        calls,
+        calls: placed,
         org,
         peers,
         record,
@@ -227,6 +294,10 @@ export async function startEarshot(
     record,
     publicUrl: config.streams.publicUrl,
     logger: logger.child({ module: 'audiohook' }),
+    // NOTE: a signature replayed to another node is a replay too.
+    nonces: cluster && {
+      claim: (nonce, untilMs) => cluster.claimOnce(`audiohook-nonce:${nonce}`, untilMs),
+    },
   });
   const twilio = new TwilioService({
     integrations,
@@ -236,11 +307,32 @@ export async function startEarshot(
     publicUrl: config.streams.publicUrl,
     logger: logger.child({ module: 'twilio' }),
   });
-  const kpi = new KpiService(db, org, () => calls.conversations(), logger.child({ module: 'kpi' }));
+  const kpi = new KpiService(
+    db,
+    org,
+    remote
+      ? () => [...calls.conversations(), ...remote.conversations()]
+      : () => calls.conversations(),
+    logger.child({ module: 'kpi' }),
+  );
   kpi.on('applied', (event) => calls.applyAcd(event));
   await kpi.load();
   const agents = new AgentBoard(kpi, calls, org);
   const alerts = new AlertService(db, kpi, calls, org, logger.child({ module: 'alerts' }));
+  if (cluster) {
+    alerts.joinCluster(cluster);
+    shareAcrossNodes({
+      cluster,
+      kpi,
+      auth,
+      org,
+      peers,
+      integrations,
+      calls: callRepository,
+      live: () => calls.list(),
+      logger,
+    });
+  }
   await alerts.load();
   // NOTE: the demo (its users and simulator) comes with a few rules, so alerts come by themselves.
   if (config.auth.demoUsers) await alerts.seedDemoRules();
@@ -270,6 +362,7 @@ export async function startEarshot(
     agents,
     alerts,
     logger.child({ module: 'realtime' }),
+    { cluster, remote },
   );
   const metrics = createMetrics({
     pool,
@@ -304,6 +397,8 @@ export async function startEarshot(
       siprec,
       integrations,
       announcements,
+      cluster,
+      routing,
       demoUsers: config.auth.demoUsers,
       trustProxy: config.auth.trustProxy,
       metricsToken: config.metricsToken,
@@ -321,12 +416,16 @@ export async function startEarshot(
   }).catch(async (error: unknown) => {
     siprec?.close();
     await calls.close();
+    cluster?.close();
     pool.close();
     await db.close();
     throw error;
   });
   const { port } = httpServer.address() as AddressInfo;
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+  url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
+  // Ready to serve: the node joins the registry and new calls may come its way.
+  await cluster?.join();
 
   let closing: Promise<void> | undefined;
   return {
@@ -365,10 +464,14 @@ export async function startEarshot(
         audiohook.close();
         twilio.close();
         streams.close();
+        taps?.close();
         await calls.close();
+        // The other nodes hear of the calls ended here before this node leaves.
+        remote?.flush();
         await recordings.close();
         await media.close();
         await realtime.close();
+        await cluster?.leave();
         pool.close();
         await db.close();
       })();

@@ -85,7 +85,15 @@ export type CreateCallResponse = z.infer<typeof CreateCallResponse>;
 export const CallState = z.enum(['ringing', 'talking', 'held', 'transferred', 'ended']);
 export type CallState = z.infer<typeof CallState>;
 
-export const EndReason = z.enum(['hangup', 'idle', 'media-lost', 'shutdown', 'server-restart']);
+export const EndReason = z.enum([
+  'hangup',
+  'idle',
+  'media-lost',
+  'shutdown',
+  'server-restart',
+  /** The node that tapped it stopped beating (killed, cut off): its media is gone. */
+  'node-lost',
+]);
 export type EndReason = z.infer<typeof EndReason>;
 
 export const LegStats = z.object({

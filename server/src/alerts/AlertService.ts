@@ -1,13 +1,27 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Alert, AlertRule, AlertRuleRequest, Org } from '@earshot/shared';
+import { z } from 'zod';
 import type { CallService } from '../calls/CallService.ts';
+import type { Cluster } from '../cluster/Cluster.ts';
 import type { Database } from '../db/Database.ts';
 import { holdIntervals } from '../kpi/kpiMath.ts';
 import type { AgentDay, KpiService } from '../kpi/KpiService.ts';
 import type { Logger } from '../log/logger.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
 import { teamsOfPlace } from '../org/placeScope.ts';
+
+/** Rules on one call's audio: each node evaluates them on the calls it taps. */
+const PER_CALL_KINDS = new Set<AlertRule['kind']>([
+  'dead_air',
+  'overtalk_above',
+  'held_but_talking',
+]);
+
+/** An alert another node raised or changed (its own code made it: the shape is checked loosely). */
+const RemoteAlert = z
+  .object({ id: z.string().max(64), ruleId: z.string().max(64), raisedAt: z.string() })
+  .passthrough();
 
 /** How often rules are evaluated: an alert is raised within this long of its condition. */
 const TICK_MS = 250;
@@ -101,6 +115,7 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
   readonly #timer: NodeJS.Timeout;
   #teamMetrics: { at: number; byTeam: Map<string, TeamFigures> } = { at: 0, byTeam: new Map() };
   #ticking = false;
+  #cluster: Cluster | undefined;
   #deliveries = 0;
   #delivering = new Set<Promise<void>>();
 
@@ -115,9 +130,46 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
     this.#timer.unref();
   }
 
+  /**
+   * With several nodes: each evaluates the rules on its own calls' audio, the leader the
+   * rules on the floor's figures (once for all); every alert raised or changed anywhere
+   * reaches the consoles of every node, and a rule made on one node applies on all.
+   */
+  joinCluster(cluster: Cluster): void {
+    this.#cluster = cluster;
+    cluster.subscribe('alerts:alert', RemoteAlert, (raw) => {
+      const alert = raw as unknown as Alert;
+      // Acknowledged or resolved on another node: the copy open here keeps it.
+      const open = [...this.#open.values()].find((a) => a.id === alert.id);
+      if (open) {
+        open.acknowledgedAt ??= alert.acknowledgedAt;
+        open.acknowledgedBy ??= alert.acknowledgedBy;
+        open.resolvedAt ??= alert.resolvedAt;
+        open.resolvedBy ??= alert.resolvedBy;
+      }
+      this.emit('alert', alert);
+    });
+    cluster.subscribe('alerts:rules', z.object({}), () => {
+      this.#loadRules().catch((error: unknown) =>
+        this.#log.error({ err: error }, 'could not reload the alert rules'),
+      );
+    });
+  }
+
+  async #loadRules(): Promise<void> {
+    this.#rules = await this.#db.all<RuleRow>('SELECT * FROM alert_rules ORDER BY created_at');
+  }
+
+  /** Whether this node evaluates rules of `kind` (all of them alone; see joinCluster). */
+  #evaluates(kind: AlertRule['kind']): boolean {
+    return !this.#cluster || this.#cluster.leader || PER_CALL_KINDS.has(kind);
+  }
+
   /** Loads the rules; alerts a previous process left open end at the restart. */
   async load(): Promise<void> {
-    this.#rules = await this.#db.all<RuleRow>('SELECT * FROM alert_rules ORDER BY created_at');
+    await this.#loadRules();
+    // NOTE: with other nodes alive, what is open is theirs.
+    if (this.#cluster && this.#cluster.nodes().length > 1) return;
     const left = await this.#db.all<{ id: string; body: string }>(
       'SELECT id, body FROM alerts WHERE resolved_at IS NULL',
     );
@@ -193,12 +245,14 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
       ],
     );
     this.#rules.push(row);
+    this.#cluster?.publish('alerts:rules', {});
     return this.#toRule(row);
   }
 
   async deleteRule(id: string): Promise<void> {
     await this.#db.run('DELETE FROM alert_rules WHERE id = ?', [id]);
     this.#rules = this.#rules.filter((r) => r.id !== id);
+    this.#cluster?.publish('alerts:rules', {});
     const now = new Date().toISOString();
     for (const [key, alert] of this.#open) {
       if (alert.ruleId !== id) continue;
@@ -258,6 +312,7 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
   async #publish(alert: Alert): Promise<void> {
     await this.#store(alert);
     this.emit('alert', alert);
+    this.#cluster?.publish('alerts:alert', alert);
   }
 
   async #tick(): Promise<void> {
@@ -278,6 +333,7 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
     const days = await this.#kpi.agentDays(now);
     const found = new Map<string, { rule: RuleRow; finding: Finding }>();
     for (const rule of this.#rules) {
+      if (!this.#evaluates(rule.kind)) continue;
       for (const finding of await this.#conditions(rule, index, days, now))
         found.set(`${rule.id}|${finding.subject}`, { rule, finding });
     }

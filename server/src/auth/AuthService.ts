@@ -19,7 +19,9 @@ import {
 import type { Logger } from '../log/logger.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
 import { Access } from './Access.ts';
-import { LoginLimiter } from './LoginLimiter.ts';
+import type { Redis } from 'ioredis';
+import { LoginLimiter, type LoginAttempt } from './LoginLimiter.ts';
+import { SharedLoginLimiter } from './SharedLoginLimiter.ts';
 import { hashPassword, UNKNOWN_USER_HASH, verifyPassword } from './passwords.ts';
 import { SessionStore } from './SessionStore.ts';
 import { UserRepository, type StoredUser } from './UserRepository.ts';
@@ -79,6 +81,8 @@ const DEMO_USERS: { username: string; name: string; roles: RoleGrant[]; descript
   },
 ];
 
+type Settled = LoginAttempt | { retryAfterMs: number };
+
 const toUser = ({ passwordHash: _, ...user }: StoredUser): User => user;
 
 /**
@@ -95,11 +99,9 @@ export class AuthService extends EventEmitter<{
   readonly #users: UserRepository;
   readonly #sessions: SessionStore;
   readonly #org: OrgRepository;
-  readonly #limiter = new LoginLimiter({
-    windowMs: 15 * 60_000,
-    perUser: 5,
-    usersPerAddress: 20,
-  });
+  readonly #limiter: {
+    begin(address: string, username: string): Settled | Promise<Settled>;
+  };
   readonly #record: Recorder;
   readonly #log: Logger;
   readonly #sweep: NodeJS.Timeout;
@@ -110,8 +112,14 @@ export class AuthService extends EventEmitter<{
     sessionTtlMs: number;
     record: Recorder;
     logger: Logger;
+    /** With several nodes, the limit lives in Redis and binds them all. */
+    redis?: Redis;
   }) {
     super();
+    const limits = { windowMs: 15 * 60_000, perUser: 5, usersPerAddress: 20 };
+    this.#limiter = options.redis
+      ? new SharedLoginLimiter(options.redis, limits)
+      : new LoginLimiter(limits);
     this.#users = new UserRepository(options.db);
     this.#sessions = new SessionStore(options.db, options.sessionTtlMs);
     this.#org = options.org;
@@ -137,7 +145,7 @@ export class AuthService extends EventEmitter<{
     address: string,
   ): Promise<{ token: string; me: Me }> {
     // The attempt counts before its password is checked: a burst cannot pass the limit.
-    const attempt = this.#limiter.begin(address, username);
+    const attempt = await this.#limiter.begin(address, username);
     if ('retryAfterMs' in attempt) {
       const wait = attempt.retryAfterMs;
       this.#record({

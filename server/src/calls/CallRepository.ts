@@ -80,17 +80,20 @@ function fromRow(row: CallRow): Call {
 /** Calls and their metadata, live and ended. */
 export class CallRepository {
   readonly #db: Database;
+  /** The node whose calls these are (calls of other nodes sharing the database are theirs). */
+  readonly #node: string;
 
-  constructor(db: Database) {
+  constructor(db: Database, node = '') {
     this.#db = db;
+    this.#node = node;
   }
 
   async insert(call: Call): Promise<void> {
     await this.#db.run(
       `INSERT INTO calls (id, external_id, center_id, region_id, team_id, agent_id, agent_name,
          customer_number, customer_name, codec, payload_type, state, started_at, ended_at, end_reason, legs_json,
-         participants_json, unmatched)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         participants_json, unmatched, node_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         call.id,
         call.externalId,
@@ -110,6 +113,7 @@ export class CallRepository {
         JSON.stringify(call.legs),
         JSON.stringify(call.participants),
         call.unmatched ? 1 : 0,
+        this.#node,
       ],
     );
   }
@@ -138,8 +142,8 @@ export class CallRepository {
    */
   async portsInUseSince(since: string): Promise<number[]> {
     const rows = await this.#db.all<{ legs_json: string | null }>(
-      'SELECT legs_json FROM calls WHERE ended_at IS NULL OR ended_at >= ?',
-      [since],
+      "SELECT legs_json FROM calls WHERE (ended_at IS NULL OR ended_at >= ?) AND node_id IN (?, '')",
+      [since, this.#node],
     );
     const ports: number[] = [];
     for (const row of rows) {
@@ -172,6 +176,14 @@ export class CallRepository {
     await this.#db.run('UPDATE calls SET state = ? WHERE id = ?', [state, id]);
   }
 
+  /** The node that tapped a call ('' for one of a run before nodes had names). */
+  async nodeOf(id: string): Promise<string | undefined> {
+    const row = await this.#db.get<{ node_id: string }>('SELECT node_id FROM calls WHERE id = ?', [
+      id,
+    ]);
+    return row?.node_id || undefined;
+  }
+
   async find(id: string): Promise<Call | undefined> {
     const row = await this.#db.get<CallRow>('SELECT * FROM calls WHERE id = ?', [id]);
     return row ? fromRow(row) : undefined;
@@ -182,12 +194,38 @@ export class CallRepository {
    * Returns how many were closed.
    */
   async endOrphans(): Promise<number> {
-    // NOTE: a call ended by a crash ended when its last media or event came, not at the
-    // restart: the downtime is not call time.
+    // NOTE: only this node's (and those of a run before nodes had names): another node's
+    // live calls are its own.
+    return this.endOfNode(this.#node, 'server-restart', true);
+  }
+
+  /**
+   * Ends the calls a node left live (it restarted, or was lost). A call ended so ended when
+   * its last media or event came, not now: the downtime is not call time.
+   */
+  async endOfNode(node: string, reason: EndReason, legacy = false): Promise<number> {
     const { changes } = await this.#db.run(
-      "UPDATE calls SET state = 'ended', ended_at = COALESCE(last_activity_at, started_at), end_reason = 'server-restart' WHERE ended_at IS NULL",
+      `UPDATE calls SET state = 'ended', ended_at = COALESCE(last_activity_at, started_at), end_reason = ?
+       WHERE ended_at IS NULL AND node_id IN (?, ?)`,
+      [reason, node, legacy ? '' : node],
     );
     return changes;
+  }
+
+  /**
+   * Calls a node still taps, that another node ended as `node-lost` while it stalled: they
+   * are live again.
+   */
+  async revive(calls: Call[]): Promise<number> {
+    let revived = 0;
+    for (const call of calls) {
+      const { changes } = await this.#db.run(
+        "UPDATE calls SET state = ?, ended_at = NULL, end_reason = NULL WHERE id = ? AND end_reason = 'node-lost'",
+        [call.state, call.id],
+      );
+      revived += changes;
+    }
+    return revived;
   }
 
   /** Records when live calls last had media or events (what a crash would end them at). */

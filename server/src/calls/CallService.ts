@@ -15,6 +15,7 @@ import type { MediaPlane, RemoteLeg } from '../ingest/MediaPlane.ts';
 import type { Logger } from '../log/logger.ts';
 import { CallTap } from '../media/CallTap.ts';
 import { conversationOf, type Conversation } from '../kpi/kpiMath.ts';
+import { EndedConversations } from './EndedConversations.ts';
 import type { WorkerPool } from '../media/WorkerPool.ts';
 import type { OrgRepository } from '../org/OrgRepository.ts';
 import type { RecordingStore } from '../recordings/RecordingStore.ts';
@@ -22,12 +23,12 @@ import { KeyedQueue } from '../util/KeyedQueue.ts';
 import type { CallRepository } from './CallRepository.ts';
 import { LiveCall, type CallInfo, type CallPlace } from './LiveCall.ts';
 
-/**
- * How long, and how many, ended calls are kept for the audio KPIs: two days (today's
- * window and the 24 h a repeat call looks back), at most 100,000 calls (about 30 MB).
- */
-const KEEP_ENDED_MS = 48 * 3_600_000;
-const KEEP_ENDED_MAX = 100_000;
+/** The other nodes' live calls, as the call service looks them up. */
+export interface Elsewhere {
+  list(): Call[];
+  get(id: string): { node: string; call: Call } | undefined;
+  idOfExternal(externalId: string): string | undefined;
+}
 
 /** What an ingest adapter asks for when it announces a call. */
 export interface CallSpec extends CallInfo {
@@ -113,7 +114,14 @@ export class CallService extends EventEmitter<{
   readonly #creating = new KeyedQueue();
   readonly #timer: NodeJS.Timeout;
   readonly #totals: EndedTotals = {
-    calls: { hangup: 0, idle: 0, 'media-lost': 0, shutdown: 0, 'server-restart': 0 },
+    calls: {
+      hangup: 0,
+      idle: 0,
+      'media-lost': 0,
+      shutdown: 0,
+      'server-restart': 0,
+      'node-lost': 0,
+    },
     packets: 0,
     bytes: 0,
     dropped: 0,
@@ -127,9 +135,9 @@ export class CallService extends EventEmitter<{
   #refused = 0;
   #lastTouch = Date.now();
   /** What the audio of ended calls showed (KPIs): the last two days, oldest first, bounded. */
-  readonly #recentlyEnded: Conversation[] = [];
-  readonly #names = new Map<string, string>();
+  readonly #recentlyEnded = new EndedConversations();
   #closed = false;
+  #elsewhere: Elsewhere | undefined;
 
   constructor(options: CallServiceOptions) {
     super();
@@ -348,7 +356,7 @@ export class CallService extends EventEmitter<{
       this.#totals.lost += s.lost;
     }
     this.#persist(this.#o.calls.finish(snapshot));
-    this.#keepConversation(conversationOf(snapshot));
+    this.#recentlyEnded.add(snapshot);
     const durationMs = (call.endedAt ?? new Date()).getTime() - call.startedAt.getTime();
     this.#persist(this.#o.recordings.finalize(call.id, durationMs));
     call.log.info(
@@ -428,34 +436,9 @@ export class CallService extends EventEmitter<{
     }
   }
 
-  #keepConversation(ended: Conversation): void {
-    const kept = this.#recentlyEnded;
-    // Thousands of ended calls share a few hundred places: one copy of each name.
-    ended.center = this.#intern(ended.center);
-    ended.region = this.#intern(ended.region);
-    ended.team = this.#intern(ended.team);
-    ended.agentId = this.#intern(ended.agentId);
-    kept.push(ended);
-    const cutoff = Date.now() - KEEP_ENDED_MS;
-    let old = 0;
-    while (
-      old < kept.length &&
-      (kept[old]!.endedAt! < cutoff || kept.length - old > KEEP_ENDED_MAX)
-    )
-      old++;
-    if (old) kept.splice(0, old);
-  }
-
-  #intern(name: string): string {
-    const known = this.#names.get(name);
-    if (known !== undefined) return known;
-    if (this.#names.size < KEEP_ENDED_MAX) this.#names.set(name, name);
-    return name;
-  }
-
   /** Live calls and those that ended in the last two days (for audio KPIs). */
   conversations(): Conversation[] {
-    return [...this.#recentlyEnded, ...this.list().map(conversationOf)];
+    return [...this.#recentlyEnded.list(), ...this.list().map(conversationOf)];
   }
 
   /**
@@ -518,14 +501,35 @@ export class CallService extends EventEmitter<{
     if (live) live.streamAliveAt = Date.now();
   }
 
-  /** Live calls, oldest first. */
+  /** Live calls of this node, oldest first. */
   list(): Call[] {
     return [...this.#live.values()].filter((c) => !c.closed).map((c) => c.toJSON());
   }
 
+  /** With several nodes: the other nodes' live calls join the floor and its lookups. */
+  joinFloor(elsewhere: Elsewhere): void {
+    this.#elsewhere = elsewhere;
+  }
+
+  /** Live calls of the whole floor: this node's, then the other nodes'. */
+  floor(): Call[] {
+    const here = this.list();
+    return this.#elsewhere ? [...here, ...this.#elsewhere.list()] : here;
+  }
+
+  /** The node that tapped a call (live or ended), as far as this node can tell. */
+  async nodeOf(id: string): Promise<string | undefined> {
+    return this.ownerOf(id) ?? (await this.#o.calls.nodeOf(id));
+  }
+
+  /** The node that taps a live call of another node, when it is one. */
+  ownerOf(id: string): string | undefined {
+    return this.#live.has(id) ? undefined : this.#elsewhere?.get(id)?.node;
+  }
+
   /** Earshot's id of the live call the ACD knows as `externalId`, if Earshot taps it. */
   idOfExternal(externalId: string): string | undefined {
-    return this.#byExternalId.get(externalId);
+    return this.#byExternalId.get(externalId) ?? this.#elsewhere?.idOfExternal(externalId);
   }
 
   /** A live call's object, for the media layer (listeners, recorders). */
@@ -552,6 +556,8 @@ export class CallService extends EventEmitter<{
       if (live.closed) await live.whenClosed;
       return live.toJSON();
     }
+    const remote = this.#elsewhere?.get(id);
+    if (remote) return remote.call;
     const stored = await this.#o.calls.find(id);
     if (!stored) throw new NotFoundError(`no call with id "${id}"`);
     return stored;

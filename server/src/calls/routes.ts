@@ -6,12 +6,13 @@ import { ForbiddenError } from '../errors.ts';
 import { principalOf } from '../http/auth.ts';
 import { uuidParam, type RouteKit } from '../http/kit.ts';
 import { parseOrThrow } from '../http/validate.ts';
+import type { Routing } from '../cluster/Forwarder.ts';
 import type { CallService } from './CallService.ts';
 
 /** Live calls as supervisors see them, and unmatched calls as admins assign them. */
 export function callRoutes(
   kit: RouteKit,
-  deps: { calls: CallService; record: (entry: AuditEntry) => void },
+  deps: { calls: CallService; record: (entry: AuditEntry) => void; routing: Routing | undefined },
 ): Router {
   const router = Router();
 
@@ -19,7 +20,7 @@ export function callRoutes(
     const { access } = principalOf(res);
     res.json({
       calls: deps.calls
-        .list()
+        .floor()
         .filter((c) => access.canListen(c))
         .map((c) => access.present(c)),
     });
@@ -33,7 +34,7 @@ export function callRoutes(
       throw new ForbiddenError('only an admin or an executive sees unmatched calls');
     res.json({
       calls: deps.calls
-        .list()
+        .floor()
         .filter((c) => c.unmatched)
         .map((c) => access.present(c)),
     });
@@ -46,6 +47,7 @@ export function callRoutes(
 
   router.post('/calls/:id/assign', kit.admin, kit.smallJson, async (req, res) => {
     const id = uuidParam(req.params.id, 'call');
+    if (await deps.routing?.pass(req, res, deps.routing.other(deps.calls.ownerOf(id)))) return;
     const { agentId } = parseOrThrow(AssignCallRequest, req.body, 'assignment');
     const before = await deps.calls.get(id);
     const call = await deps.calls.assign(id, agentId);

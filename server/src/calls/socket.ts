@@ -9,6 +9,7 @@ import {
   type SocketDomain,
 } from '../realtime/socketKit.ts';
 import type { CallService } from './CallService.ts';
+import type { RemoteCalls } from './RemoteCalls.ts';
 
 type Place = { team: string; center: string };
 const boardRoom = (access: Access) => `board:${access.boardKey}`;
@@ -19,11 +20,14 @@ const leaveBoards = (socket: EarshotSocket) => {
 /**
  * The live board: one room per kind of view (the same calls, the same masking), changes
  * batched once per CallService tick. A call that moves out of a view's reach (a transfer,
- * an assignment) leaves that board, and its listeners there stop hearing it.
+ * an assignment) leaves that board, and its listeners there stop hearing it. With several
+ * nodes, the other nodes' calls come through `remote` and join the same batches: each
+ * node sends its own consoles the whole floor.
  */
 export class BoardFeed implements SocketDomain {
   readonly #io: EarshotIo;
   readonly #calls: CallService;
+  readonly #remote: RemoteCalls | undefined;
   #upserts = new Map<string, Call>();
   #ended = new Map<string, Place>();
   /** Where each live call was last shown, and where calls that moved since were. */
@@ -31,15 +35,23 @@ export class BoardFeed implements SocketDomain {
   #moved = new Map<string, Place>();
   /** Board rooms and the access their members share. */
   readonly #boards = new Map<string, Access>();
+  /** The other nodes' latest levels, sent with the next batch. */
+  #remoteLevels = new Map<string, [number, number]>();
 
-  constructor(io: EarshotIo, calls: CallService, listen: ListenService) {
+  constructor(
+    io: EarshotIo,
+    calls: CallService,
+    listen: ListenService,
+    remote: RemoteCalls | undefined,
+  ) {
     this.#io = io;
     this.#calls = calls;
+    this.#remote = remote;
     calls.on('started', (call) => {
       this.#places.set(call.id, { team: call.team, center: call.center });
       this.#upserts.set(call.id, call);
     });
-    calls.on('updated', (call) => {
+    const updated = (call: Call) => {
       const before = this.#places.get(call.id);
       if (before && (before.team !== call.team || before.center !== call.center)) {
         this.#moved.set(call.id, before);
@@ -47,13 +59,36 @@ export class BoardFeed implements SocketDomain {
       }
       this.#places.set(call.id, { team: call.team, center: call.center });
       this.#upserts.set(call.id, call);
-    });
-    calls.on('ended', (call) => {
+    };
+    const ended = (call: Call) => {
       this.#places.delete(call.id);
       this.#upserts.delete(call.id);
+      this.#remoteLevels.delete(call.id);
       this.#ended.set(call.id, { team: call.team, center: call.center });
+    };
+    calls.on('updated', updated);
+    calls.on('ended', ended);
+    remote?.on('upserted', updated);
+    remote?.on('ended', ended);
+    remote?.on('levels', (levels) => {
+      for (const [id, pair] of levels) this.#remoteLevels.set(id, pair);
     });
-    calls.on('levels', (levels) => this.#flush(levels));
+    calls.on('levels', (levels) => {
+      for (const [id, pair] of this.#remoteLevels) levels.set(id, pair);
+      this.#remoteLevels = new Map();
+      this.#flush(levels);
+    });
+  }
+
+  /** Live calls of the whole floor (this node's and the others'). */
+  #all(): Call[] {
+    const local = this.#calls.list();
+    return this.#remote ? [...local, ...this.#remote.list()] : local;
+  }
+
+  /** Where a live call of the floor is now. */
+  #where(id: string): Place | undefined {
+    return this.#calls.live(id)?.where ?? this.#remote?.get(id)?.call;
   }
 
   connect(_socket: EarshotSocket, on: Parameters<SocketDomain['connect']>[1]): void {
@@ -64,8 +99,7 @@ export class BoardFeed implements SocketDomain {
       this.#boards.set(room, access);
       void s.join(room);
       return {
-        calls: this.#calls
-          .list()
+        calls: this.#all()
           .filter((c) => access.canListen(c))
           .map((c) => access.present(c)),
       };
@@ -120,12 +154,12 @@ export class BoardFeed implements SocketDomain {
           all
             ? levels
             : [...levels].filter(([id]) => {
-                const call = this.#calls.live(id);
-                return call !== undefined && access.canListen(call.where);
+                const where = this.#where(id);
+                return where !== undefined && access.canListen(where);
               }),
         ),
       };
-      this.#io.to(room).emit('board:update', update);
+      this.#io.local.to(room).emit('board:update', update);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { Cidr } from '@earshot/shared';
@@ -72,6 +72,33 @@ const EnvSchema = z
         'must be a postgres:// URL (postgres://user:password@host:5432/earshot)',
       )
       .optional(),
+    EARSHOT_REDIS_URL: z
+      .string()
+      .regex(
+        /^rediss?:\/\/\S+$/,
+        'must be a redis:// or rediss:// URL (redis://:password@host:6379/0)',
+      )
+      .optional(),
+    EARSHOT_NODE_ID: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+        'must be 1-64 letters, digits, dots, dashes or underscores',
+      )
+      .optional(),
+    EARSHOT_NODE_URL: z
+      .string()
+      .regex(
+        /^https?:\/\/[^/\s?#]+\/?$/,
+        'must be the http(s) address the other nodes reach this one at (http://10.0.0.5:8080)',
+      )
+      .optional(),
+    EARSHOT_NODE_EXPIRY_MS: z.coerce
+      .number({ error: 'must be a number of milliseconds' })
+      .int()
+      .min(500, 'must be at least 500')
+      .max(120_000, 'must be at most 120000')
+      .default(5000),
     EARSHOT_INGEST_TOKEN: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
     EARSHOT_ALLOWED_HOSTS: z
       .string()
@@ -225,6 +252,17 @@ export interface Config {
   dataDir: string;
   /** PostgreSQL's URL; unset: the SQLite file in the data directory. */
   databaseUrl: string | undefined;
+  /**
+   * Several nodes joined through Redis (unset: one node alone): this node's name, where the
+   * others reach its HTTP API (unset: its own listening address), and how long a node that
+   * stopped beating still counts as alive.
+   */
+  cluster: {
+    redisUrl: string;
+    nodeId: string;
+    nodeUrl: string | undefined;
+    expiryMs: number;
+  } | null;
   /** A bearer token for ingest routes besides those admins create (kept only in memory). */
   ingestToken: string | undefined;
   /** The bearer token `/metrics` and a detailed `/healthz` need (admins' sessions also do). */
@@ -327,6 +365,19 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     },
     dataDir: resolve(cwd, e.EARSHOT_DATA_DIR),
     databaseUrl: e.EARSHOT_DATABASE_URL,
+    cluster: e.EARSHOT_REDIS_URL
+      ? {
+          redisUrl: e.EARSHOT_REDIS_URL,
+          // NOTE: a host runs one node unless told otherwise; its name is the host's.
+          nodeId:
+            e.EARSHOT_NODE_ID ??
+            hostname()
+              .replace(/[^A-Za-z0-9._-]/g, '-')
+              .slice(0, 64),
+          nodeUrl: e.EARSHOT_NODE_URL?.replace(/\/$/, ''),
+          expiryMs: e.EARSHOT_NODE_EXPIRY_MS,
+        }
+      : null,
     ingestToken: e.EARSHOT_INGEST_TOKEN,
     metricsToken: e.EARSHOT_METRICS_TOKEN,
     auth: {

@@ -72,7 +72,10 @@ export class PostgresDatabase implements Database {
       application_name: 'earshot',
     });
     // An idle connection the server drops must not take the process with it.
-    pool.on('error', (error) => logger.warn({ err: error }, 'a PostgreSQL connection failed'));
+    // NOTE: the message only: pg hangs the whole client (its buffers, its settings) on it.
+    pool.on('error', (error) =>
+      logger.warn({ error: error.message }, 'a PostgreSQL connection failed'),
+    );
     const client = await pool.connect();
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);

@@ -212,4 +212,9 @@ export const MIGRATIONS: readonly string[] = [
     last_error_at TEXT
   );
   `,
+  // Several nodes share one database: each call is owned by the node that taps it.
+  `
+  ALTER TABLE calls ADD COLUMN node_id TEXT NOT NULL DEFAULT '';
+  CREATE INDEX calls_live_node ON calls (node_id, ended_at);
+  `,
 ];

@@ -32,6 +32,9 @@ import { tagRoutes } from '../tags/routes.ts';
 import { refuseCrossSite } from './auth.ts';
 import type { TokenBuckets } from '../util/TokenBuckets.ts';
 import { routeKit } from './kit.ts';
+import type { Cluster } from '../cluster/Cluster.ts';
+import type { Routing } from '../cluster/Forwarder.ts';
+import { clusterRoutes } from '../cluster/routes.ts';
 
 /** What the API's domains need. */
 export interface ApiDeps {
@@ -57,6 +60,9 @@ export interface ApiDeps {
   siprec: SiprecService | undefined;
   /** AudioHook integrations and Twilio accounts. */
   integrations: StreamIntegrations;
+  /** With several nodes: where a request belongs, and the registry. */
+  routing: Routing | undefined;
+  cluster: Cluster | undefined;
 }
 
 /** `/api/v1`: every domain's routes, behind the cross-site check they all share. */
@@ -73,6 +79,7 @@ export function apiRouter(deps: ApiDeps): Router {
   router.use(alertRoutes(kit, deps));
   router.use(observationRoutes(kit, deps));
   router.use(callRoutes(kit, deps));
+  router.use(clusterRoutes(kit, deps));
   router.use(recordingRoutes(kit, deps));
   router.use(tagRoutes(kit, deps));
   router.use(reviewRoutes(kit, deps));

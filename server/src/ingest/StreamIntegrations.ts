@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { Listeners } from '../util/Listeners.ts';
 import type {
   CreatedAudioHookIntegration,
   StreamIntegration,
@@ -65,6 +66,8 @@ export class StreamIntegrations {
   /** By lookup: the API key's digest (AudioHook) or the account SID (Twilio). */
   readonly #byLookup = new Map<string, Integration>();
   readonly #errorWrittenAt = new Map<string, number>();
+  /** Runs after this node adds or removes an integration. */
+  readonly changed = new Listeners();
 
   constructor(db: Database, box: SecretBox) {
     this.#db = db;
@@ -76,30 +79,7 @@ export class StreamIntegrations {
     audiohook?: { apiKey: string; clientSecret: string };
     twilio?: { accountSid: string; authToken: string };
   }): Promise<void> {
-    const rows = await this.#db.all<Row>('SELECT * FROM stream_integrations');
-    for (const row of rows) {
-      const settings = JSON.parse(row.settings_json) as Settings;
-      const secret = this.#box.open(row.secret_sealed);
-      this.#byLookup.set(row.lookup, {
-        id: row.id,
-        kind: row.kind,
-        name: row.name,
-        secret: row.kind === 'audiohook' ? Buffer.from(secret, 'base64') : Buffer.from(secret),
-        accountSid: row.kind === 'twilio' ? row.lookup : null,
-        keyHint: row.key_hint,
-        organizationId: settings.organizationId ?? null,
-        inbound: settings.inbound ?? 'customer',
-        fromConfig: false,
-        createdAt: row.created_at,
-        createdBy: row.created_by,
-        liveSessions: 0,
-        sessions: 0,
-        lastError:
-          row.last_error && row.last_error_at
-            ? { at: row.last_error_at, message: row.last_error }
-            : null,
-      });
-    }
+    await this.refresh();
     const now = new Date().toISOString();
     const fromConfig = { fromConfig: true, createdAt: now, createdBy: 'configuration' };
     if (configured.audiohook)
@@ -123,6 +103,41 @@ export class StreamIntegrations {
         accountSid: configured.twilio.accountSid,
         keyHint: configured.twilio.accountSid,
       });
+  }
+
+  /**
+   * Reads the stored integrations again (another node added or removed one): new ones are
+   * taken, removed ones dropped; those known keep their counters.
+   */
+  async refresh(): Promise<void> {
+    const rows = await this.#db.all<Row>('SELECT * FROM stream_integrations');
+    const stored = new Set(rows.map((r) => r.lookup));
+    for (const [lookup, integration] of this.#byLookup)
+      if (!integration.fromConfig && !stored.has(lookup)) this.#byLookup.delete(lookup);
+    for (const row of rows) {
+      if (this.#byLookup.get(row.lookup)?.id === row.id) continue;
+      const settings = JSON.parse(row.settings_json) as Settings;
+      const secret = this.#box.open(row.secret_sealed);
+      this.#byLookup.set(row.lookup, {
+        id: row.id,
+        kind: row.kind,
+        name: row.name,
+        secret: row.kind === 'audiohook' ? Buffer.from(secret, 'base64') : Buffer.from(secret),
+        accountSid: row.kind === 'twilio' ? row.lookup : null,
+        keyHint: row.key_hint,
+        organizationId: settings.organizationId ?? null,
+        inbound: settings.inbound ?? 'customer',
+        fromConfig: false,
+        createdAt: row.created_at,
+        createdBy: row.created_by,
+        liveSessions: 0,
+        sessions: 0,
+        lastError:
+          row.last_error && row.last_error_at
+            ? { at: row.last_error_at, message: row.last_error }
+            : null,
+      });
+    }
   }
 
   /** The AudioHook integration whose API key this is. */
@@ -221,6 +236,7 @@ export class StreamIntegrations {
       createdBy: input.createdBy,
     };
     this.#byLookup.set(input.lookup, integration);
+    this.changed.fire();
     return integration;
   }
 
@@ -233,6 +249,7 @@ export class StreamIntegrations {
       throw new ConflictError('this integration comes from the configuration; change it there');
     await this.#db.run('DELETE FROM stream_integrations WHERE id = ?', [id]);
     this.#byLookup.delete(lookup);
+    this.changed.fire();
     return view(integration);
   }
 

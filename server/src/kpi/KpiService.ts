@@ -95,6 +95,8 @@ export class KpiService extends EventEmitter<{
   update: [KpiUpdate];
   /** An event was stored and applied (the call layer follows the ACD's states). */
   applied: [ContactEvent];
+  /** Events this node stored, new to the database (the other nodes are told of them). */
+  stored: [ContactEvent[]];
 }> {
   readonly #conversations: () => Conversation[];
   readonly #db: Database;
@@ -145,6 +147,7 @@ export class KpiService extends EventEmitter<{
       }
     });
     const received = new Date().toISOString();
+    const fresh: ContactEvent[] = [];
     // NOTE: stored in chunks of one statement each (a round trip per event is what a
     // networked database cannot afford); the ids a chunk returns are the events new to it.
     await this.#db.transaction(async (db) => {
@@ -169,13 +172,26 @@ export class KpiService extends EventEmitter<{
           if (!stored.delete(event.id)) result.duplicates++;
           else {
             result.accepted++;
-            this.#apply(event);
-            this.emit('applied', event);
+            fresh.push(event);
           }
         }
       }
     });
+    // NOTE: applied once committed: an event another node stored first is not applied twice.
+    for (const event of fresh) {
+      this.#apply(event);
+      this.emit('applied', event);
+    }
+    if (fresh.length) this.emit('stored', fresh);
     return result;
+  }
+
+  /** Events another node stored (each once: the database said they were new there). */
+  applyStored(events: ContactEvent[]): void {
+    for (const event of events) {
+      this.#apply(event);
+      this.emit('applied', event);
+    }
   }
 
   /**

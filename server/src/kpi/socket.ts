@@ -19,7 +19,7 @@ export class KpiSocket implements SocketDomain {
     this.#org = org;
     this.#calls = calls;
     kpi.on('update', (update) =>
-      io.to(kpiRoom(update.scope, update.window)).emit('kpi:update', update),
+      io.local.to(kpiRoom(update.scope, update.window)).emit('kpi:update', update),
     );
   }
 

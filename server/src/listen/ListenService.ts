@@ -1,7 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { ListenEndReason, ListenOffer, Presence } from '@earshot/shared';
 import type { types as ms } from 'mediasoup';
+import { z } from 'zod';
 import type { CallService } from '../calls/CallService.ts';
+import type { RemoteCalls } from '../calls/RemoteCalls.ts';
+import type { Cluster } from '../cluster/Cluster.ts';
 import {
   AppError,
   ConflictError,
@@ -11,8 +14,30 @@ import {
 } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { KeyedQueue } from '../util/KeyedQueue.ts';
+import type { TapSource } from '../media/PipedTap.ts';
 import { Listener, type MayHear } from './Listener.ts';
+import type { RemoteTaps } from './RemoteTaps.ts';
 import { ListenSession, type WebRtcListenConfig } from './ListenSession.ts';
+
+/** With several nodes: the other nodes' calls, their media, and who listens there. */
+export interface ListenCluster {
+  cluster: Cluster;
+  remote: RemoteCalls;
+  taps: RemoteTaps;
+}
+
+/** A live call as listening sees it, wherever it is tapped. */
+interface Hearable {
+  where: { team: string; center: string };
+  closed(): boolean;
+  tap(): Promise<TapSource | undefined>;
+}
+
+/** Who listens to a call on another node, as that node says. */
+const RemotePresence = z.object({
+  callId: z.string().max(64),
+  listeners: z.array(z.object({ id: z.string().max(64), name: z.string().max(200) })).max(10_000),
+});
 
 /** How many calls one console may hear at once. */
 export const MAX_CALLS_PER_LISTENER = 4;
@@ -40,27 +65,75 @@ export class ListenService extends EventEmitter<{
   readonly #log: Logger;
   readonly #listeners = new Map<string, Listener>();
   readonly #queue = new KeyedQueue();
+  readonly #cluster: ListenCluster | undefined;
+  /** Who listens on the other nodes, per call and node. */
+  readonly #elsewhere = new Map<string, Map<string, Presence[]>>();
 
-  constructor(calls: CallService, webRtc: WebRtcListenConfig, log: Logger) {
+  constructor(
+    calls: CallService,
+    webRtc: WebRtcListenConfig,
+    log: Logger,
+    cluster?: ListenCluster,
+  ) {
     super();
     this.#calls = calls;
     this.#webRtc = webRtc;
     this.#log = log;
-    calls.on('ended', (call) => {
-      const reason: ListenEndReason = call.endReason === 'media-lost' ? 'media-lost' : 'call-ended';
+    this.#cluster = cluster;
+    const ended = (call: { id: string; endReason: string | null }) => {
+      const reason: ListenEndReason =
+        call.endReason === 'media-lost' || call.endReason === 'node-lost'
+          ? 'media-lost'
+          : 'call-ended';
+      this.#elsewhere.delete(call.id);
       for (const listener of this.#listeners.values()) {
         if (!listener.calls.has(call.id)) continue;
         this.#drop(listener, call.id);
         this.emit('ended', listener.id, call.id, reason);
       }
-    });
-    calls.on('retapped', (callId) => {
+    };
+    const retapped = (callId: string) => {
       for (const listener of this.#listeners.values()) {
         if (!listener.calls.has(callId)) continue;
         listener.calls.set(callId, undefined);
         this.emit('restart', listener.id, callId);
       }
+    };
+    calls.on('ended', ended);
+    calls.on('retapped', retapped);
+    if (!cluster) return;
+    cluster.remote.on('ended', ended);
+    cluster.taps.on('retapped', retapped);
+    cluster.cluster.subscribe('listen:presence', RemotePresence, ({ callId, listeners }, from) => {
+      const nodes = this.#elsewhere.get(callId) ?? new Map<string, Presence[]>();
+      if (listeners.length) nodes.set(from, listeners);
+      else nodes.delete(from);
+      if (nodes.size) this.#elsewhere.set(callId, nodes);
+      else this.#elsewhere.delete(callId);
+      this.#told(callId);
     });
+    cluster.cluster.on('lost', (node) => {
+      for (const [callId, nodes] of this.#elsewhere)
+        if (nodes.delete(node)) {
+          if (nodes.size === 0) this.#elsewhere.delete(callId);
+          this.#told(callId);
+        }
+    });
+  }
+
+  /** A live call of this node or, with several nodes, of another. */
+  #find(callId: string): Hearable | undefined {
+    const call = this.#calls.live(callId);
+    if (call)
+      return { where: call.where, closed: () => call.closed, tap: () => Promise.resolve(call.tap) };
+    const cluster = this.#cluster;
+    const remote = cluster?.remote.get(callId);
+    if (!cluster || !remote) return undefined;
+    return {
+      where: { team: remote.call.team, center: remote.call.center },
+      closed: () => cluster.remote.get(callId) === undefined,
+      tap: () => cluster.taps.tap(callId, remote.node),
+    };
   }
 
   /** A signed-in console connected: who it is and what it may hear. */
@@ -79,7 +152,7 @@ export class ListenService extends EventEmitter<{
     if (!listener) return;
     listener.mayHear = mayHear;
     for (const callId of [...listener.calls.keys()]) {
-      const call = this.#calls.live(callId);
+      const call = this.#find(callId);
       if (call && mayHear(call.where)) continue;
       this.#drop(listener, callId);
       this.#log.info({ listenerId, user: listener.who.id, callId }, 'listening revoked');
@@ -89,7 +162,7 @@ export class ListenService extends EventEmitter<{
 
   /** A call moved (a transfer, an assignment): who may no longer hear it stops hearing it. */
   recheck(callId: string): void {
-    const call = this.#calls.live(callId);
+    const call = this.#find(callId);
     if (!call) return;
     for (const listener of this.#listeners.values()) {
       if (!listener.calls.has(callId) || listener.mayHear(call.where)) continue;
@@ -112,7 +185,7 @@ export class ListenService extends EventEmitter<{
     return this.#queue.run(listenerId, async () => {
       const listener = this.#listeners.get(listenerId);
       if (!listener) throw new UnauthorizedError('sign in first');
-      const call = this.#calls.live(callId);
+      const call = this.#find(callId);
       if (!call) throw new NotFoundError(`no live call with id "${callId}"`);
       // NOTE: checked here, in the listener's queue, right before any media object exists.
       if (!listener.mayHear(call.where)) {
@@ -124,7 +197,7 @@ export class ListenService extends EventEmitter<{
           `you already listen to ${MAX_CALLS_PER_LISTENER} calls; stop one first`,
         );
       }
-      const tap = call.tap;
+      const tap = await call.tap();
       if (!tap) throw new AppError('unavailable', 503, 'the call is being re-tapped; try again');
       listener.calls.get(callId)?.close();
       const session = await ListenSession.create({
@@ -134,7 +207,7 @@ export class ListenService extends EventEmitter<{
         listenerId,
       });
       if (
-        call.closed ||
+        call.closed() ||
         this.#listeners.get(listenerId) !== listener ||
         !listener.mayHear(call.where)
       ) {
@@ -201,8 +274,14 @@ export class ListenService extends EventEmitter<{
     for (const callId of [...listener.calls.keys()]) this.#drop(listener, callId);
   }
 
-  /** People listening to a call now. */
+  /** People listening to a call now, on this node and the others. */
   listenersOf(callId: string): Presence[] {
+    const here = this.#here(callId);
+    const elsewhere = this.#elsewhere.get(callId);
+    return elsewhere ? [...here, ...[...elsewhere.values()].flat()] : here;
+  }
+
+  #here(callId: string): Presence[] {
     return [...this.#listeners.values()]
       .filter((l) => l.calls.has(callId))
       .map((l) => l.presence());
@@ -224,6 +303,12 @@ export class ListenService extends EventEmitter<{
   }
 
   #announce(callId: string): void {
+    this.#cluster?.cluster.publish('listen:presence', { callId, listeners: this.#here(callId) });
+    this.#told(callId);
+  }
+
+  /** Who listens to a call changed here or elsewhere: its audience and its listeners hear. */
+  #told(callId: string): void {
     const listeners = this.listenersOf(callId);
     this.#calls.setAudience(callId, listeners.length);
     this.emit('presence', callId, listeners);

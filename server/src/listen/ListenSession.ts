@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { LEGS, type LegName, type ListenOffer } from '@earshot/shared';
 import type { types as ms } from 'mediasoup';
 import { AppError } from '../errors.ts';
-import type { CallTap } from '../media/CallTap.ts';
+import type { TapSource } from '../media/PipedTap.ts';
 
 export interface WebRtcListenConfig {
   listenIp: string;
@@ -48,7 +48,7 @@ export class ListenSession extends EventEmitter<{ closed: [] }> {
   }
 
   static async create(options: {
-    tap: CallTap;
+    tap: TapSource;
     rtpCapabilities: ms.RtpCapabilities;
     webRtc: WebRtcListenConfig;
     listenerId: string;

@@ -20,14 +20,14 @@ export class ListenSocket implements SocketDomain {
   constructor(io: EarshotIo, listen: ListenService) {
     this.#listen = listen;
     listen.on('presence', (callId, listeners) =>
-      io.to(callRoom(callId)).emit('listeners:update', { callId, listeners }),
+      io.local.to(callRoom(callId)).emit('listeners:update', { callId, listeners }),
     );
     listen.on('ended', (listenerId, callId, reason) => {
-      io.in(listenerId).socketsLeave(callRoom(callId));
-      io.to(listenerId).emit('listen:ended', { callId, reason });
+      io.local.in(listenerId).socketsLeave(callRoom(callId));
+      io.local.to(listenerId).emit('listen:ended', { callId, reason });
     });
     listen.on('restart', (listenerId, callId) =>
-      io.to(listenerId).emit('listen:restart', { callId }),
+      io.local.to(listenerId).emit('listen:restart', { callId }),
     );
   }
 

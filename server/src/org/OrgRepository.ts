@@ -1,4 +1,5 @@
 import type { Org } from '@earshot/shared';
+import { Listeners } from '../util/Listeners.ts';
 import type { Database } from '../db/Database.ts';
 import { AgentAddresses } from './agentAddresses.ts';
 
@@ -17,6 +18,8 @@ export class OrgRepository {
   #cache: Org | undefined;
   /** Bumped by every replace: a read that began before one must not cache what it read. */
   #generation = 0;
+  /** Runs after each replace made through this repository. */
+  readonly replaced = new Listeners();
   #addresses: { org: Org; index: AgentAddresses } | undefined;
 
   constructor(db: Database) {
@@ -76,6 +79,12 @@ export class OrgRepository {
     return this.#addresses.index;
   }
 
+  /** Another node replaced the organisation: the next read fetches it again. */
+  forget(): void {
+    this.#generation += 1;
+    this.#cache = undefined;
+  }
+
   /** Replaces the whole organisation with `org` (already validated). */
   async replace(org: Org): Promise<void> {
     this.#generation += 1;
@@ -114,5 +123,6 @@ export class OrgRepository {
     });
     this.#generation += 1;
     this.#cache = org;
+    this.replaced.fire();
   }
 }

@@ -1,6 +1,9 @@
 import type { Server as HttpServer } from 'node:http';
 import { fieldIssues, type Ack, type ClientToServerEvents } from '@earshot/shared';
+import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
+import type { Cluster } from '../cluster/Cluster.ts';
+import type { RemoteCalls } from '../calls/RemoteCalls.ts';
 import type { z } from 'zod';
 import type { AuthService } from '../auth/AuthService.ts';
 import type { CallService } from '../calls/CallService.ts';
@@ -55,6 +58,10 @@ export class RealtimeServer {
     agents: AgentBoard,
     alerts: AlertService,
     log: Logger,
+    nodes: { cluster: Cluster | undefined; remote: RemoteCalls | undefined } = {
+      cluster: undefined,
+      remote: undefined,
+    },
   ) {
     this.#auth = auth;
     this.#log = log;
@@ -71,6 +78,12 @@ export class RealtimeServer {
         );
       },
     });
+    // NOTE: with several nodes, rooms span them all (tags reach a call's listeners on every
+    // node); what each node computes for its own consoles (board, KPIs) is sent locally.
+    if (nodes.cluster)
+      this.io.adapter(
+        createAdapter(nodes.cluster.adapterPub, nodes.cluster.adapterSub, { key: 'earshot:io' }),
+      );
     this.io.use((socket, next) => {
       const token = readCookie(socket.request.headers.cookie, SESSION_COOKIE);
       auth
@@ -90,7 +103,7 @@ export class RealtimeServer {
         })
         .catch((error: unknown) => next(error as Error));
     });
-    this.#board = new BoardFeed(this.io, calls, listen);
+    this.#board = new BoardFeed(this.io, calls, listen, nodes.remote);
     this.#domains = [
       this.#board,
       new ListenSocket(this.io, listen),
@@ -196,6 +209,11 @@ export class RealtimeServer {
       for (const d of this.#domains) d.disconnect?.(socket);
     });
     socket.on('error', (error) => this.#log.debug({ err: error }, 'socket error'));
+  }
+
+  /** Consoles connected to this node. */
+  get consoles(): number {
+    return this.io.sockets.sockets.size;
   }
 
   /** Consoles on the live board now. */

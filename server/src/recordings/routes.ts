@@ -4,6 +4,7 @@ import type { AuditEntry } from '../audit/AuditLog.ts';
 import { outOfScope } from '../auth/Access.ts';
 import { actorOf } from '../auth/AuthService.ts';
 import type { CallService } from '../calls/CallService.ts';
+import type { Routing } from '../cluster/Forwarder.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { principalOf } from '../http/auth.ts';
 import { uuidParam, type RouteKit } from '../http/kit.ts';
@@ -16,7 +17,12 @@ const SITTING_MS = 10 * 60_000;
 /** A call's recording: the whole WAV (with Range), a segment, or a download; audited. */
 export function recordingRoutes(
   kit: RouteKit,
-  deps: { calls: CallService; recordings: RecordingStore; record: (entry: AuditEntry) => void },
+  deps: {
+    calls: CallService;
+    recordings: RecordingStore;
+    record: (entry: AuditEntry) => void;
+    routing: Routing | undefined;
+  },
 ): Router {
   const router = Router();
   // One sitting with a recording is one record, however many requests the player makes
@@ -48,6 +54,12 @@ export function recordingRoutes(
       throw outOfScope(call);
     }
     const info = await deps.recordings.info(id);
+    // Recordings stay on the node that tapped the call: another node's is fetched from it.
+    if (
+      !info &&
+      (await deps.routing?.pass(req, res, deps.routing.other(await deps.calls.nodeOf(id))))
+    )
+      return;
     if (!info) throw new NotFoundError(`call "${id}" has no recording`);
     const action = download ? 'recording.download' : 'recording.replay';
     const sitting = `${who.user.id}|${id}|${action}|${query.from ?? ''}-${query.to ?? ''}`;

@@ -8,15 +8,14 @@ import type { OrgRepository } from '../../org/OrgRepository.ts';
 import { numberOf } from '../siprec/offer.ts';
 import type { StreamCalls } from '../StreamCalls.ts';
 import type { Integration, StreamIntegrations } from '../StreamIntegrations.ts';
-import { outsideView } from '../wsUpgrade.ts';
+import { outsideView, refuseUpgrade } from '../wsUpgrade.ts';
+import { LocalNonces, type Nonces } from './Nonces.ts';
 import { AudioHookSession } from './AudioHookSession.ts';
 import type { OpenParameters } from './messages.ts';
 import { verifyUpgradeSignature } from './signature.ts';
 
 export const AUDIOHOOK_PATH = '/api/v1/ingest/audiohook';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Nonces remembered (until their signature expires) to refuse a replayed upgrade. */
-const MAX_NONCES = 100_000;
 
 const header = (req: IncomingMessage, name: string): string | undefined => {
   const v = req.headers[name];
@@ -36,7 +35,7 @@ export class AudioHookService {
   readonly #org: OrgRepository;
   readonly #log: Logger;
   readonly #publicUrl: URL | undefined;
-  readonly #nonces = new Map<string, number>();
+  readonly #nonces: Nonces;
   readonly #endpoint: StreamEndpoint<AudioHookSession>;
 
   constructor(options: {
@@ -47,7 +46,10 @@ export class AudioHookService {
     record: (entry: AuditEntry) => void;
     logger: Logger;
     publicUrl: URL | undefined;
+    /** Where signature nonces are remembered: shared by every node when there are several. */
+    nonces?: Nonces;
   }) {
+    this.#nonces = options.nonces ?? new LocalNonces();
     this.#integrations = options.integrations;
     this.#streams = options.streams;
     this.#calls = options.calls;
@@ -104,15 +106,32 @@ export class AudioHookService {
       );
       return refuse(403, 'this API key belongs to another Genesys organization');
     }
-    for (const [nonce, until] of this.#nonces) {
-      if (until >= now && this.#nonces.size < MAX_NONCES) break;
-      this.#nonces.delete(nonce);
-    }
-    if (this.#nonces.has(checked.nonce)) {
-      this.#integrations.noteError(integration, 'replayed upgrade refused');
-      return refuse(403, 'this signature was used already (replayed upgrade)');
-    }
-    this.#nonces.set(checked.nonce, checked.expiresAt);
+    this.#nonces.claim(checked.nonce, checked.expiresAt).then(
+      (fresh) => {
+        if (!fresh) {
+          this.#integrations.noteError(integration, 'replayed upgrade refused');
+          return refuse(403, 'this signature was used already (replayed upgrade)');
+        }
+        this.#accept(req, socket, head, integration, organizationId, sessionId);
+      },
+      () =>
+        refuseUpgrade(
+          socket,
+          503,
+          'unavailable',
+          'the upgrade cannot be checked for replay now (Redis); try again',
+        ),
+    );
+  }
+
+  #accept(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    integration: Integration,
+    organizationId: string,
+    sessionId: string,
+  ): void {
     this.#endpoint.accept(req, socket, head, integration, (ws) => {
       const id = sessionId.toLowerCase();
       return new AudioHookSession({

@@ -4,6 +4,7 @@ import { Router } from 'express';
 import { RateLimitedError } from '../../errors.ts';
 import type { TokenBuckets } from '../../util/TokenBuckets.ts';
 import type { CallService, LegSpec } from '../../calls/CallService.ts';
+import type { Routing } from '../../cluster/Forwarder.ts';
 import { uuidParam, type RouteKit } from '../../http/kit.ts';
 import { parseOrThrow } from '../../http/validate.ts';
 
@@ -13,11 +14,14 @@ import { parseOrThrow } from '../../http/validate.ts';
  */
 export function rtpIngestRoutes(
   kit: RouteKit,
-  deps: { calls: CallService; announcements: TokenBuckets },
+  deps: { calls: CallService; announcements: TokenBuckets; routing: Routing | undefined },
 ): Router {
   const router = Router();
 
   router.post('/calls', kit.bearer, kit.smallJson, async (req, res) => {
+    // With several nodes, a new call lands on the least loaded one, which answers with its
+    // own media addresses.
+    if (await deps.routing?.pass(req, res, deps.routing.placeNewCall())) return;
     const body = parseOrThrow(CreateCallRequest, req.body, 'call');
     // Per token: each integration gets its own budget of new calls a second.
     const token = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
@@ -46,7 +50,9 @@ export function rtpIngestRoutes(
   });
 
   router.delete('/calls/:id', kit.bearer, async (req, res) => {
-    res.json(await deps.calls.end(uuidParam(req.params.id, 'call')));
+    const id = uuidParam(req.params.id, 'call');
+    if (await deps.routing?.pass(req, res, deps.routing.other(deps.calls.ownerOf(id)))) return;
+    res.json(await deps.calls.end(id));
   });
 
   return router;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Listeners } from '../../util/Listeners.ts';
 import { BlockList, isIP } from 'node:net';
 import type { SiprecPeer } from '@earshot/shared';
 import type { Database } from '../../db/Database.ts';
@@ -34,6 +35,8 @@ export class SiprecPeers {
   readonly #db: Database;
   #rows: PeerRow[] = [];
   #list = new BlockList();
+  /** Runs after this node adds or removes a peer. */
+  readonly changed = new Listeners();
 
   constructor(db: Database) {
     this.#db = db;
@@ -47,6 +50,11 @@ export class SiprecPeers {
       await this.#insert(cidr, 'from EARSHOT_SIPREC_PEERS', 'EARSHOT_SIPREC_PEERS');
     }
     await this.#reload();
+  }
+
+  /** Reads the list again (another node changed it). */
+  refresh(): Promise<void> {
+    return this.#reload();
   }
 
   async #reload(): Promise<void> {
@@ -94,6 +102,7 @@ export class SiprecPeers {
       throw new ConflictError(`${normalise(cidr)} is allowed already`);
     const peer = await this.#insert(cidr, label, by);
     await this.#reload();
+    this.changed.fire();
     return peer;
   }
 
@@ -102,6 +111,7 @@ export class SiprecPeers {
     if (!row) throw new NotFoundError(`no SIPREC peer with id "${id}"`);
     await this.#db.run('DELETE FROM siprec_peers WHERE id = ?', [id]);
     await this.#reload();
+    this.changed.fire();
     return toPeer(row);
   }
 }

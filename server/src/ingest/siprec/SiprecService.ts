@@ -1,7 +1,8 @@
 import type { Call, LegName } from '@earshot/shared';
 import { LEGS } from '@earshot/shared';
 import type { AuditEntry } from '../../audit/AuditLog.ts';
-import type { CallChange, CallService, CallSpec, LegSpec } from '../../calls/CallService.ts';
+import type { CallChange, CallSpec, LegSpec } from '../../calls/CallService.ts';
+import type { PlacedCalls } from '../../calls/PlacedCalls.ts';
 import { UnavailableError } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { OrgRepository } from '../../org/OrgRepository.ts';
@@ -40,7 +41,7 @@ const REFUSAL_AUDIT_MS = 60_000;
  * the legs' ports. Above ingest/ nothing knows the call came by SIP.
  */
 export class SiprecService implements SessionHandler {
-  readonly #calls: CallService;
+  readonly #calls: PlacedCalls;
   readonly #org: OrgRepository;
   readonly #peers: SiprecPeers;
   readonly #log: Logger;
@@ -51,7 +52,7 @@ export class SiprecService implements SessionHandler {
   readonly #server: SipServer;
 
   private constructor(options: {
-    calls: CallService;
+    calls: PlacedCalls;
     org: OrgRepository;
     peers: SiprecPeers;
     logger: Logger;
@@ -76,7 +77,7 @@ export class SiprecService implements SessionHandler {
 
   static async start(options: {
     listen: SipListen[];
-    calls: CallService;
+    calls: PlacedCalls;
     org: OrgRepository;
     peers: SiprecPeers;
     logger: Logger;
