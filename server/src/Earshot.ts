@@ -374,6 +374,12 @@ export async function startEarshot(
     streamSessions: () => ({ audiohook: audiohook.sessions, twilio: twilio.sessions }),
     announcementsRefused: () => announcements.refused,
     recordings,
+    cluster: () =>
+      cluster && {
+        nodes: cluster.nodes().length,
+        pipesIn: taps?.counts.in ?? 0,
+        pipesOut: taps?.counts.out ?? 0,
+      },
   });
   httpServer.on(
     'request',

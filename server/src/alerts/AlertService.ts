@@ -169,7 +169,8 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
   async load(): Promise<void> {
     await this.#loadRules();
     // NOTE: with other nodes alive, what is open is theirs.
-    if (this.#cluster && this.#cluster.nodes().length > 1) return;
+    const self = this.#cluster?.nodeId;
+    if (this.#cluster?.nodes().some((n) => n.id !== self)) return;
     const left = await this.#db.all<{ id: string; body: string }>(
       'SELECT id, body FROM alerts WHERE resolved_at IS NULL',
     );

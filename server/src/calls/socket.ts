@@ -80,12 +80,6 @@ export class BoardFeed implements SocketDomain {
     });
   }
 
-  /** Live calls of the whole floor (this node's and the others'). */
-  #all(): Call[] {
-    const local = this.#calls.list();
-    return this.#remote ? [...local, ...this.#remote.list()] : local;
-  }
-
   /** Where a live call of the floor is now. */
   #where(id: string): Place | undefined {
     return this.#calls.live(id)?.where ?? this.#remote?.get(id)?.call;
@@ -99,7 +93,8 @@ export class BoardFeed implements SocketDomain {
       this.#boards.set(room, access);
       void s.join(room);
       return {
-        calls: this.#all()
+        calls: this.#calls
+          .floor()
           .filter((c) => access.canListen(c))
           .map((c) => access.present(c)),
       };

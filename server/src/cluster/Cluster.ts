@@ -166,6 +166,8 @@ export class Cluster extends EventEmitter<{
         ),
       );
       await cluster.#sub.subscribe(rpcChannel(options.nodeId));
+      // Who is there already (before this node registers): what start-up may not touch.
+      cluster.#nodes = await cluster.#read();
     } catch (error) {
       cluster.close();
       throw new Error(`could not reach Redis at EARSHOT_REDIS_URL: ${(error as Error).message}`, {
@@ -227,15 +229,7 @@ export class Cluster extends EventEmitter<{
         this.#log.warn('this node had been taken for lost: telling the others again what it holds');
         this.emit('rejoined');
       }
-      const ids = members ?? [];
-      const infos = ids.length ? await this.redis.mget(ids.map(nodeKey)) : [];
-      const alive = new Map<string, NodeInfo>();
-      const dead: string[] = [];
-      ids.forEach((id, i) => {
-        const parsed = NodeInfo.safeParse(safeJson(infos[i]));
-        if (parsed.success && parsed.data.id === id) alive.set(id, parsed.data);
-        else dead.push(id);
-      });
+      const { alive, dead } = await this.#sort(members ?? []);
       // A node that left the registry (or whose key expired) is lost to this one.
       for (const id of this.#nodes.keys()) if (!alive.has(id) && !dead.includes(id)) dead.push(id);
       this.#nodes = alive;
@@ -246,6 +240,23 @@ export class Cluster extends EventEmitter<{
     } finally {
       this.#beating = false;
     }
+  }
+
+  /** The registry's nodes, alive (their key is there) or dead. */
+  async #sort(ids: string[]): Promise<{ alive: Map<string, NodeInfo>; dead: string[] }> {
+    const infos = ids.length ? await this.redis.mget(ids.map(nodeKey)) : [];
+    const alive = new Map<string, NodeInfo>();
+    const dead: string[] = [];
+    ids.forEach((id, i) => {
+      const parsed = NodeInfo.safeParse(safeJson(infos[i]));
+      if (parsed.success && parsed.data.id === id) alive.set(id, parsed.data);
+      else dead.push(id);
+    });
+    return { alive, dead };
+  }
+
+  async #read(): Promise<Map<string, NodeInfo>> {
+    return (await this.#sort(await this.redis.smembers(NODES))).alive;
   }
 
   /** Forgets a dead node in the registry (once its clean-up is done). */

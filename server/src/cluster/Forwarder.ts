@@ -159,11 +159,22 @@ export class Routing {
 
   /**
    * Passes the request to `to` unless it was passed here already; true when it did (the
-   * answer is then relayed).
+   * answer is then relayed). With `orHere`, a node that cannot be reached leaves the
+   * request to this one (a new call goes wherever it can) instead of failing it.
    */
-  async pass(req: Request, res: Response, to: NodeInfo | undefined): Promise<boolean> {
+  async pass(
+    req: Request,
+    res: Response,
+    to: NodeInfo | undefined,
+    options: { orHere?: boolean } = {},
+  ): Promise<boolean> {
     if (!to || Forwarder.forwarded(req)) return false;
-    await this.#forwarder.forward(req, res, to);
+    try {
+      await this.#forwarder.forward(req, res, to);
+    } catch (error) {
+      if (options.orHere && !res.headersSent && error instanceof UnavailableError) return false;
+      throw error;
+    }
     return true;
   }
 }

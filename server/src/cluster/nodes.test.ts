@@ -223,7 +223,12 @@ describe('three nodes on PostgreSQL and Redis', () => {
         'the SIPREC call on some node',
       );
       expect(owner).not.toBe('a');
-      const tapped = a.earshot.calls.floor().find((x) => x.externalId === dialog.callId)!;
+      // Node A learns of it at the owner's next tick.
+      const tapped = await eventually(
+        () => a.earshot.calls.floor().find((x) => x.externalId === dialog.callId),
+        2000,
+        'the SIPREC call on the floor of node A',
+      );
       expect(ports.sort()).toEqual([tapped.legs.agent.port, tapped.legs.customer.port].sort());
       // The BYE reaches node A; the call ends on the node that taps it.
       expect((await sip.inDialog('BYE', dialog)).status).toBe(200);
@@ -261,6 +266,26 @@ describe('three nodes on PostgreSQL and Redis', () => {
         'levels of every call',
       );
     }
+  });
+
+  it('ends a call through any node and serves its recording from every node (fetched from the node that tapped it)', async () => {
+    const onB = calls.find((p) => p.node === 'b')!;
+    // Ended through node A: passed to node B, which taps it.
+    const ended = await call<Call>(a.earshot.url, 'DELETE', `/api/v1/calls/${onB.callId}`);
+    expect(ended.status, JSON.stringify(ended.body)).toBe(200);
+    expect(ended.node).toBe('b');
+    expect(ended.body.endReason).toBe('hangup');
+    calls.splice(calls.indexOf(onB), 1);
+    const res = await fetch(`${c.url}/api/v1/calls/${onB.callId}/recording`, {
+      headers: { cookie: await signInAt(c.url, 'qa', TEST_PASSWORD) },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('audio/wav');
+    expect(res.headers.get('x-earshot-node')).toBe('b');
+    const wav = Buffer.from(await res.arrayBuffer());
+    expect(wav.subarray(0, 4).toString()).toBe('RIFF');
+    // Both channels hold the tones the legs streamed (a second at least, 16,000 bytes/s).
+    expect(wav.length).toBeGreaterThan(16_000);
   });
 
   it('lets a console on node A hear both legs of a call tapped on node C', async () => {

@@ -77,6 +77,9 @@ export class PostgresDatabase implements Database {
       logger.warn({ error: error.message }, 'a PostgreSQL connection failed'),
     );
     const client = await pool.connect();
+    const dropped = (error: Error) =>
+      logger.warn({ error: error.message }, 'the connection migrating the database failed');
+    client.on('error', dropped);
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
       await client.query(
@@ -104,11 +107,13 @@ export class PostgresDatabase implements Database {
         }
       }
     } catch (error) {
+      client.off('error', dropped);
       client.release();
       await pool.end();
       throw error;
     }
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    client.off('error', dropped);
     client.release();
     return new PostgresDatabase(pool);
   }
@@ -138,6 +143,10 @@ export class PostgresDatabase implements Database {
     if (this.#client) return work(this);
     const client = await this.#pool.connect().catch(unavailable);
     let broken = false;
+    // NOTE: pg's pool listens for errors only on idle clients: one the server drops while it
+    // is checked out here, between two queries, would otherwise throw from the process.
+    const dropped = () => (broken = true);
+    client.on('error', dropped);
     try {
       await client.query('BEGIN').catch(unavailable);
       const result = await work(new PostgresDatabase(this.#pool, client));
@@ -148,6 +157,7 @@ export class PostgresDatabase implements Database {
       if (!broken) await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
+      client.off('error', dropped);
       // A connection that failed is dropped, not handed to the next request.
       client.release(broken);
     }

@@ -19,10 +19,32 @@ export function createMetrics(deps: {
   /** Call announcements refused by the per-token rate. */
   announcementsRefused: () => number;
   recordings: RecordingStore;
+  /** With several nodes: live nodes in the registry, and calls piped in and out. */
+  cluster: () => { nodes: number; pipesIn: number; pipesOut: number } | undefined;
 }): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'earshot_process_' });
   const stats = () => deps.calls.stats();
+
+  new Gauge({
+    name: 'earshot_cluster_nodes',
+    help: 'Live nodes in the registry, this one included (0: one node alone)',
+    registers: [registry],
+    collect() {
+      this.set(deps.cluster()?.nodes ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'earshot_cluster_pipes',
+    help: "Calls piped between nodes for listening: in (another node's call heard here), out",
+    labelNames: ['direction'],
+    registers: [registry],
+    collect() {
+      const c = deps.cluster();
+      this.set({ direction: 'in' }, c?.pipesIn ?? 0);
+      this.set({ direction: 'out' }, c?.pipesOut ?? 0);
+    },
+  });
 
   new Gauge({
     name: 'earshot_mediasoup_workers',

@@ -21,7 +21,7 @@ export function rtpIngestRoutes(
   router.post('/calls', kit.bearer, kit.smallJson, async (req, res) => {
     // With several nodes, a new call lands on the least loaded one, which answers with its
     // own media addresses.
-    if (await deps.routing?.pass(req, res, deps.routing.placeNewCall())) return;
+    if (await deps.routing?.pass(req, res, deps.routing.placeNewCall(), { orHere: true })) return;
     const body = parseOrThrow(CreateCallRequest, req.body, 'call');
     // Per token: each integration gets its own budget of new calls a second.
     const token = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
