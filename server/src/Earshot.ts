@@ -28,6 +28,7 @@ import { SecretBox } from './util/SecretBox.ts';
 import { Cluster } from './cluster/Cluster.ts';
 import { Routing } from './cluster/Forwarder.ts';
 import { shareAcrossNodes } from './cluster/shareAcrossNodes.ts';
+import { streamDirectory } from './cluster/streamDirectory.ts';
 import { RemoteCalls } from './calls/RemoteCalls.ts';
 import { PlacedCalls } from './calls/PlacedCalls.ts';
 import { RemoteTaps } from './listen/RemoteTaps.ts';
@@ -282,7 +283,8 @@ export async function startEarshot(
   );
   await integrations.load(config.streams);
   const streams = new StreamCalls({
-    calls,
+    calls: placed,
+    directory: cluster && streamDirectory(cluster),
     graceMs: config.streams.graceMs,
     logger: logger.child({ module: 'streams' }),
   });

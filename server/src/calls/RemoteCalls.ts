@@ -9,7 +9,19 @@ import { EndedConversations } from './EndedConversations.ts';
 
 const Levels = z.record(z.string().max(64), z.tuple([z.number(), z.number()]));
 /** A node's changes of one tick: calls started or changed, calls ended, every live level. */
-const Changes = z.object({ upserts: z.array(Call), ended: z.array(Call), levels: Levels });
+/** What changes with every packet (counters, audio figures): sent once a second. */
+const Figures = z.record(
+  z.string().max(64),
+  z.object({ legs: Call.shape.legs, audio: Call.shape.audio }),
+);
+const Changes = z.object({
+  upserts: z.array(Call),
+  ended: z.array(Call),
+  levels: Levels,
+  figures: Figures.optional(),
+});
+/** Every this many ticks, the live calls' counters and audio figures go too. */
+const FIGURES_EVERY = 4;
 /** Everything a node holds, in answer to a sync (a node that started, or Redis back). */
 const Full = z.object({ to: z.string().max(64).nullable(), calls: z.array(Call) });
 const Sync = z.object({});
@@ -32,11 +44,14 @@ export class RemoteCalls extends EventEmitter<{
   readonly #ended = new EndedConversations();
   #upserts = new Map<string, Call>();
   #endedNow: Call[] = [];
+  #ticks = 0;
+  readonly #local: CallService;
 
   constructor(cluster: Cluster, local: CallService, log: Logger) {
     super();
     this.#cluster = cluster;
     this.#log = log;
+    this.#local = local;
     const upsert = (call: Call) => this.#upserts.set(call.id, call);
     local.on('started', upsert);
     local.on('updated', upsert);
@@ -61,10 +76,19 @@ export class RemoteCalls extends EventEmitter<{
   /** Tells the other nodes what changed here since the last tick. */
   flush(levels = new Map<string, [number, number]>()): void {
     if (levels.size === 0 && this.#upserts.size === 0 && this.#endedNow.length === 0) return;
+    // NOTE: the figures that change all the time ride along once a second, so that another
+    // node's view of a call (its REST answer, the audio KPIs) is at most a second old.
+    const figures =
+      ++this.#ticks % FIGURES_EVERY === 0
+        ? Object.fromEntries(
+            this.#local.list().map((c) => [c.id, { legs: c.legs, audio: c.audio }]),
+          )
+        : undefined;
     this.#cluster.publish('calls', {
       upserts: [...this.#upserts.values()],
       ended: this.#endedNow,
       levels: Object.fromEntries(levels),
+      ...(figures ? { figures } : {}),
     });
     this.#upserts = new Map();
     this.#endedNow = [];
@@ -75,8 +99,14 @@ export class RemoteCalls extends EventEmitter<{
     this.#cluster.publish('calls:sync', {});
   }
 
-  #apply(node: string, { upserts, ended, levels }: z.infer<typeof Changes>): void {
+  #apply(node: string, { upserts, ended, levels, figures }: z.infer<typeof Changes>): void {
     for (const call of upserts) this.#set(node, call);
+    for (const [id, f] of Object.entries(figures ?? {})) {
+      const entry = this.#calls.get(id);
+      if (entry?.node !== node) continue;
+      entry.call.legs = f.legs;
+      entry.call.audio = f.audio;
+    }
     for (const call of ended) {
       if (!this.#delete(call.id)) continue;
       this.#ended.add(call);

@@ -22,7 +22,8 @@ export type NodeInfo = z.infer<typeof NodeInfo>;
 
 const Envelope = z.object({ from: z.string().min(1).max(64), body: z.unknown() });
 const Request = z.object({
-  kind: z.literal('request'),
+  /** A tell expects no reply (audio fed to another node's call, ten times a second). */
+  kind: z.enum(['request', 'tell']),
   id: z.string().max(64),
   from: z.string().min(1).max(64),
   method: z.string().max(64),
@@ -348,6 +349,14 @@ export class Cluster extends EventEmitter<{
     });
   }
 
+  /** Runs `method` on node `to` without waiting for (or getting) an answer. */
+  tell(to: string, method: string, body: unknown): void {
+    const message = JSON.stringify({ kind: 'tell', id: '', from: this.nodeId, method, body });
+    this.redis
+      .publish(rpcChannel(to), message)
+      .catch((error: unknown) => this.#log.debug({ err: error, method }, 'could not tell a node'));
+  }
+
   #message(channel: string, raw: Buffer): void {
     const json = safeJson(raw.toString());
     if (channel === rpcChannel(this.nodeId)) {
@@ -383,6 +392,13 @@ export class Cluster extends EventEmitter<{
 
   async #answer(request: z.infer<typeof Request>): Promise<void> {
     const method = this.#methods.get(request.method);
+    if (request.kind === 'tell') {
+      await method?.(request.body, request.from).catch((error: unknown) => {
+        if (!(error instanceof AppError))
+          this.#log.error({ err: error, method: request.method }, 'a cluster tell failed');
+      });
+      return;
+    }
     let reply: z.infer<typeof Reply>;
     try {
       if (!method) throw new AppError('not_found', 404, `no method ${request.method}`);

@@ -26,6 +26,8 @@ import { databaseFor, startPostgres, type PrivatePostgres } from '../test/postgr
 import { startRedis, type PrivateRedis } from '../test/redis.ts';
 import { answerWithPeer, frequencyOf } from '../test/webrtcPeer.ts';
 import { answeredStreams, SipTestClient } from '../test/sipClient.ts';
+import { connectAudioHook } from '../test/audiohookClient.ts';
+import { randomUUID } from 'node:crypto';
 import { SIPREC_ENV, sipTarget } from '../test/siprecFixtures.ts';
 
 const EXPIRY_MS = 2000;
@@ -40,7 +42,13 @@ let sender: Socket;
 const consoles: ConsoleClient[] = [];
 const tones: { stop(): void }[] = [];
 
+const AUDIOHOOK_KEY = 'nodes-audiohook-api-key-0123456789';
+const AUDIOHOOK_SECRET = Buffer.from('nodes-audiohook-client-secret-0123').toString('base64');
+
 const nodeEnv = (id: string) => ({
+  EARSHOT_AUDIOHOOK_API_KEY: AUDIOHOOK_KEY,
+  EARSHOT_AUDIOHOOK_CLIENT_SECRET: AUDIOHOOK_SECRET,
+  EARSHOT_STREAM_GRACE_MS: '5000',
   EARSHOT_DATABASE_URL: databaseUrl,
   EARSHOT_REDIS_URL: redis.url,
   EARSHOT_NODE_ID: id,
@@ -287,6 +295,69 @@ describe('three nodes on PostgreSQL and Redis', () => {
     // Both channels hold the tones the legs streamed (a second at least, 16,000 bytes/s).
     expect(wav.length).toBeGreaterThan(16_000);
   });
+
+  it('taps a Genesys stream received by node A on the least loaded node, and resumes it there when the stream comes back through node C', async () => {
+    const wsUrl = (http: string) => `${http.replace('http', 'ws')}/api/v1/ingest/audiohook`;
+    const connectAt = (http: string) =>
+      connectAudioHook({ url: wsUrl(http), apiKey: AUDIOHOOK_KEY, clientSecret: AUDIOHOOK_SECRET });
+    // 100 ms of both channels (interleaved PCMU), five packets a channel.
+    const frame = Uint8Array.from({ length: 1600 }, (_, i) => (i % 2 ? 0x25 : 0xa5));
+    const live = await call<{ nodes: { id: string; calls: number }[] }>(
+      a.earshot.url,
+      'GET',
+      '/api/v1/nodes',
+      { cookie: await a.cookie('admin'), token: false },
+    );
+    const least = [...live.body.nodes].sort((x, y) => x.calls - y.calls)[0]!;
+    expect(least.id).not.toBe('a');
+    const owner = least.id === 'b' ? b.earshot.url : c.url;
+    const conversationId = randomUUID();
+    const participant = { id: randomUUID(), ani: 'tel:+16125550123' };
+    const first = await connectAt(a.earshot.url);
+    expect((await first.open({ conversationId, participant })).type).toBe('opened');
+    const ownerCall = async () => {
+      const res = await call<{ calls: Call[] }>(owner, 'GET', '/api/v1/calls', {
+        cookie: await signInAt(owner, 'exec', TEST_PASSWORD),
+        token: false,
+      });
+      return res.body.calls.find((x) => x.externalId === conversationId);
+    };
+    const tapped = await eventually(ownerCall, 3000, `the stream's call on node ${least.id}`);
+    for (let i = 0; i < 4; i++) first.audio(frame, 800);
+    await eventually(
+      async () => ((await ownerCall())?.legs.customer.packets === 20 ? true : undefined),
+      3000,
+      'the audio fed to the owning node',
+    );
+    // The stream drops and comes back through node C: the same call, fed on.
+    first.ws.terminate();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const second = await connectAt(c.url);
+    expect((await second.open({ conversationId, participant })).type).toBe('opened');
+    for (let i = 0; i < 4; i++) second.audio(frame, 800);
+    await eventually(
+      async () => ((await ownerCall())?.legs.customer.packets === 40 ? true : undefined),
+      3000,
+      'the resumed stream feeding the same call',
+    );
+    expect((await ownerCall())?.id).toBe(tapped.id);
+    // Past the grace period of the stream that dropped, the call goes on.
+    await new Promise((resolve) => setTimeout(resolve, 5500));
+    expect((await ownerCall())?.id).toBe(tapped.id);
+    await second.close();
+    const ended = await eventually(
+      async () => {
+        const res = await call<Call>(a.earshot.url, 'GET', `/api/v1/calls/${tapped.id}`, {
+          cookie: await a.cookie('exec'),
+          token: false,
+        });
+        return res.body.endReason ? res.body : undefined;
+      },
+      3000,
+      'the streamed call ended',
+    );
+    expect(ended.endReason).toBe('hangup');
+  }, 30_000);
 
   it('lets a console on node A hear both legs of a call tapped on node C', async () => {
     const onC = calls.find((p) => p.node === 'c')!;

@@ -1,5 +1,6 @@
 import type { LegName } from '@earshot/shared';
-import type { CallService, CallSpec } from '../calls/CallService.ts';
+import type { CallSpec } from '../calls/CallService.ts';
+import type { PlacedCalls } from '../calls/PlacedCalls.ts';
 import type { Logger } from '../log/logger.ts';
 import { KeyedQueue } from '../util/KeyedQueue.ts';
 
@@ -13,6 +14,19 @@ interface Entry {
   holder: symbol | null;
   onEnded: (() => void) | null;
   grace: NodeJS.Timeout | undefined;
+}
+
+/**
+ * With several nodes: which call each conversation key has (a stream may resume on
+ * another node than the one it dropped from), and word that a key was resumed elsewhere.
+ */
+export interface StreamDirectory {
+  find(key: string): Promise<{ callId: string; startedAt: number } | undefined>;
+  remember(key: string, callId: string, startedAt: number): void;
+  forget(key: string): void;
+  /** Tells the other nodes that this one holds `key`'s stream now. */
+  resumed(key: string): void;
+  onResumedElsewhere(listener: (key: string) => void): void;
 }
 
 /** A stream's hold on its call. */
@@ -39,15 +53,22 @@ export interface StreamAttachment {
  * (its audio placed from the moment it came back); after it the call ends `media-lost`.
  */
 export class StreamCalls {
-  readonly #calls: CallService;
+  readonly #calls: PlacedCalls;
+  readonly #directory: StreamDirectory | undefined;
   readonly #graceMs: number;
   readonly #log: Logger;
   readonly #byKey = new Map<string, Entry>();
   readonly #keyOf = new Map<string, string>();
   readonly #attaching = new KeyedQueue();
 
-  constructor(options: { calls: CallService; graceMs: number; logger: Logger }) {
+  constructor(options: {
+    calls: PlacedCalls;
+    graceMs: number;
+    logger: Logger;
+    directory?: StreamDirectory;
+  }) {
     this.#calls = options.calls;
+    this.#directory = options.directory;
     this.#graceMs = options.graceMs;
     this.#log = options.logger;
     this.#calls.on('ended', (call) => {
@@ -58,7 +79,18 @@ export class StreamCalls {
       if (!entry) return;
       this.#byKey.delete(key);
       clearTimeout(entry.grace);
+      this.#directory?.forget(key);
       entry.onEnded?.();
+    });
+    // The stream came back on another node: what this one kept for it is let go (the call
+    // goes on there), and a stream still attached here no longer feeds it.
+    this.#directory?.onResumedElsewhere((key) => {
+      const entry = this.#byKey.get(key);
+      if (!entry) return;
+      clearTimeout(entry.grace);
+      this.#byKey.delete(key);
+      this.#keyOf.delete(entry.callId);
+      this.#log.info({ callId: entry.callId }, 'the stream resumed on another node');
     });
   }
 
@@ -89,8 +121,17 @@ export class StreamCalls {
     let entry = this.#byKey.get(key);
     let resumed = false;
     let origin = 0;
-    const live = entry && this.#calls.live(entry.callId);
-    if (entry && live && !live.closed) {
+    if (!entry || !this.#calls.isLive(entry.callId)) {
+      // Dropped from another node, perhaps: the directory knows where its call is.
+      const elsewhere = await this.#directory?.find(key);
+      if (elsewhere && this.#calls.adopt(elsewhere.callId)) {
+        entry = { ...elsewhere, holder: null, onEnded: null, grace: undefined };
+        this.#byKey.set(key, entry);
+        this.#keyOf.set(elsewhere.callId, key);
+        this.#directory?.resumed(key);
+      } else entry = undefined;
+    }
+    if (entry) {
       clearTimeout(entry.grace);
       entry.grace = undefined;
       resumed = true;
@@ -98,16 +139,16 @@ export class StreamCalls {
       this.#log.info({ callId: entry.callId }, 'a stream resumed its call');
     } else {
       const created = await this.#calls.open(await spec());
-      const made = this.#calls.live(created.callId)!;
       entry = {
         callId: created.callId,
-        startedAt: made.startedAt.getTime(),
+        startedAt: created.startedAt,
         holder: null,
         onEnded: null,
         grace: undefined,
       };
       this.#byKey.set(key, entry);
       this.#keyOf.set(created.callId, key);
+      this.#directory?.remember(key, created.callId, created.startedAt);
     }
     entry.holder = holder;
     entry.onEnded = onEnded;
