@@ -29,6 +29,7 @@ import { Cluster } from './cluster/Cluster.ts';
 import { Routing } from './cluster/Forwarder.ts';
 import { shareAcrossNodes } from './cluster/shareAcrossNodes.ts';
 import { streamDirectory } from './cluster/streamDirectory.ts';
+import { SharedTokenBuckets } from './cluster/SharedTokenBuckets.ts';
 import { RemoteCalls } from './calls/RemoteCalls.ts';
 import { PlacedCalls } from './calls/PlacedCalls.ts';
 import { RemoteTaps } from './listen/RemoteTaps.ts';
@@ -338,10 +339,14 @@ export async function startEarshot(
   await alerts.load();
   // NOTE: the demo (its users and simulator) comes with a few rules, so alerts come by themselves.
   if (config.auth.demoUsers) await alerts.seedDemoRules();
-  const announcements = new TokenBuckets({
+  const perToken = {
     ratePerSecond: config.ingest.callsPerSecond,
     burst: Math.max(1, Math.ceil(config.ingest.callsPerSecond * 2)),
-  });
+  };
+  // NOTE: with several nodes, an ingest token's budget binds them all.
+  const announcements = cluster
+    ? new SharedTokenBuckets(cluster.redis, 'announcements', perToken)
+    : new TokenBuckets(perToken);
   const httpServer = createServer();
   httpServer.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?')[0];

@@ -9,6 +9,7 @@ import { createRootLogger } from '../log/logger.ts';
 import { eventually } from '../test/harness.ts';
 import { startRedis, type PrivateRedis } from '../test/redis.ts';
 import { Cluster } from './Cluster.ts';
+import { SharedTokenBuckets } from './SharedTokenBuckets.ts';
 
 let redis: PrivateRedis;
 const open: Cluster[] = [];
@@ -160,5 +161,28 @@ describe('the shared sign-in limit', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     for (let i = 0; i < 3; i++) expect(await attempt(i % 2 ? onA : onB, 'quinn', other)).toBe(0);
     expect(await attempt(onA, 'quinn', other)).toBeGreaterThan(0);
+  });
+});
+
+describe('shared token buckets', () => {
+  it("spend one budget on every node: an ingest token's burst, then its rate, whichever node it reaches", async () => {
+    const a = await node('bucket-a');
+    const b = await node('bucket-b');
+    const options = { ratePerSecond: 2, burst: 4 };
+    const onA = new SharedTokenBuckets(a.redis, 'test', options);
+    const onB = new SharedTokenBuckets(b.redis, 'test', options);
+    const key = `token-${Math.random()}`;
+    const takes = [];
+    for (let i = 0; i < 4; i++) takes.push(await (i % 2 ? onA : onB).take(key));
+    expect(takes).toEqual([0, 0, 0, 0]);
+    const wait = await onA.take(key);
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(500);
+    expect(onA.refused).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, wait + 20));
+    expect(await onB.take(key)).toBe(0);
+    expect(await onA.take(key)).toBeGreaterThan(0);
+    // Another token has its own budget.
+    expect(await onB.take(`other-${key}`)).toBe(0);
   });
 });

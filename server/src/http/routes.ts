@@ -30,7 +30,7 @@ import { reviewRoutes } from '../review/routes.ts';
 import type { TagService } from '../tags/TagService.ts';
 import { tagRoutes } from '../tags/routes.ts';
 import { refuseCrossSite } from './auth.ts';
-import type { TokenBuckets } from '../util/TokenBuckets.ts';
+import type { Buckets } from '../util/TokenBuckets.ts';
 import { routeKit } from './kit.ts';
 import type { Cluster } from '../cluster/Cluster.ts';
 import type { Routing } from '../cluster/Forwarder.ts';
@@ -55,7 +55,7 @@ export interface ApiDeps {
   demoUsers: boolean;
   peers: SiprecPeers;
   /** New calls per second and ingest token. */
-  announcements: TokenBuckets;
+  announcements: Buckets;
   /** The SIPREC recording server, when EARSHOT_SIPREC_LISTEN turns it on. */
   siprec: SiprecService | undefined;
   /** AudioHook integrations and Twilio accounts. */

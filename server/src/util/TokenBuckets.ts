@@ -1,8 +1,16 @@
+/** Token buckets as a route spends them (in this process, or shared by every node). */
+export interface Buckets {
+  /** 0 when a token was taken; else the milliseconds until one will be there. */
+  take(key: string): number | Promise<number>;
+  /** How many takes were refused. */
+  readonly refused: number;
+}
+
 /**
  * A token bucket per key: `rate` tokens a second up to `burst`. `take` spends one, or says
  * how long until one is there. Keys beyond `maxKeys` push out the least recently used.
  */
-export class TokenBuckets {
+export class TokenBuckets implements Buckets {
   readonly #rate: number;
   readonly #burst: number;
   readonly #maxKeys: number;

@@ -2,7 +2,7 @@ import { CreateCallRequest, DEFAULT_PAYLOAD_TYPE, LEGS, type LegName } from '@ea
 import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import { RateLimitedError } from '../../errors.ts';
-import type { TokenBuckets } from '../../util/TokenBuckets.ts';
+import type { Buckets } from '../../util/TokenBuckets.ts';
 import type { CallService, LegSpec } from '../../calls/CallService.ts';
 import type { Routing } from '../../cluster/Forwarder.ts';
 import { uuidParam, type RouteKit } from '../../http/kit.ts';
@@ -14,7 +14,7 @@ import { parseOrThrow } from '../../http/validate.ts';
  */
 export function rtpIngestRoutes(
   kit: RouteKit,
-  deps: { calls: CallService; announcements: TokenBuckets; routing: Routing | undefined },
+  deps: { calls: CallService; announcements: Buckets; routing: Routing | undefined },
 ): Router {
   const router = Router();
 
@@ -25,7 +25,7 @@ export function rtpIngestRoutes(
     const body = parseOrThrow(CreateCallRequest, req.body, 'call');
     // Per token: each integration gets its own budget of new calls a second.
     const token = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
-    const wait = deps.announcements.take(createHash('sha256').update(token).digest('hex'));
+    const wait = await deps.announcements.take(createHash('sha256').update(token).digest('hex'));
     if (wait > 0)
       throw new RateLimitedError(
         'too many new calls from this ingest token (EARSHOT_INGEST_CALLS_PER_SECOND)',
