@@ -1,4 +1,4 @@
-import { ContactEvent, type Call } from '@earshot/shared';
+import { ContactEvent, KpiWindow, type Call } from '@earshot/shared';
 import { z } from 'zod';
 import type { AuthService } from '../auth/AuthService.ts';
 import type { CallRepository } from '../calls/CallRepository.ts';
@@ -35,6 +35,16 @@ export function shareAcrossNodes(deps: {
   kpi.on('stored', (events) => cluster.publish('kpi:events', events));
   cluster.subscribe('kpi:events', z.array(ContactEvent).max(100_000), (events) =>
     kpi.applyStored(events),
+  );
+  kpi.on('reported', (scope, window) => cluster.publish('kpi:reported', { scope, window }));
+  cluster.subscribe(
+    'kpi:reported',
+    z.object({ scope: z.string().max(200), window: KpiWindow }),
+    ({ scope, window }) => {
+      kpi
+        .reportedElsewhere(scope, window)
+        .catch((error: unknown) => log.error({ err: error }, 'could not show reported figures'));
+    },
   );
 
   // NOTE: what another node said is re-emitted here, and must not be said back.

@@ -97,6 +97,8 @@ export class KpiService extends EventEmitter<{
   applied: [ContactEvent];
   /** Events this node stored, new to the database (the other nodes are told of them). */
   stored: [ContactEvent[]];
+  /** Reported figures of a scope and window were stored here. */
+  reported: [scope: string, window: KpiWindow];
 }> {
   readonly #conversations: () => Conversation[];
   readonly #db: Database;
@@ -419,7 +421,13 @@ export class KpiService extends EventEmitter<{
   /** Stores what another system reports for a scope (the latest figure wins). */
   async report(request: ReportedKpiRequest): Promise<KpiSnapshot> {
     await this.#storeReported(this.#db, request);
+    this.emit('reported', request.scope, request.window);
     return this.#announceReported(request.scope, request.window);
+  }
+
+  /** Another node stored reported figures: this node's consoles showing them see them now. */
+  async reportedElsewhere(scope: string, window: KpiWindow): Promise<void> {
+    await this.#announceReported(scope, window);
   }
 
   /** Stores many reported figures at once (an import): all of them, or none. */
@@ -430,6 +438,7 @@ export class KpiService extends EventEmitter<{
     const touched = new Set(requests.map((r) => `${r.scope}|${r.window}`));
     for (const key of touched) {
       const [scope, window] = key.split('|') as [string, KpiWindow];
+      this.emit('reported', scope, window);
       await this.#announceReported(scope, window);
     }
     return requests.length;
