@@ -119,6 +119,22 @@ describe('the cluster over Redis', () => {
   });
 });
 
+describe('the cluster when Redis restarts', () => {
+  it('reports a node that died while Redis was away as lost once the others are back', async () => {
+    const a = await node('outage-a');
+    const b = await node('outage-b');
+    await eventually(() => (a.nodes().length === 2 ? true : undefined), 2000, 'two nodes');
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const lost: string[] = [];
+    a.on('lost', (id) => lost.push(id));
+    // b dies and Redis forgets everything (the registry with it) at the same time.
+    b.close();
+    await redis.restart();
+    await eventually(() => (lost.includes('outage-b') ? true : undefined), 8000, 'b lost');
+    expect(a.nodes().map((n) => n.id)).toEqual(['outage-a']);
+  }, 15_000);
+});
+
 describe('the shared sign-in limit', () => {
   const limits = { windowMs: 60_000, perUser: 3, usersPerAddress: 4 };
 

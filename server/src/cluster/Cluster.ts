@@ -80,6 +80,8 @@ export class Cluster extends EventEmitter<{
    * the others took it for lost and must be told again what it holds.
    */
   rejoined: [];
+  /** Redis went away: what the other nodes publish cannot be heard until `resync`. */
+  down: [];
   /** Redis came back after an outage: what was published meanwhile is lost, fetch again. */
   resync: [];
 }> {
@@ -111,6 +113,8 @@ export class Cluster extends EventEmitter<{
    * expiry to beat again before its absence means anything.
    */
   #graceUntil = 0;
+  /** Nodes gone from the registry, not yet reported lost. */
+  readonly #missing = new Set<string>();
 
   private constructor(options: ClusterOptions) {
     super();
@@ -140,6 +144,7 @@ export class Cluster extends EventEmitter<{
       if (this.#closed || this.#wasDown) return;
       this.#wasDown = true;
       this.#log.warn('Redis is unreachable: nodes are not told of each other until it is back');
+      this.emit('down');
     });
     this.#sub.on('ready', () => {
       if (!this.#wasDown || this.#closed) return;
@@ -231,11 +236,16 @@ export class Cluster extends EventEmitter<{
         this.emit('rejoined');
       }
       const { alive, dead } = await this.#sort(members ?? []);
-      // A node that left the registry (or whose key expired) is lost to this one.
-      for (const id of this.#nodes.keys()) if (!alive.has(id) && !dead.includes(id)) dead.push(id);
+      // A node that left the registry (or whose key expired) is lost to this one; one that
+      // went missing during a grace period is lost when the grace ends, unless it is back.
+      for (const id of this.#nodes.keys()) if (!alive.has(id)) this.#missing.add(id);
+      for (const id of dead) this.#missing.add(id);
+      for (const id of alive.keys()) this.#missing.delete(id);
       this.#nodes = alive;
       if (Date.now() < this.#graceUntil) return;
-      for (const id of dead) this.emit('lost', id);
+      const lost = [...this.#missing];
+      this.#missing.clear();
+      for (const id of lost) this.emit('lost', id);
     } catch (error) {
       this.#log.debug({ err: error }, 'heartbeat failed');
     } finally {

@@ -550,7 +550,33 @@ describe('three nodes on PostgreSQL and Redis', () => {
 
   it('goes on after Redis restarts: nodes resubscribe and later updates reach every node', async () => {
     const viewA = await board(a.earshot.url);
-    await redis.restart();
+    const offered = async (url: string) =>
+      (
+        await call<KpiSnapshot>(url, 'GET', '/api/v1/kpis/team:bk-billing?window=30m', {
+          cookie: await signInAt(url, 'exec', TEST_PASSWORD),
+          token: false,
+        })
+      ).body.metrics.offered;
+    const before = await offered(a.earshot.url);
+    await redis.restart(async () => {
+      // Stored by node B while it cannot tell the others.
+      const res = await call<{ accepted: number }>(b.earshot.url, 'POST', '/api/v1/events', {
+        body: {
+          events: [
+            {
+              id: 'outage-1',
+              type: 'call.offered',
+              at: new Date().toISOString(),
+              callId: 'acd-outage-1',
+              team: 'bk-billing',
+            },
+          ],
+        },
+      });
+      expect(res.body.accepted).toBe(1);
+      // Long enough for node B to give up publishing it (ioredis retries twice).
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    });
     // The nodes find each other again (their registry was lost with Redis' memory).
     await eventually(
       async () => {
@@ -580,6 +606,12 @@ describe('three nodes on PostgreSQL and Redis', () => {
     });
     expect(tag.status, JSON.stringify(tag.body)).toBe(201);
     expect((await heard).id).toBe(tag.body.id);
+    // What node B stored during the outage counts on node A too, once.
+    await eventually(
+      async () => ((await offered(a.earshot.url)) === before + 1 ? true : undefined),
+      5000,
+      'the event stored during the outage on node A',
+    );
   }, 30_000);
 
   it('answers 503 at once while PostgreSQL is down, and recovers by itself', async () => {

@@ -36,6 +36,15 @@ export function shareAcrossNodes(deps: {
   cluster.subscribe('kpi:events', z.array(ContactEvent).max(100_000), (events) =>
     kpi.applyStored(events),
   );
+  // Events the others stored while Redis was away come from the database once it is back.
+  cluster.on('down', () => kpi.missingOthers());
+  cluster.on('resync', () => {
+    kpi
+      .catchUp()
+      .catch((error: unknown) =>
+        log.error({ err: error }, 'could not apply the events stored during the outage'),
+      );
+  });
   kpi.on('reported', (scope, window) => cluster.publish('kpi:reported', { scope, window }));
   cluster.subscribe(
     'kpi:reported',

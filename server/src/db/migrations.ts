@@ -216,5 +216,6 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE calls ADD COLUMN node_id TEXT NOT NULL DEFAULT '';
   CREATE INDEX calls_live_node ON calls (node_id, ended_at);
+  CREATE INDEX events_received ON events (received_at);
   `,
 ];

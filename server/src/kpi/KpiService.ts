@@ -86,6 +86,9 @@ function inScope(scope: string, call: Conversation, org: Org): boolean {
   }
 }
 
+/** Applied event ids are kept this long (events in flight when an outage began). */
+const APPLIED_KEEP_MS = 5000;
+
 /**
  * Contact-center events in, KPIs out: stores each event once (by id), keeps what they say
  * about calls and agents, computes any scope's metrics over a window on demand, and
@@ -112,6 +115,10 @@ export class KpiService extends EventEmitter<{
   readonly #timer: NodeJS.Timeout;
   #pruned = Date.now();
   #catchingUpUntil = 0;
+  /** Events applied lately (by id), oldest first: see `#forgetApplied`. */
+  readonly #appliedIds = new Map<string, number>();
+  /** Since when the other nodes could not say what they stored (Redis away), or null. */
+  #missingSince: number | null = null;
   #ticking = false;
 
   constructor(db: Database, org: OrgRepository, conversations: () => Conversation[], log: Logger) {
@@ -180,20 +187,56 @@ export class KpiService extends EventEmitter<{
       }
     });
     // NOTE: applied once committed: an event another node stored first is not applied twice.
-    for (const event of fresh) {
-      this.#apply(event);
-      this.emit('applied', event);
-    }
+    for (const event of fresh) this.#applyOnce(event);
     if (fresh.length) this.emit('stored', fresh);
     return result;
   }
 
   /** Events another node stored (each once: the database said they were new there). */
   applyStored(events: ContactEvent[]): void {
-    for (const event of events) {
-      this.#apply(event);
-      this.emit('applied', event);
+    for (const event of events) this.#applyOnce(event);
+  }
+
+  #applyOnce(event: ContactEvent): void {
+    if (this.#appliedIds.has(event.id)) return;
+    this.#appliedIds.set(event.id, Date.now());
+    // NOTE: bounded through a long outage (the oldest ids go first).
+    if (this.#appliedIds.size > 2_000_000)
+      this.#appliedIds.delete(this.#appliedIds.keys().next().value!);
+    this.#apply(event);
+    this.emit('applied', event);
+  }
+
+  /**
+   * The other nodes cannot be heard (Redis is away): from now on, which events this node
+   * applies is kept, so that `catchUp` applies each of the others' once.
+   */
+  missingOthers(): void {
+    this.#missingSince ??= Date.now();
+  }
+
+  /**
+   * Back in touch with the other nodes: applies the events they stored while they could
+   * not say so (read from the database, a few seconds before the outage on).
+   */
+  async catchUp(): Promise<number> {
+    const since = this.#missingSince;
+    if (since === null) return 0;
+    const rows = await this.#db.all<{ body: string }>(
+      'SELECT body FROM events WHERE received_at >= ? ORDER BY received_at',
+      [new Date(since - APPLIED_KEEP_MS).toISOString()],
+    );
+    let applied = 0;
+    for (const row of rows) {
+      const event = JSON.parse(row.body) as ContactEvent;
+      if (this.#appliedIds.has(event.id)) continue;
+      this.#applyOnce(event);
+      applied++;
     }
+    this.#missingSince = null;
+    if (applied)
+      this.#log.info({ events: applied }, 'applied the events other nodes stored meanwhile');
+    return applied;
   }
 
   /**
@@ -594,6 +637,7 @@ export class KpiService extends EventEmitter<{
     try {
       await this.#publish();
       if (Date.now() - this.#pruned > 10 * 60_000) this.#prune();
+      this.#forgetApplied();
     } catch (error) {
       this.#log.error({ err: error }, 'KPI update failed');
     } finally {
@@ -624,6 +668,16 @@ export class KpiService extends EventEmitter<{
           at,
           metrics: changed,
         });
+    }
+  }
+
+  /** The ids kept to apply events once: a few seconds of them, or all since an outage. */
+  #forgetApplied(): void {
+    if (this.#missingSince !== null) return;
+    const cutoff = Date.now() - APPLIED_KEEP_MS;
+    for (const [id, at] of this.#appliedIds) {
+      if (at >= cutoff) break;
+      this.#appliedIds.delete(id);
     }
   }
 

@@ -16,8 +16,11 @@ export interface PrivateRedis {
   /** What `INFO <section>` answers (a benchmark's counters). */
   info(section: string): Promise<string>;
   stop(): Promise<void>;
-  /** Kills it (its data goes with it) and starts it again on the same port. */
-  restart(): Promise<void>;
+  /**
+   * Kills it (its data goes with it) and starts it again on the same port; `whileDown`
+   * runs in between.
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
 }
 
 const BIN = '/usr/bin/redis-server';
@@ -102,8 +105,9 @@ export async function startRedis(options: { cpu?: number } = {}): Promise<Privat
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
-    async restart() {
+    async restart(whileDown) {
       await kill();
+      await whileDown?.();
       await start();
     },
   };
