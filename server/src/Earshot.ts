@@ -98,7 +98,7 @@ export async function startEarshot(
         nodeUrl: () => config.cluster?.nodeUrl ?? url,
         expiryMs: config.cluster.expiryMs,
         load: (): { calls: number; maxCalls: number; consoles: number } => ({
-          calls: calls.stats().live,
+          calls: calls.liveCount,
           maxCalls: config.ingest.maxCalls,
           consoles: realtime.consoles,
         }),
@@ -253,7 +253,7 @@ export async function startEarshot(
     new Routing({
       cluster,
       logger: logger.child({ module: 'routing' }),
-      liveHere: () => calls.stats().live,
+      liveHere: () => calls.liveCount,
       liveOn: () => remote.countByNode(),
     });
   // Calls the signalling of this node opens (SIPREC) land on the least loaded node; every

@@ -140,8 +140,8 @@ export class AlertService extends EventEmitter<{ alert: [Alert] }> {
     cluster.subscribe('alerts:alert', RemoteAlert, (raw) => {
       const alert = raw as unknown as Alert;
       // Acknowledged or resolved on another node: the copy open here keeps it.
-      const open = [...this.#open.values()].find((a) => a.id === alert.id);
-      if (open) {
+      const open = this.#live(alert);
+      if (open !== alert) {
         open.acknowledgedAt ??= alert.acknowledgedAt;
         open.acknowledgedBy ??= alert.acknowledgedBy;
         open.resolvedAt ??= alert.resolvedAt;

@@ -501,6 +501,11 @@ export class CallService extends EventEmitter<{
     if (live) live.streamAliveAt = Date.now();
   }
 
+  /** How many live calls this node holds (what placement weighs; no counters summed). */
+  get liveCount(): number {
+    return this.#live.size;
+  }
+
   /** Live calls of this node, oldest first. */
   list(): Call[] {
     return [...this.#live.values()].filter((c) => !c.closed).map((c) => c.toJSON());

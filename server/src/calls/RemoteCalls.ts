@@ -61,16 +61,16 @@ export class RemoteCalls extends EventEmitter<{
     });
     local.on('levels', (levels) => this.flush(levels));
     cluster.subscribe('calls', Changes, (changes, from) => this.#apply(from, changes));
-    cluster.subscribe('calls:sync', Sync, (_body, from) =>
-      cluster.publish('calls:full', { to: from, calls: local.list() }),
-    );
+    // Its whole list: to a node that asks, or to all (taken for lost, it stalled: the
+    // others dropped its calls).
+    const whole = (to: string | null) => cluster.publish('calls:full', { to, calls: local.list() });
+    cluster.subscribe('calls:sync', Sync, (_body, from) => whole(from));
     cluster.subscribe('calls:full', Full, ({ to, calls }, from) => {
       if (to === null || to === cluster.nodeId) this.#replace(from, calls);
     });
     cluster.on('lost', (node) => this.#drop(node));
     cluster.on('resync', () => this.sync());
-    // Taken for lost (it stalled): the others dropped its calls; they are told them again.
-    cluster.on('rejoined', () => cluster.publish('calls:full', { to: null, calls: local.list() }));
+    cluster.on('rejoined', () => whole(null));
   }
 
   /** Tells the other nodes what changed here since the last tick. */

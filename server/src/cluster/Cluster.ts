@@ -44,6 +44,10 @@ const LEADER = `${PREFIX}leader`;
 const busChannel = (topic: string) => `${PREFIX}bus:${topic}`;
 const rpcChannel = (node: string) => `${PREFIX}rpc:${node}`;
 
+/** Deletes a key (a lock, the leader lease) only if this node holds it. */
+const RELEASE =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
 /** Keeps the leader lease only if this node holds it; takes it if nobody does. */
 const LEASE = `
 local holder = redis.call('GET', KEYS[1])
@@ -285,14 +289,7 @@ export class Cluster extends EventEmitter<{
     try {
       await job();
     } finally {
-      await this.redis
-        .eval(
-          "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-          1,
-          key,
-          this.nodeId,
-        )
-        .catch(() => undefined);
+      await this.redis.eval(RELEASE, 1, key, this.nodeId).catch(() => undefined);
     }
     return true;
   }
@@ -444,12 +441,7 @@ export class Cluster extends EventEmitter<{
       .multi()
       .del(nodeKey(this.nodeId))
       .srem(NODES, this.nodeId)
-      .eval(
-        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-        1,
-        LEADER,
-        this.nodeId,
-      )
+      .eval(RELEASE, 1, LEADER, this.nodeId)
       .exec()
       .catch(() => undefined);
     this.close();

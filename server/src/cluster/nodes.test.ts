@@ -88,6 +88,17 @@ async function call<T>(
 
 const urls = () => ({ a: a.earshot.url, b: b.earshot.url, c: c.url });
 
+/** The live nodes in the registry as node `at` (in this process) tells its admin. */
+async function registryAt(at: TestServer): Promise<{ id: string; calls: number }[]> {
+  const res = await call<{ nodes: { id: string; calls: number }[] }>(
+    at.earshot.url,
+    'GET',
+    '/api/v1/nodes',
+    { cookie: await at.cookie('admin'), token: false },
+  );
+  return res.body.nodes;
+}
+
 async function consoleAt(url: string, user = 'exec'): Promise<ConsoleClient> {
   const client = await connectConsole(url, await signInAt(url, user, TEST_PASSWORD));
   consoles.push(client);
@@ -158,13 +169,7 @@ beforeAll(async () => {
   sender = await udpSocket();
   // Every node sees the three (one heartbeat).
   await eventually(
-    async () => {
-      const res = await call<{ nodes: { id: string }[] }>(a.earshot.url, 'GET', '/api/v1/nodes', {
-        cookie: await a.cookie('admin'),
-        token: false,
-      });
-      return res.body.nodes.length === 3 ? true : undefined;
-    },
+    async () => ((await registryAt(a)).length === 3 ? true : undefined),
     10_000,
     'three nodes in the registry',
   );
@@ -312,14 +317,9 @@ describe('three nodes on PostgreSQL and Redis', () => {
     // Node A holds more calls than another node (once the registry shows the last one ended).
     const least = await eventually(
       async () => {
-        const res = await call<{ nodes: { id: string; calls: number }[] }>(
-          a.earshot.url,
-          'GET',
-          '/api/v1/nodes',
-          { cookie: await a.cookie('admin'), token: false },
-        );
-        const byLoad = [...res.body.nodes].sort((x, y) => x.calls - y.calls);
-        const mine = res.body.nodes.find((n) => n.id === 'a')!;
+        const nodes = await registryAt(a);
+        const byLoad = [...nodes].sort((x, y) => x.calls - y.calls);
+        const mine = nodes.find((n) => n.id === 'a')!;
         return byLoad[0]!.calls < mine.calls ? byLoad[0]! : undefined;
       },
       3000,
@@ -529,11 +529,8 @@ describe('three nodes on PostgreSQL and Redis', () => {
     // The registry forgets C; new calls go to A and B only.
     const nodes = await eventually(
       async () => {
-        const res = await call<{ nodes: { id: string }[] }>(b.earshot.url, 'GET', '/api/v1/nodes', {
-          cookie: await b.cookie('admin'),
-          token: false,
-        });
-        return res.body.nodes.length === 2 ? res.body.nodes.map((n) => n.id) : undefined;
+        const left = await registryAt(b);
+        return left.length === 2 ? left.map((n) => n.id) : undefined;
       },
       5000,
       'two nodes left',
@@ -578,13 +575,7 @@ describe('three nodes on PostgreSQL and Redis', () => {
     });
     // The nodes find each other again (their registry was lost with Redis' memory).
     await eventually(
-      async () => {
-        const res = await call<{ nodes: { id: string }[] }>(a.earshot.url, 'GET', '/api/v1/nodes', {
-          cookie: await a.cookie('admin'),
-          token: false,
-        });
-        return res.body.nodes.length === 2 ? true : undefined;
-      },
+      async () => ((await registryAt(a)).length === 2 ? true : undefined),
       10_000,
       'both nodes registered again',
     );

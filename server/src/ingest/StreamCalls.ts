@@ -77,8 +77,7 @@ export class StreamCalls {
       this.#keyOf.delete(call.id);
       const entry = this.#byKey.get(key);
       if (!entry) return;
-      this.#byKey.delete(key);
-      clearTimeout(entry.grace);
+      this.#letGo(key, entry);
       this.#directory?.forget(key);
       entry.onEnded?.();
     });
@@ -87,11 +86,16 @@ export class StreamCalls {
     this.#directory?.onResumedElsewhere((key) => {
       const entry = this.#byKey.get(key);
       if (!entry) return;
-      clearTimeout(entry.grace);
-      this.#byKey.delete(key);
-      this.#keyOf.delete(entry.callId);
+      this.#letGo(key, entry);
       this.#log.info({ callId: entry.callId }, 'the stream resumed on another node');
     });
+  }
+
+  /** Forgets what this node kept for a key's call (its grace timer with it). */
+  #letGo(key: string, entry: Entry): void {
+    clearTimeout(entry.grace);
+    this.#byKey.delete(key);
+    this.#keyOf.delete(entry.callId);
   }
 
   /** Calls streamed in now (attached or within their grace period). */

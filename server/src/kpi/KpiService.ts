@@ -197,14 +197,16 @@ export class KpiService extends EventEmitter<{
     for (const event of events) this.#applyOnce(event);
   }
 
-  #applyOnce(event: ContactEvent): void {
-    if (this.#appliedIds.has(event.id)) return;
+  /** Applies an event unless it was applied already; true when it was applied now. */
+  #applyOnce(event: ContactEvent): boolean {
+    if (this.#appliedIds.has(event.id)) return false;
     this.#appliedIds.set(event.id, Date.now());
     // NOTE: bounded through a long outage (the oldest ids go first).
     if (this.#appliedIds.size > 2_000_000)
       this.#appliedIds.delete(this.#appliedIds.keys().next().value!);
     this.#apply(event);
     this.emit('applied', event);
+    return true;
   }
 
   /**
@@ -227,12 +229,7 @@ export class KpiService extends EventEmitter<{
       [new Date(since - APPLIED_KEEP_MS).toISOString()],
     );
     let applied = 0;
-    for (const row of rows) {
-      const event = JSON.parse(row.body) as ContactEvent;
-      if (this.#appliedIds.has(event.id)) continue;
-      this.#applyOnce(event);
-      applied++;
-    }
+    for (const row of rows) if (this.#applyOnce(JSON.parse(row.body) as ContactEvent)) applied++;
     this.#missingSince = null;
     if (applied)
       this.#log.info({ events: applied }, 'applied the events other nodes stored meanwhile');
