@@ -39,6 +39,12 @@ import { OrgRepository } from './org/OrgRepository.ts';
 import { RealtimeServer } from './realtime/RealtimeServer.ts';
 import { RecordingStore } from './recordings/RecordingStore.ts';
 import { ReviewService } from './review/ReviewService.ts';
+import { CalibrationService } from './qa/CalibrationService.ts';
+import { EvaluationService } from './qa/EvaluationService.ts';
+import { FormService } from './qa/FormService.ts';
+import { PlanService } from './qa/PlanService.ts';
+import { QaDemo } from './qa/QaDemo.ts';
+import type { QaDeps } from './qa/routes.ts';
 import { TagRepository } from './tags/TagRepository.ts';
 import { TagService } from './tags/TagService.ts';
 import { TokenBuckets } from './util/TokenBuckets.ts';
@@ -78,6 +84,7 @@ export interface Earshot {
   streams: StreamCalls;
   audiohook: AudioHookService;
   twilio: TwilioService;
+  qa: QaDeps;
   /** Ends calls cleanly, closes sockets, workers and the database. Idempotent. */
   close(): Promise<void>;
 }
@@ -339,6 +346,34 @@ export async function startEarshot(
   await alerts.load();
   // NOTE: the demo (its users and simulator) comes with a few rules, so alerts come by themselves.
   if (config.auth.demoUsers) await alerts.seedDemoRules();
+  const forms = new FormService(db, record);
+  const evaluations = new EvaluationService({ db, calls, tags, forms, record });
+  const plans = new PlanService({ db, forms, auth, org, record });
+  const calibrations = new CalibrationService({ db, calls, forms, evaluations, auth, org, record });
+  const qa = {
+    forms,
+    evaluations,
+    plans,
+    calibrations,
+    evaluators: async () =>
+      (await auth.list()).flatMap((u) =>
+        u.roles.flatMap((r) =>
+          r.role === 'qa' ? [{ id: u.id, name: u.name, lead: !!r.lead }] : [],
+        ),
+      ),
+  };
+  // NOTE: the demo comes with a form, a plan and, once calls are recorded, evaluations.
+  const qaDemo = config.auth.demoUsers
+    ? new QaDemo({
+        auth,
+        org,
+        forms,
+        plans,
+        evaluations,
+        logger: logger.child({ module: 'qa-demo' }),
+      })
+    : undefined;
+  qaDemo?.start();
   const perToken = {
     ratePerSecond: config.ingest.callsPerSecond,
     burst: Math.max(1, Math.ceil(config.ingest.callsPerSecond * 2)),
@@ -397,6 +432,7 @@ export async function startEarshot(
       recordings,
       tags,
       review: new ReviewService(db, calls),
+      qa,
       audit,
       record,
       kpi,
@@ -465,9 +501,11 @@ export async function startEarshot(
     audiohook,
     twilio,
     alerts,
+    qa,
     close() {
       closing ??= (async () => {
         clearInterval(retention);
+        qaDemo?.close();
         auth.close();
         alerts.close();
         await alerts.flush();

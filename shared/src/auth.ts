@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Id, Name } from './ids.ts';
 
-export const ROLES = ['admin', 'executive', 'teamLead', 'qa'] as const;
+export const ROLES = ['admin', 'executive', 'teamLead', 'qa', 'agent'] as const;
 export const Role = z.enum(ROLES);
 export type Role = z.infer<typeof Role>;
 
@@ -14,7 +14,9 @@ const Ids = (what: string) =>
 
 /**
  * One role a user holds, with its scope: a team lead leads named teams; a QA reviewer
- * reviews all centers or the named ones; admins and executives are not scoped.
+ * reviews all centers or the named ones (a QA lead also builds forms, plans and
+ * calibrations); an agent is one agent of the organisation and sees only their own
+ * evaluations; admins and executives are not scoped.
  */
 export const RoleGrant = z.discriminatedUnion(
   'role',
@@ -22,7 +24,12 @@ export const RoleGrant = z.discriminatedUnion(
     z.strictObject({ role: z.literal('admin') }),
     z.strictObject({ role: z.literal('executive') }),
     z.strictObject({ role: z.literal('teamLead'), teams: Ids('team') }),
-    z.strictObject({ role: z.literal('qa'), centers: Ids('center').optional() }),
+    z.strictObject({
+      role: z.literal('qa'),
+      centers: Ids('center').optional(),
+      lead: z.boolean().optional(),
+    }),
+    z.strictObject({ role: z.literal('agent'), agent: Id }),
   ],
   { error: `must be one of ${ROLES.map((r) => `"${r}"`).join(', ')}` },
 );
@@ -30,8 +37,12 @@ export type RoleGrant = z.infer<typeof RoleGrant>;
 
 const Roles = z
   .array(RoleGrant)
-  .max(4)
-  .refine((roles) => new Set(roles.map((r) => r.role)).size === roles.length, 'lists a role twice');
+  .max(5)
+  .refine((roles) => new Set(roles.map((r) => r.role)).size === roles.length, 'lists a role twice')
+  .refine(
+    (roles) => roles.length < 2 || roles.every((r) => r.role !== 'agent'),
+    'an agent sees only their own evaluations: the agent role cannot be combined with another',
+  );
 
 export const Username = z
   .string()
@@ -95,6 +106,12 @@ export interface Capabilities {
   teams: string[] | null;
   /** Centers a QA reviewer reviews (null: all of them, or not a QA reviewer). */
   centers: string[] | null;
+  /** Evaluates calls with scorecards (QA reviewers). */
+  evaluate: boolean;
+  /** Builds forms, sampling plans and calibration sessions (QA leads). */
+  qaLead: boolean;
+  /** The agent this user is (the agent role): they see only their own evaluations. */
+  agent: string | null;
 }
 
 /** `GET /api/v1/auth/me`. */
@@ -168,6 +185,22 @@ export const AUDIT_ACTIONS = [
   'alert.resolve',
   'observation.create',
   'observation.reasons',
+  'qa.form.create',
+  'qa.form.update',
+  'qa.form.publish',
+  'qa.form.retire',
+  'qa.settings',
+  'qa.plan.create',
+  'qa.plan.draw',
+  'qa.calibration.create',
+  'qa.calibration.close',
+  'evaluation.create',
+  'evaluation.submit',
+  'evaluation.acknowledge',
+  'evaluation.dispute',
+  'evaluation.rescore',
+  'evaluation.uphold',
+  'evaluation.denied',
 ] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;

@@ -15,3 +15,4 @@ export * from './streams.ts';
 export * from './agents.ts';
 export * from './alerts.ts';
 export * from './observations.ts';
+export * from './qa.ts';

@@ -11,6 +11,8 @@ import { CoachingQueue } from '../features/coaching/components/coaching-queue';
 import { KpiPage } from '../features/kpi/components/kpi-page';
 import { LiveBoard } from '../features/live-board/components/board';
 import { ListenPanel } from '../features/listen/components/listen-panel';
+import { QualityPage } from '../features/qa/components/quality-page';
+import { MyEvaluation, MyEvaluations } from '../features/replay/components/my-evaluations';
 import { ReplayView } from '../features/replay/components/replay-view';
 import { ReviewList } from '../features/replay/components/review-list';
 import { listenEngine } from '../lib/media/listen-engine';
@@ -38,10 +40,13 @@ function Console({ me }: { me: Me }) {
       ['/review', 'Review', 'review', can.review],
       ['/coaching', 'Coaching', 'coaching', can.listen || can.review],
       ['/kpis', 'KPIs', 'kpis', can.listen || can.review],
+      ['/quality', 'Quality', 'quality', can.evaluate || can.review],
+      ['/my', 'My evaluations', 'my', can.agent !== null],
       ['/admin', 'Admin', 'admin', can.admin],
     ] as const
   ).filter(([, , , allowed]) => allowed);
   const replayId = /^\/review\/([0-9a-f-]{36})$/.exec(path)?.[1];
+  const myEvaluationId = /^\/my\/([0-9a-f-]{36})$/.exec(path)?.[1];
   // A shared link to a live call: `/live/<call id>` opens it for listening.
   const linkedCall = /^\/live\/([0-9a-f-]{36})$/.exec(path)?.[1];
   const asked = replayId
@@ -59,12 +64,15 @@ function Console({ me }: { me: Me }) {
     [strips],
   );
 
+  // NOTE: an agent has no live console: the server refuses their socket, so none is opened.
+  const live = can.agent === null;
   useEffect(() => {
+    if (!live) return;
     socket.connect();
     return () => {
       socket.disconnect();
     };
-  }, []);
+  }, [live]);
 
   useEffect(() => {
     if (!linkedCall || !can.listen) return;
@@ -102,13 +110,15 @@ function Console({ me }: { me: Me }) {
             </a>
           ))}
         </nav>
-        <span className={`conn conn-${status}`} role="status" aria-label={`Connection ${status}`}>
-          {status === 'connected'
-            ? 'Live'
-            : status === 'connecting'
-              ? 'Connecting…'
-              : 'Offline, reconnecting…'}
-        </span>
+        {live && (
+          <span className={`conn conn-${status}`} role="status" aria-label={`Connection ${status}`}>
+            {status === 'connected'
+              ? 'Live'
+              : status === 'connecting'
+                ? 'Connecting…'
+                : 'Offline, reconnecting…'}
+          </span>
+        )}
         <span className="spacer" />
         <UserMenu me={me} />
         <button
@@ -144,6 +154,14 @@ function Console({ me }: { me: Me }) {
           <CoachingQueue />
         ) : page === 'kpis' ? (
           <KpiPage />
+        ) : page === 'quality' ? (
+          <QualityPage can={can} />
+        ) : page === 'my' ? (
+          myEvaluationId ? (
+            <MyEvaluation key={myEvaluationId} id={myEvaluationId} />
+          ) : (
+            <MyEvaluations />
+          )
         ) : replayId ? (
           <ReplayView key={replayId} callId={replayId} />
         ) : (
@@ -177,6 +195,7 @@ const ROLE_NAMES = {
   executive: 'Executive',
   teamLead: 'Team lead',
   qa: 'QA reviewer',
+  agent: 'Agent',
 } as const;
 
 export function App() {

@@ -8,6 +8,7 @@ export function teamsInScope(me: Me | null | undefined, org: Org | undefined): T
   for (const grant of me.user.roles) {
     if (grant.role === 'executive' || grant.role === 'admin') all = true;
     else if (grant.role === 'teamLead') for (const t of grant.teams) ids.add(t);
+    else if (grant.role === 'agent') continue;
     else if (!grant.centers) all = true;
     else for (const t of org.teams) if (grant.centers.includes(t.centerId)) ids.add(t.id);
   }

@@ -51,6 +51,12 @@ export class Access {
   readonly review: Reach;
   /** Whether customer numbers are shown in full (QA reviewers investigate by number). */
   readonly customerNumbers: boolean;
+  /** Evaluates the calls they review with scorecards (QA reviewers). */
+  readonly evaluate: boolean;
+  /** Builds forms, sampling plans and calibration sessions (QA leads). */
+  readonly qaLead: boolean;
+  /** The agent this user is: they see their own evaluations and nothing else. */
+  readonly agent: string | null;
   readonly #roles: RoleGrant[];
 
   constructor(roles: RoleGrant[]) {
@@ -60,6 +66,7 @@ export class Access {
     for (const grant of roles) {
       switch (grant.role) {
         case 'admin':
+        case 'agent':
           break;
         case 'executive':
           listen = ALL;
@@ -87,6 +94,10 @@ export class Access {
     this.listen = listen;
     this.review = review;
     this.customerNumbers = roles.some((r) => r.role === 'qa');
+    this.evaluate = this.customerNumbers;
+    this.qaLead = roles.some((r) => r.role === 'qa' && r.lead === true);
+    const agent = roles.find((r) => r.role === 'agent');
+    this.agent = agent?.role === 'agent' ? agent.agent : null;
   }
 
   get canListenAtAll(): boolean {
@@ -138,6 +149,9 @@ export class Access {
       customerNumbers: this.customerNumbers,
       teams: this.listen.kind === 'all' || lead.length === 0 ? null : [...new Set(lead)],
       centers: qa?.role === 'qa' && qa.centers ? qa.centers : null,
+      evaluate: this.evaluate,
+      qaLead: this.qaLead,
+      agent: this.agent,
     };
   }
 }

@@ -45,6 +45,11 @@ type Recorder = (entry: {
 }) => void;
 
 export const DEMO_PASSWORD = 'earshot-demo';
+/**
+ * The demo agent's user starts as the demo organisation's first agent; the QA demo points
+ * it at the agent whose calls it evaluated (see `QaDemo`).
+ */
+export const DEMO_AGENT = { username: 'agent', id: 'minneapolis-care-1-a01', name: 'Alex Agent' };
 const DEMO_USERS: { username: string; name: string; roles: RoleGrant[]; description: string }[] = [
   {
     username: 'exec',
@@ -70,8 +75,14 @@ const DEMO_USERS: { username: string; name: string; roles: RoleGrant[]; descript
   {
     username: 'qa',
     name: 'Quinn QA',
-    roles: [{ role: 'qa' }],
-    description: 'QA reviewer: replays every center',
+    roles: [{ role: 'qa', lead: true }],
+    description: 'QA lead: replays and evaluates every center, builds forms and plans',
+  },
+  {
+    username: DEMO_AGENT.username,
+    name: DEMO_AGENT.name,
+    roles: [{ role: 'agent', agent: DEMO_AGENT.id }],
+    description: 'Agent: sees their own evaluations, acknowledges or disputes them',
   },
   {
     username: 'admin',
@@ -239,6 +250,7 @@ export class AuthService extends EventEmitter<{
     const org = await this.#org.get();
     const teams = new Set(org.teams.map((t) => t.id));
     const centers = new Set(org.centers.map((c) => c.id));
+    const agents = new Set(org.agents.map((a) => a.id));
     const issues: { path: string; message: string }[] = [];
     roles.forEach((grant, i) => {
       if (grant.role === 'teamLead')
@@ -251,6 +263,8 @@ export class AuthService extends EventEmitter<{
           if (!centers.has(c))
             issues.push({ path: `roles.${i}.centers.${j}`, message: `no center "${c}"` });
         });
+      if (grant.role === 'agent' && !agents.has(grant.agent))
+        issues.push({ path: `roles.${i}.agent`, message: `no agent "${grant.agent}"` });
     });
     if (issues.length)
       throw new ValidationError('the roles name teams or centers that do not exist', issues);
@@ -393,7 +407,17 @@ export class AuthService extends EventEmitter<{
     }
     const hash = await hashPassword(DEMO_PASSWORD);
     for (const demo of DEMO_USERS) {
-      if (existing.some((u) => u.username === demo.username)) continue;
+      const found = existing.find((u) => u.username === demo.username);
+      // NOTE: a demo user keeps up with the directory's roles (the QA lead came later); the
+      // demo agent keeps the agent the QA demo pointed it at.
+      if (found) {
+        const roles = found.roles.some((r) => r.role === 'agent') ? found.roles : demo.roles;
+        if (found.demo && JSON.stringify(roles) !== JSON.stringify(found.roles)) {
+          await this.#users.update({ ...found, roles, updatedAt: new Date().toISOString() });
+          this.emit('changed', found.id);
+        }
+        continue;
+      }
       const now = new Date().toISOString();
       await this.#users.insert({
         id: randomUUID(),
@@ -406,6 +430,21 @@ export class AuthService extends EventEmitter<{
         passwordHash: hash,
       });
     }
+  }
+
+  /** Points the demo agent's user at an agent of the organisation (demo mode only). */
+  async pointDemoAgent(agent: { id: string; name: string }): Promise<void> {
+    const user = await this.#users.byUsername(DEMO_AGENT.username);
+    if (!user?.demo) return;
+    const roles: RoleGrant[] = [{ role: 'agent', agent: agent.id }];
+    if (JSON.stringify(user.roles) === JSON.stringify(roles) && user.name === agent.name) return;
+    await this.#users.update({
+      ...user,
+      name: agent.name,
+      roles,
+      updatedAt: new Date().toISOString(),
+    });
+    this.emit('changed', user.id);
   }
 
   /** The demo users as the login page shows them. */

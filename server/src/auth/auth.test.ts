@@ -62,6 +62,9 @@ describe('signing in', () => {
       customerNumbers: false,
       teams: ['mpls-care-1'],
       centers: null,
+      evaluate: false,
+      qaLead: false,
+      agent: null,
     });
     const session = cookie.split(';')[0]!;
     const me = await fetch(`${t.server.earshot.url}/api/v1/auth/me`, {
@@ -313,7 +316,7 @@ describe('start-up accounts', () => {
     try {
       await signInAt(first.url, 'admin', 'from-the-env-123');
       const { demoUsers } = await config(first.url);
-      expect(demoUsers?.map((u) => u.username)).toEqual(['exec', 'lead', 'qa', 'admin']);
+      expect(demoUsers?.map((u) => u.username)).toEqual(['exec', 'lead', 'qa', 'agent', 'admin']);
       for (const u of demoUsers!.filter((d) => d.username !== 'admin'))
         await signInAt(first.url, u.username, u.password);
       // "admin" is EARSHOT_ADMIN_PASSWORD's: the demo password does not open it.

@@ -218,4 +218,126 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX calls_live_node ON calls (node_id, ended_at);
   CREATE INDEX events_received ON events (received_at);
   `,
+  // QA evaluations: forms and their frozen versions, evaluations and their revisions,
+  // disputes, sampling plans and their draws, calibration sessions, settings.
+  `
+  CREATE TABLE qa_forms (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT,
+    status TEXT NOT NULL,
+    draft_json TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 0,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE qa_form_versions (
+    form_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    definition_json TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    published_by TEXT NOT NULL,
+    PRIMARY KEY (form_id, version)
+  );
+  CREATE TABLE qa_evaluations (
+    id TEXT PRIMARY KEY,
+    call_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    calibration_id TEXT,
+    form_id TEXT NOT NULL,
+    form_version INTEGER NOT NULL,
+    agent_id TEXT NOT NULL,
+    agent_name TEXT NOT NULL,
+    team_id TEXT NOT NULL,
+    center_id TEXT NOT NULL,
+    call_started_at TEXT NOT NULL,
+    evaluator_id TEXT NOT NULL,
+    evaluator_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    revision INTEGER NOT NULL DEFAULT 0,
+    answers_json TEXT NOT NULL,
+    score REAL,
+    score_json TEXT,
+    failed INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    submitted_at TEXT,
+    acknowledged_at TEXT,
+    dispute_until TEXT
+  );
+  CREATE INDEX qa_evaluations_call ON qa_evaluations (call_id);
+  CREATE INDEX qa_evaluations_agent ON qa_evaluations (agent_id, kind);
+  CREATE UNIQUE INDEX qa_evaluations_one ON qa_evaluations (call_id, evaluator_id, kind, form_id);
+  CREATE TABLE qa_revisions (
+    evaluation_id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    answers_json TEXT NOT NULL,
+    score_json TEXT NOT NULL,
+    by_id TEXT NOT NULL,
+    by_name TEXT NOT NULL,
+    reason TEXT,
+    at TEXT NOT NULL,
+    PRIMARY KEY (evaluation_id, revision)
+  );
+  CREATE TABLE qa_disputes (
+    id TEXT PRIMARY KEY,
+    evaluation_id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    comment TEXT NOT NULL,
+    by_id TEXT NOT NULL,
+    by_name TEXT NOT NULL,
+    at TEXT NOT NULL,
+    resolution TEXT,
+    reason TEXT,
+    resolved_by_id TEXT,
+    resolved_by_name TEXT,
+    resolved_at TEXT
+  );
+  CREATE INDEX qa_disputes_evaluation ON qa_disputes (evaluation_id);
+  CREATE TABLE qa_plans (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    form_id TEXT NOT NULL,
+    body_json TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE qa_draws (
+    id TEXT PRIMARY KEY,
+    plan_id TEXT NOT NULL,
+    seed TEXT NOT NULL,
+    period_from TEXT NOT NULL,
+    period_to TEXT NOT NULL,
+    drawn_at TEXT NOT NULL,
+    drawn_by TEXT NOT NULL,
+    eligible INTEGER NOT NULL,
+    short_json TEXT NOT NULL
+  );
+  CREATE INDEX qa_draws_plan ON qa_draws (plan_id, drawn_at);
+  CREATE TABLE qa_assignments (
+    id TEXT PRIMARY KEY,
+    draw_id TEXT NOT NULL,
+    plan_id TEXT NOT NULL,
+    call_id TEXT NOT NULL UNIQUE,
+    agent_id TEXT NOT NULL,
+    evaluator_id TEXT NOT NULL,
+    flagged INTEGER NOT NULL
+  );
+  CREATE INDEX qa_assignments_evaluator ON qa_assignments (evaluator_id);
+  CREATE TABLE qa_calibrations (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    call_id TEXT NOT NULL,
+    form_id TEXT NOT NULL,
+    form_version INTEGER NOT NULL,
+    expert_id TEXT NOT NULL,
+    evaluators_json TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    closed_at TEXT
+  );
+  CREATE TABLE qa_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
 ];

@@ -64,6 +64,18 @@ export function principalOf(res: Response): Principal {
   return res.locals.principal as Principal;
 }
 
+/**
+ * What an agent may ask for: their session, their evaluations (and disputes), the recording
+ * of an evaluated call of theirs (checked by its route), and the QA settings. Every other
+ * route answers 403 to an agent, whatever it would check itself.
+ */
+const AGENT_ROUTES = [
+  /^\/api\/v1\/auth\//,
+  /^\/api\/v1\/evaluations(\/|$)/,
+  /^\/api\/v1\/calls\/[0-9a-f-]{36}\/recording$/,
+  /^\/api\/v1\/qa\/settings$/,
+];
+
 /** Requires a live session; with `admin`, an admin's. */
 export function requireSession(auth: AuthService, need?: 'admin'): RequestHandler {
   return (req, res, next) => {
@@ -72,6 +84,9 @@ export function requireSession(auth: AuthService, need?: 'admin'): RequestHandle
       .then((principal) => {
         if (need === 'admin' && !principal.access.admin)
           throw new ForbiddenError('only an admin may do this');
+        const path = `${req.baseUrl}${req.path}`;
+        if (principal.access.agent !== null && !AGENT_ROUTES.some((r) => r.test(path)))
+          throw new ForbiddenError('an agent sees only their own evaluations');
         res.locals.principal = principal;
         next();
       })

@@ -35,6 +35,7 @@ import { routeKit } from './kit.ts';
 import type { Cluster } from '../cluster/Cluster.ts';
 import type { Routing } from '../cluster/Forwarder.ts';
 import { clusterRoutes } from '../cluster/routes.ts';
+import { qaRoutes, type QaDeps } from '../qa/routes.ts';
 
 /** What the API's domains need. */
 export interface ApiDeps {
@@ -63,6 +64,8 @@ export interface ApiDeps {
   /** With several nodes: where a request belongs, and the registry. */
   routing: Routing | undefined;
   cluster: Cluster | undefined;
+  /** QA evaluations: forms, evaluations, sampling plans, calibration. */
+  qa: QaDeps;
 }
 
 /** `/api/v1`: every domain's routes, behind the cross-site check they all share. */
@@ -80,7 +83,13 @@ export function apiRouter(deps: ApiDeps): Router {
   router.use(observationRoutes(kit, deps));
   router.use(callRoutes(kit, deps));
   router.use(clusterRoutes(kit, deps));
-  router.use(recordingRoutes(kit, deps));
+  router.use(
+    recordingRoutes(kit, {
+      ...deps,
+      agentMayReplay: (callId, agentId) => deps.qa.evaluations.agentMayReplay(callId, agentId),
+    }),
+  );
+  router.use(qaRoutes(kit, deps));
   router.use(tagRoutes(kit, deps));
   router.use(reviewRoutes(kit, deps));
   router.use(siprecRoutes(kit, deps));

@@ -90,6 +90,9 @@ export class RealtimeServer {
         .resolve(token)
         .then((principal) => {
           if (!principal || !token) return next(new Error('unauthorized'));
+          // NOTE: an agent has no live console: no board, no presence, no audio.
+          if (principal.access.agent !== null)
+            return next(new Error('forbidden: an agent sees only their own evaluations'));
           // NOTE: a user has a bounded number of consoles: each costs buffers and rooms.
           let open = 0;
           for (const other of this.io.sockets.sockets.values())

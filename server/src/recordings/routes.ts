@@ -22,6 +22,8 @@ export function recordingRoutes(
     recordings: RecordingStore;
     record: (entry: AuditEntry) => void;
     routing: Routing | undefined;
+    /** Whether an agent may replay a call of theirs (one of its evaluations is theirs). */
+    agentMayReplay: (callId: string, agentId: string) => Promise<boolean>;
   },
 ): Router {
   const router = Router();
@@ -44,7 +46,10 @@ export function recordingRoutes(
     const query = parseOrThrow(RecordingQuery, req.query, 'recording range');
     const download = query.download === '1' || query.download === 'true';
     const range = query.from === undefined ? {} : { fromMs: query.from, toMs: query.to };
-    if (!who.access.canReview(call)) {
+    const agent = who.access.agent;
+    const theirs =
+      agent !== null && call.agent.id === agent && (await deps.agentMayReplay(id, agent));
+    if (!who.access.canReview(call) && !theirs) {
       deps.record({
         actor: actorOf(who),
         action: 'recording.denied',

@@ -95,6 +95,9 @@ export const TEST_USERS = {
   'lead-bk': { name: 'Bea Lead', roles: [{ role: 'teamLead', teams: ['bk-billing'] }] },
   qa: { name: 'Quinn QA', roles: [{ role: 'qa' }] },
   'qa-bk': { name: 'Bo QA', roles: [{ role: 'qa', centers: ['ny-brooklyn'] }] },
+  'qa-lead': { name: 'Lou QA Lead', roles: [{ role: 'qa', lead: true }] },
+  agent: { name: 'Kari Olsen', roles: [{ role: 'agent', agent: 'a-olsen' }] },
+  'agent-bk': { name: 'Luis Rivera', roles: [{ role: 'agent', agent: 'a-rivera' }] },
 } satisfies Record<string, { name: string; roles: RoleGrant[] }>;
 export type TestUser = keyof typeof TEST_USERS;
 

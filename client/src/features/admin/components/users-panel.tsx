@@ -11,6 +11,7 @@ const ROLE_LABELS: Record<Role, string> = {
   executive: 'Executive',
   teamLead: 'Team lead',
   qa: 'QA reviewer',
+  agent: 'Agent',
 };
 
 /** One line per role: "Team lead of Minneapolis Care 1, Brooklyn Billing". */
@@ -18,9 +19,10 @@ function describeRole(grant: RoleGrant, names: Map<string, string>): string {
   if (grant.role === 'teamLead')
     return `Team lead of ${grant.teams.map((t) => names.get(t) ?? t).join(', ')}`;
   if (grant.role === 'qa')
-    return grant.centers
-      ? `QA reviewer of ${grant.centers.map((c) => names.get(c) ?? c).join(', ')}`
-      : 'QA reviewer of every center';
+    return `${grant.lead ? 'QA lead' : 'QA reviewer'} of ${
+      grant.centers ? grant.centers.map((c) => names.get(c) ?? c).join(', ') : 'every center'
+    }`;
+  if (grant.role === 'agent') return `Agent ${names.get(grant.agent) ?? grant.agent}`;
   return ROLE_LABELS[grant.role];
 }
 
@@ -31,6 +33,7 @@ export function UsersPanel() {
   const names = new Map<string, string>([
     ...(org.data?.teams.map((t) => [t.id, t.name] as const) ?? []),
     ...(org.data?.centers.map((c) => [c.id, c.name] as const) ?? []),
+    ...(org.data?.agents.map((a) => [a.id, a.name] as const) ?? []),
   ]);
   const [editing, setEditing] = useState<User | 'new' | undefined>();
   const client = useQueryClient();
@@ -126,6 +129,7 @@ function UserDialog({ user, onClose }: { user: User | undefined; onClose: () => 
     }));
   const lead = grant('teamLead');
   const qa = grant('qa');
+  const agent = grant('agent');
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();
     setBusy(true);
@@ -234,10 +238,51 @@ function UserDialog({ user, onClose }: { user: User | undefined; onClose: () => 
               }))}
               value={qa.centers ?? []}
               onChange={(centers) =>
-                setGrant('qa', centers.length ? { role: 'qa', centers } : { role: 'qa' })
+                setGrant('qa', {
+                  role: 'qa',
+                  ...(centers.length ? { centers } : {}),
+                  ...(qa.lead ? { lead: true } : {}),
+                })
               }
             />
           )}
+          {qa?.role === 'qa' && (
+            <label>
+              <input
+                type="checkbox"
+                checked={!!qa.lead}
+                onChange={(e) =>
+                  setGrant('qa', {
+                    role: 'qa',
+                    ...(qa.centers ? { centers: qa.centers } : {}),
+                    ...(e.target.checked ? { lead: true } : {}),
+                  })
+                }
+              />{' '}
+              QA lead <span className="muted">builds forms, sampling plans and calibrations</span>
+            </label>
+          )}
+          <label className="field">
+            <span>
+              Agent <span className="muted">sees only their own evaluations (no other role)</span>
+            </span>
+            <select
+              value={agent?.role === 'agent' ? agent.agent : ''}
+              onChange={(e) =>
+                setGrant(
+                  'agent',
+                  e.target.value ? { role: 'agent', agent: e.target.value } : undefined,
+                )
+              }
+            >
+              <option value="">Not an agent</option>
+              {(org.data?.agents ?? []).map((a) => (
+                <option key={a.id} value={a.id}>
+                  {a.name} ({org.data?.teams.find((t) => t.id === a.teamId)?.name ?? a.teamId})
+                </option>
+              ))}
+            </select>
+          </label>
         </fieldset>
         <FormError error={error} />
         <div className="dialog-actions">
