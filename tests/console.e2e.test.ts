@@ -195,7 +195,14 @@ describe('the console on a desk (1440 x 900)', () => {
     const page = await signedInPage(f, 'admin', 'light', { width: 1440, height: 900 });
     await page.goto(`${f.server.earshot.url}/admin`);
     const tabs = page.getByRole('tablist');
-    for (const name of ['Audit trail', 'Telephony', 'Ingest tokens', 'People', 'Audit trail']) {
+    for (const name of [
+      'Audit trail',
+      'Telephony',
+      'Quality',
+      'Ingest tokens',
+      'People',
+      'Audit trail',
+    ]) {
       await page.getByRole('tab', { name }).click();
       await expect
         .poll(() => page.getByRole('tab', { name }).getAttribute('aria-selected'), poll)

@@ -1,6 +1,7 @@
 import { buildRtp, linearToUlaw } from '@earshot/shared';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { seriousViolations } from './support/axe.ts';
 import { signedInPage, useConsoleServer } from './support/console-server.ts';
 
 const f = useConsoleServer();
@@ -62,6 +63,7 @@ describe('QA evaluations in the console', () => {
     await lead.getByLabel('Question 1.1 text').fill('Greeted the customer');
     await lead.getByRole('button', { name: 'Publish' }).click();
     await lead.getByText('Published version 1').waitFor();
+    expect(await seriousViolations(lead)).toEqual([]);
 
     // A reviewer evaluates the call on its replay page, citing the tag's moment.
     const qa = await signedInPage(f, 'qa');
@@ -76,6 +78,7 @@ describe('QA evaluations in the console', () => {
     await panel.getByRole('button', { name: /^Play the cited moment at 0:02/ }).waitFor();
     await panel.getByRole('button', { name: 'Submit evaluation' }).click();
     await expect.poll(() => panel.locator('.score').textContent(), poll).toBe('100%');
+    expect(await seriousViolations(qa)).toEqual([]);
 
     // The agent opens it, clicks the citation and hears that moment, and disputes.
     const agent = await signedInPage(f, 'agent');
@@ -87,6 +90,7 @@ describe('QA evaluations in the console', () => {
     // No live console for an agent: no board in the navigation.
     expect(await agent.getByRole('link', { name: 'Live' }).count()).toBe(0);
     await agent.getByRole('meter', { name: 'Replay output' }).waitFor();
+    expect(await seriousViolations(agent)).toEqual([]);
     await evaluation.getByRole('button', { name: /^Play the cited moment at 0:02/ }).click();
     await expect.poll(() => level(agent), poll).toBeGreaterThan(0.3);
     await evaluation.getByLabel('What you dispute').fill('I did greet them, at the start');

@@ -177,7 +177,10 @@ function Console({ me }: { me: Me }) {
 
 /** Who is signed in, their roles, and signing out. */
 function UserMenu({ me }: { me: Me }) {
-  const roles = me.user.roles.map((r) => ROLE_NAMES[r.role]).join(', ') || 'no role';
+  const roles =
+    me.user.roles
+      .map((r) => (r.role === 'qa' && r.lead ? 'QA lead' : ROLE_NAMES[r.role]))
+      .join(', ') || 'no role';
   return (
     <span className="user-menu">
       <span title={`Signed in as ${me.user.username}`}>

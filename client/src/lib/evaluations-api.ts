@@ -107,3 +107,11 @@ export const resolveDispute = async (
   );
 
 export { json as jsonInit };
+
+/** Admins: how long and how often agents may dispute. */
+export async function setQaSettings(client: QueryClient, settings: QaSettings): Promise<void> {
+  client.setQueryData(
+    ['qa-settings'],
+    await apiFetch<QaSettings>('/api/v1/qa/settings', json('PUT', settings)),
+  );
+}

@@ -207,20 +207,21 @@ export class QaDemo {
         },
         lead,
       );
-    return this.#evaluate();
+    return this.#evaluate(lead);
   }
 
-  /** Draws and evaluates once there are recorded calls; true when the demo has evaluations. */
-  async #evaluate(): Promise<boolean> {
-    const lead = await this.#lead();
-    if (!lead) return true;
+  /**
+   * Draws and evaluates as calls get recorded, until the demo has a few evaluations; the
+   * demo agent's user follows the agent with the most of them. True once done.
+   */
+  async #evaluate(lead: Principal): Promise<boolean> {
     const { plans, evaluations } = this.#deps;
-    if (
-      (await evaluations.list({ kind: 'standard', limit: 1 }, lead)).some(
+    const submitted = async () =>
+      (await evaluations.list({ kind: 'standard', limit: 100 }, lead)).filter(
         (e) => e.status !== 'draft',
-      )
-    )
-      return true;
+      );
+    const before = await submitted();
+    if (before.length >= EVALUATIONS) return true;
     const plan = (await plans.list())[0];
     if (!plan) return true;
     let queue = (await plans.queue(lead)).filter((a) => a.status === 'pending');
@@ -229,12 +230,12 @@ export class QaDemo {
       queue = (await plans.queue(lead)).filter((a) => a.status === 'pending');
     }
     if (queue.length === 0) return false;
-    const byAgent = new Map<string, typeof queue>();
-    for (const a of queue) byAgent.set(a.agent.id, [...(byAgent.get(a.agent.id) ?? []), a]);
-    const chosen = [...byAgent.values()]
-      .sort((a, b) => b.length - a.length)[0]!
-      .slice(0, EVALUATIONS);
-    for (const assignment of chosen) {
+    // The agent with the most drawn calls first, so that the demo agent has several.
+    const count = (agent: string) => queue.filter((a) => a.agent.id === agent).length;
+    queue.sort(
+      (a, b) => count(b.agent.id) - count(a.agent.id) || a.agent.id.localeCompare(b.agent.id),
+    );
+    for (const assignment of queue.slice(0, EVALUATIONS - before.length)) {
       const { evaluation } = await evaluations.create(assignment.callId, plan.formId, lead);
       const length = evaluation.call.durationMs ?? 30_000;
       await evaluations.submit(
@@ -243,12 +244,17 @@ export class QaDemo {
         lead,
       );
     }
-    await this.#deps.auth.pointDemoAgent(chosen[0]!.agent);
+    const after = await submitted();
+    const byAgent = new Map<string, { agent: { id: string; name: string }; n: number }>();
+    for (const e of after)
+      byAgent.set(e.agent.id, { agent: e.agent, n: (byAgent.get(e.agent.id)?.n ?? 0) + 1 });
+    const top = [...byAgent.values()].sort((a, b) => b.n - a.n)[0];
+    if (top) await this.#deps.auth.pointDemoAgent(top.agent);
     this.#deps.logger.info(
-      { agent: chosen[0]!.agent.id, evaluations: chosen.length },
+      { agent: top?.agent.id, evaluations: after.length },
       'QA demo: evaluations written',
     );
-    return true;
+    return after.length >= EVALUATIONS;
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useHealth } from '../api/admin-api';
 import { AuditPanel } from './audit-panel';
+import { QaSettingsPanel } from './qa-settings-panel';
 import { StreamsPanel } from './streams-panel';
 import { TelephonyPanel } from './telephony-panel';
 import { TokensPanel } from './tokens-panel';
@@ -11,6 +12,7 @@ const TABS = [
   ['tokens', 'Ingest tokens'],
   ['telephony', 'Telephony'],
   ['streams', 'Cloud streams'],
+  ['quality', 'Quality'],
   ['audit', 'Audit trail'],
 ] as const;
 
@@ -54,6 +56,8 @@ export function AdminPage() {
           <TelephonyPanel />
         ) : tab === 'streams' ? (
           <StreamsPanel />
+        ) : tab === 'quality' ? (
+          <QaSettingsPanel />
         ) : (
           <AuditPanel />
         )}

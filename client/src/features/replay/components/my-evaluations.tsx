@@ -157,31 +157,33 @@ function EvaluatedCall({ evaluation, back }: { evaluation: Evaluation; back: Rea
           </button>
           <Meter read={player.outputLevel} label="Replay output" />
         </div>
-        <h3>Notes for you</h3>
-        {evaluation.tags.length === 0 ? (
-          <p className="muted">No coaching notes on this call.</p>
-        ) : (
-          <ul className="replay-tags">
-            {evaluation.tags.map((tag) => (
-              <li key={tag.id}>
-                <button
-                  type="button"
-                  className="ghost"
-                  onClick={() => player.play(Math.max(0, tag.offsetMs - 2000))}
-                  aria-label={`Play ${tag.label} at ${formatOffset(tag.offsetMs)}`}
-                >
-                  ▶
-                </button>
-                <span className="mono">{formatOffset(tag.offsetMs)}</span>
-                <span className={`chip label-${tag.label}`}>{tag.label}</span>
-                <span className="note">
-                  {tag.author.name}
-                  {tag.note ? `: ${tag.note}` : ''}
-                </span>
-              </li>
-            ))}
-          </ul>
-        )}
+        <div className="my-notes">
+          <h3>Notes for you</h3>
+          {evaluation.tags.length === 0 ? (
+            <p className="muted">No coaching notes on this call.</p>
+          ) : (
+            <ul className="replay-tags">
+              {evaluation.tags.map((tag) => (
+                <li key={tag.id}>
+                  <button
+                    type="button"
+                    className="ghost"
+                    onClick={() => player.play(Math.max(0, tag.offsetMs - 2000))}
+                    aria-label={`Play ${tag.label} at ${formatOffset(tag.offsetMs)}`}
+                  >
+                    ▶
+                  </button>
+                  <span className="mono">{formatOffset(tag.offsetMs)}</span>
+                  <span className={`chip label-${tag.label}`}>{tag.label}</span>
+                  <span className="note">
+                    {tag.author.name}
+                    {tag.note ? `: ${tag.note}` : ''}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
       </section>
       <section className="evaluation-panel" aria-label="Evaluation">
         <h3>
@@ -197,6 +199,7 @@ function EvaluatedCall({ evaluation, back }: { evaluation: Evaluation; back: Rea
           definition={evaluation.definition}
           answers={revision?.answers ?? evaluation.answers}
           result={revision?.score ?? evaluation.result}
+          tags={evaluation.tags}
           onSeek={(ms) => player.play(ms)}
         />
         <FormError error={error} />

@@ -141,10 +141,11 @@ export function Scorecard({
                           type="button"
                           className="ghost"
                           onClick={() => onSeek(c.atMs)}
-                          aria-label={`Play the cited moment at ${formatOffset(c.atMs)}`}
                           data-cite-ms={c.atMs}
                         >
-                          ▶ {formatOffset(c.atMs)}
+                          <span className="visually-hidden">Play the cited moment at </span>
+                          <span aria-hidden="true">▶ </span>
+                          {formatOffset(c.atMs)}
                           {c.tagId && ` · ${tags.find((t) => t.id === c.tagId)?.label ?? 'tag'}`}
                         </button>
                         {onChange && (
