@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { initialTab, Tabs } from '../../../components/tabs';
 import { useHealth } from '../api/admin-api';
 import { AuditPanel } from './audit-panel';
 import { QaSettingsPanel } from './qa-settings-panel';
@@ -16,11 +17,11 @@ const TABS = [
   ['audit', 'Audit trail'],
 ] as const;
 
+type AdminTab = (typeof TABS)[number][0];
+
 /** Admins: who may sign in and with what roles, telephony credentials, the audit trail. */
 export function AdminPage() {
-  const [tab, setTab] = useState<(typeof TABS)[number][0]>(
-    () => TABS.find(([id]) => `#${id}` === window.location.hash)?.[0] ?? 'users',
-  );
+  const [tab, setTab] = useState<AdminTab>(() => initialTab(TABS, 'users'));
   const health = useHealth();
   return (
     <section className="admin" aria-label="Admin">
@@ -29,25 +30,7 @@ export function AdminPage() {
           <strong>Server {health.data.status}:</strong> {(health.data.reasons ?? []).join('; ')}
         </div>
       )}
-      <div className="segmented admin-tabs" role="tablist">
-        {TABS.map(([id, label]) => (
-          <button
-            key={id}
-            type="button"
-            role="tab"
-            id={`tab-${id}`}
-            aria-controls="admin-tabpanel"
-            aria-selected={tab === id}
-            onClick={() => {
-              setTab(id);
-              window.history.replaceState(null, '', `#${id}`);
-            }}
-          >
-            {label}
-          </button>
-        ))}
-      </div>
-      <div role="tabpanel" id="admin-tabpanel" aria-labelledby={`tab-${tab}`}>
+      <Tabs<AdminTab> tabs={TABS} value={tab} onChange={setTab} panelId="admin-tabpanel">
         {tab === 'users' ? (
           <UsersPanel />
         ) : tab === 'tokens' ? (
@@ -61,7 +44,7 @@ export function AdminPage() {
         ) : (
           <AuditPanel />
         )}
-      </div>
+      </Tabs>
     </section>
   );
 }

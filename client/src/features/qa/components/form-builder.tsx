@@ -2,6 +2,7 @@ import type { FormDefinition, Question, QuestionKind, Section } from '@earshot/s
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { FormError } from '../../../components/form-error';
+import { useAction } from '../../../components/use-action';
 import { formAction, saveForm, useForm } from '../api/qa-api';
 
 let counter = 0;
@@ -96,8 +97,7 @@ function Builder({
   const [description, setDescription] = useState(initial.description);
   const [sections, setSections] = useState<Section[]>(initial.definition.sections);
   const [formId, setFormId] = useState(id);
-  const [error, setError] = useState<string>();
-  const [note, setNote] = useState<string>();
+  const { error, note, run } = useAction();
 
   const setSection = (i: number, change: Partial<Section>) =>
     setSections((s) => s.map((x, j) => (j === i ? { ...x, ...change } : x)));
@@ -111,11 +111,6 @@ function Builder({
     });
     setFormId(form.id);
     return form;
-  };
-  const run = (work: () => Promise<string>) => {
-    setError(undefined);
-    setNote(undefined);
-    work().then(setNote, (e: Error) => setError(e.message));
   };
 
   return (

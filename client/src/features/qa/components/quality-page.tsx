@@ -2,6 +2,10 @@ import type { Capabilities } from '@earshot/shared';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { FormError } from '../../../components/form-error';
+import { PickMany, PickOne } from '../../../components/pickers';
+import { SimpleTable } from '../../../components/simple-table';
+import { initialTab, Tabs } from '../../../components/tabs';
+import { useAction } from '../../../components/use-action';
 import { useEvaluations } from '../../../lib/evaluations-api';
 import { useOrg } from '../../../lib/org-api';
 import { navigate } from '../../../lib/router';
@@ -38,34 +42,20 @@ const when = (iso: string) => new Date(iso).toLocaleString();
 /** Quality: the reviewer's queue, evaluations, forms, sampling plans, calibration, results. */
 export function QualityPage({ can }: { can: Capabilities }) {
   const tabs = TABS.filter(([, , allowed]) => allowed(can));
-  const [tab, setTab] = useState<Tab>(
-    () => tabs.find(([id]) => `#${id}` === window.location.hash)?.[0] ?? tabs[0]?.[0] ?? 'results',
+  const [tab, setTab] = useState<Tab>(() =>
+    initialTab(
+      tabs.map(([id, label]) => [id, label] as const),
+      tabs[0]?.[0] ?? 'results',
+    ),
   );
   return (
     <section className="admin quality" aria-label="Quality">
-      <div className="segmented admin-tabs" role="tablist">
-        {tabs.map(([id, label]) => (
-          <button
-            key={id}
-            type="button"
-            role="tab"
-            id={`tab-${id}`}
-            aria-controls="quality-tabpanel"
-            aria-selected={tab === id}
-            onClick={() => {
-              setTab(id);
-              window.history.replaceState(null, '', `#${id}`);
-            }}
-          >
-            {label}
-          </button>
-        ))}
-      </div>
-      <div
-        role="tabpanel"
-        id="quality-tabpanel"
-        aria-labelledby={`tab-${tab}`}
-        className="admin-panel"
+      <Tabs<Tab>
+        tabs={tabs.map(([id, label]) => [id, label] as const)}
+        value={tab}
+        onChange={setTab}
+        panelId="quality-tabpanel"
+        panelClassName="admin-panel"
       >
         {tab === 'queue' ? (
           <QueuePanel />
@@ -80,7 +70,7 @@ export function QualityPage({ can }: { can: Capabilities }) {
         ) : (
           <ResultsPanel />
         )}
-      </div>
+      </Tabs>
     </section>
   );
 }
@@ -164,38 +154,28 @@ function EvaluationsPanel() {
       </div>
       {list.data?.length === 0 && <p className="empty">No evaluations.</p>}
       {!!list.data?.length && (
-        <table className="review-table">
-          <thead>
-            <tr>
-              <th>Call</th>
-              <th>Agent</th>
-              <th>Form</th>
-              <th>Evaluator</th>
-              <th>Score</th>
-              <th>Status</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.map((e) => (
-              <tr key={e.id}>
-                <td>
-                  <button type="button" className="ghost" onClick={() => open(e.callId, e.id)}>
-                    {when(e.callStartedAt)}
-                  </button>
-                </td>
-                <td>{e.agent.name}</td>
-                <td>
-                  {e.form.name} v{e.form.version}
-                </td>
-                <td>{e.evaluator.name}</td>
-                <td className={e.failed ? 'warn' : undefined}>
-                  {e.score === null ? '—' : `${e.score}%`}
-                </td>
-                <td>{e.status}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <SimpleTable
+          headings={['Call', 'Agent', 'Form', 'Evaluator', 'Score', 'Status']}
+          rows={list.data.map((e) => ({
+            key: e.id,
+            cells: [
+              <button
+                key="open"
+                type="button"
+                className="ghost"
+                onClick={() => open(e.callId, e.id)}
+              >
+                {when(e.callStartedAt)}
+              </button>,
+              e.agent.name,
+              `${e.form.name} v${e.form.version}`,
+              e.evaluator.name,
+              e.score === null ? '—' : `${e.score}%`,
+              e.status,
+            ],
+            className: [undefined, undefined, undefined, undefined, e.failed ? 'warn' : undefined],
+          }))}
+        />
       )}
     </>
   );
@@ -267,8 +247,7 @@ function PlansPanel({ lead }: { lead: boolean }) {
   const org = useOrg().data;
   const evaluators = useEvaluators(lead);
   const [seed, setSeed] = useState('');
-  const [error, setError] = useState<string>();
-  const [note, setNote] = useState<string>();
+  const { error, note, run } = useAction();
   const [draft, setDraft] = useState({
     name: '',
     formId: '',
@@ -280,11 +259,6 @@ function PlansPanel({ lead }: { lead: boolean }) {
     evaluators: [] as string[],
   });
   const published = forms.data?.filter((f) => f.status === 'published') ?? [];
-  const run = (work: () => Promise<string>) => {
-    setError(undefined);
-    setNote(undefined);
-    work().then(setNote, (e: Error) => setError(e.message));
-  };
   return (
     <>
       <h2>Sampling plans</h2>
@@ -364,19 +338,12 @@ function PlansPanel({ lead }: { lead: boolean }) {
                 onChange={(e) => setDraft({ ...draft, name: e.target.value })}
               />
             </label>
-            <label className="field">
-              <span>Form</span>
-              <select
-                value={draft.formId}
-                onChange={(e) => setDraft({ ...draft, formId: e.target.value })}
-              >
-                {published.map((f) => (
-                  <option key={f.id} value={f.id}>
-                    {f.name}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <PickOne
+              label="Form"
+              options={published}
+              value={draft.formId}
+              onChange={(formId) => setDraft({ ...draft, formId })}
+            />
             <label className="field inline">
               <span>Per agent</span>
               <input
@@ -419,43 +386,19 @@ function PlansPanel({ lead }: { lead: boolean }) {
               />
             </label>
           </div>
-          <label className="field">
-            <span>Teams</span>
-            <select
-              multiple
-              size={6}
-              value={draft.teams}
-              onChange={(e) =>
-                setDraft({ ...draft, teams: [...e.target.selectedOptions].map((o) => o.value) })
-              }
-            >
-              {(org?.teams ?? []).map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.name}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="field">
-            <span>Evaluators</span>
-            <select
-              multiple
-              size={4}
-              value={draft.evaluators}
-              onChange={(e) =>
-                setDraft({
-                  ...draft,
-                  evaluators: [...e.target.selectedOptions].map((o) => o.value),
-                })
-              }
-            >
-              {(evaluators.data ?? []).map((u) => (
-                <option key={u.id} value={u.id}>
-                  {u.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <PickMany
+            label="Teams"
+            size={6}
+            options={org?.teams ?? []}
+            value={draft.teams}
+            onChange={(teams) => setDraft({ ...draft, teams })}
+          />
+          <PickMany
+            label="Evaluators"
+            options={evaluators.data ?? []}
+            value={draft.evaluators}
+            onChange={(ids) => setDraft({ ...draft, evaluators: ids })}
+          />
           <button type="submit" className="primary">
             Create plan
           </button>
@@ -471,7 +414,7 @@ function CalibrationPanel({ lead }: { lead: boolean }) {
   const forms = useForms();
   const evaluators = useEvaluators(lead);
   const [opened, setOpened] = useState<string>();
-  const [error, setError] = useState<string>();
+  const { error, run, setError } = useAction();
   const [draft, setDraft] = useState({
     name: '',
     callId: '',
@@ -480,10 +423,6 @@ function CalibrationPanel({ lead }: { lead: boolean }) {
     evaluators: [] as string[],
   });
   const published = forms.data?.filter((f) => f.status === 'published') ?? [];
-  const run = (work: () => Promise<unknown>) => {
-    setError(undefined);
-    work().catch((e: Error) => setError(e.message));
-  };
   return (
     <>
       <h2>Calibration</h2>
@@ -549,54 +488,26 @@ function CalibrationPanel({ lead }: { lead: boolean }) {
                 onChange={(e) => setDraft({ ...draft, callId: e.target.value })}
               />
             </label>
-            <label className="field">
-              <span>Form</span>
-              <select
-                value={draft.formId}
-                onChange={(e) => setDraft({ ...draft, formId: e.target.value })}
-              >
-                {published.map((f) => (
-                  <option key={f.id} value={f.id}>
-                    {f.name}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label className="field">
-              <span>Expert (reference)</span>
-              <select
-                value={draft.expertId}
-                onChange={(e) => setDraft({ ...draft, expertId: e.target.value })}
-              >
-                <option value="">Choose…</option>
-                {(evaluators.data ?? []).map((u) => (
-                  <option key={u.id} value={u.id}>
-                    {u.name}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <PickOne
+              label="Form"
+              options={published}
+              value={draft.formId}
+              onChange={(formId) => setDraft({ ...draft, formId })}
+            />
+            <PickOne
+              label="Expert (reference)"
+              placeholder="Choose…"
+              options={evaluators.data ?? []}
+              value={draft.expertId}
+              onChange={(expertId) => setDraft({ ...draft, expertId })}
+            />
           </div>
-          <label className="field">
-            <span>Evaluators</span>
-            <select
-              multiple
-              size={4}
-              value={draft.evaluators}
-              onChange={(e) =>
-                setDraft({
-                  ...draft,
-                  evaluators: [...e.target.selectedOptions].map((o) => o.value),
-                })
-              }
-            >
-              {(evaluators.data ?? []).map((u) => (
-                <option key={u.id} value={u.id}>
-                  {u.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <PickMany
+            label="Evaluators"
+            options={evaluators.data ?? []}
+            value={draft.evaluators}
+            onChange={(ids) => setDraft({ ...draft, evaluators: ids })}
+          />
           <button type="submit" className="primary">
             Create session
           </button>
@@ -679,22 +590,20 @@ function ResultsPanel() {
   const data = results.data;
   const trend = (points: { week: string; average: number }[]) =>
     points.map((p) => `${p.week.slice(5)}: ${p.average}%`).join(' → ');
+  const pct = (n: number | null, unit = '%') => (n === null ? '—' : `${n}${unit}`);
   return (
     <>
       <div className="admin-head">
         <h2>Results</h2>
         <span className="spacer" />
-        <label className="field inline">
-          <span>Team</span>
-          <select value={team} onChange={(e) => setTeam(e.target.value)}>
-            <option value="">All I review</option>
-            {(org?.teams ?? []).map((t) => (
-              <option key={t.id} value={t.id}>
-                {t.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <PickOne
+          label="Team"
+          inline
+          placeholder="All I review"
+          options={org?.teams ?? []}
+          value={team}
+          onChange={setTeam}
+        />
       </div>
       {results.isError && <FormError error={results.error.message} />}
       {data && (
@@ -705,73 +614,45 @@ function ResultsPanel() {
               {data[kind].length === 0 ? (
                 <p className="empty">No submitted evaluations.</p>
               ) : (
-                <table className="review-table" aria-label={`Results by ${kind}`}>
-                  <thead>
-                    <tr>
-                      <th>{kind === 'agents' ? 'Agent' : 'Team'}</th>
-                      <th>Evaluations</th>
-                      <th>Average</th>
-                      <th>Failed</th>
-                      <th>Trend by week</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {data[kind].map((g) => (
-                      <tr key={g.id}>
-                        <td>{g.name}</td>
-                        <td>{g.evaluations}</td>
-                        <td>{g.average === null ? '—' : `${g.average}%`}</td>
-                        <td>{g.failed}</td>
-                        <td className="muted">{trend(g.trend)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <SimpleTable
+                  label={`Results by ${kind}`}
+                  headings={[
+                    kind === 'agents' ? 'Agent' : 'Team',
+                    'Evaluations',
+                    'Average',
+                    'Failed',
+                    'Trend by week',
+                  ]}
+                  rows={data[kind].map((g) => ({
+                    key: g.id,
+                    cells: [g.name, g.evaluations, pct(g.average), g.failed, trend(g.trend)],
+                    className: [undefined, undefined, undefined, undefined, 'muted'],
+                  }))}
+                />
               )}
             </div>
           ))}
           <h3>Questions most often failed</h3>
-          <table className="review-table">
-            <thead>
-              <tr>
-                <th>Question</th>
-                <th>Answered</th>
-                <th>Failed</th>
-                <th>Failure rate</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.questions.map((q) => (
-                <tr key={`${q.formId}/${q.questionId}`}>
-                  <td>{q.text}</td>
-                  <td>{q.answered}</td>
-                  <td>{q.failed}</td>
-                  <td>{q.failureRate === null ? '—' : `${Math.round(q.failureRate * 100)}%`}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <SimpleTable
+            headings={['Question', 'Answered', 'Failed', 'Failure rate']}
+            rows={data.questions.map((q) => ({
+              key: `${q.formId}/${q.questionId}`,
+              cells: [
+                q.text,
+                q.answered,
+                q.failed,
+                pct(q.failureRate === null ? null : Math.round(q.failureRate * 100)),
+              ],
+            }))}
+          />
           <h3>Evaluators against calibration references</h3>
-          <table className="review-table">
-            <thead>
-              <tr>
-                <th>Evaluator</th>
-                <th>Evaluations</th>
-                <th>Calibrations</th>
-                <th>Mean deviation</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.evaluators.map((e) => (
-                <tr key={e.id}>
-                  <td>{e.name}</td>
-                  <td>{e.evaluations}</td>
-                  <td>{e.calibrations}</td>
-                  <td>{e.meanDeviation === null ? '—' : `${e.meanDeviation} pts`}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <SimpleTable
+            headings={['Evaluator', 'Evaluations', 'Calibrations', 'Mean deviation']}
+            rows={data.evaluators.map((e) => ({
+              key: e.id,
+              cells: [e.name, e.evaluations, e.calibrations, pct(e.meanDeviation, ' pts')],
+            }))}
+          />
         </div>
       )}
     </>

@@ -2,6 +2,8 @@ import type { Answer, Tag } from '@earshot/shared';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { FormError } from '../../../components/form-error';
+import { PickOne } from '../../../components/pickers';
+import { useAction } from '../../../components/use-action';
 import {
   resolveDispute,
   saveDraft,
@@ -53,7 +55,7 @@ export function EvaluationPanel({
   const [formId, setFormId] = useState('');
   const [answers, setAnswers] = useState<Answer[]>([]);
   const [shown, setShown] = useState<number>();
-  const [error, setError] = useState<string>();
+  const { error, run, setError } = useAction();
   const [saved, setSaved] = useState<'saved' | 'saving' | 'changed' | undefined>();
   const [rescoring, setRescoring] = useState(false);
   const [reason, setReason] = useState('');
@@ -83,16 +85,12 @@ export function EvaluationPanel({
       );
     }, AUTOSAVE_MS);
     return () => clearTimeout(timer);
-  }, [answers, editable, saved, evaluation, client]);
+  }, [answers, editable, saved, evaluation, client, setError]);
 
   const change = (next: Answer[]) => {
     setAnswers(next);
     setSaved('changed');
     setError(undefined);
-  };
-  const run = (work: () => Promise<unknown>) => {
-    setError(undefined);
-    work().catch((e: Error) => setError(e.message));
   };
   const mayResolve =
     !!evaluation &&
@@ -131,20 +129,13 @@ export function EvaluationPanel({
               run(async () => setOpenId((await startEvaluation(client, callId, chosen)).id));
           }}
         >
-          <label className="field inline">
-            <span>Form</span>
-            <select
-              value={formId}
-              onChange={(e) => setFormId(e.target.value)}
-              aria-label="Evaluation form"
-            >
-              {(forms ?? []).map((f) => (
-                <option key={f.id} value={f.id}>
-                  {f.name} (v{f.version})
-                </option>
-              ))}
-            </select>
-          </label>
+          <PickOne
+            label="Form"
+            inline
+            options={(forms ?? []).map((f) => ({ id: f.id, name: `${f.name} (v${f.version})` }))}
+            value={formId}
+            onChange={setFormId}
+          />
           <button type="submit" className="primary" disabled={!forms?.length}>
             Evaluate this call
           </button>

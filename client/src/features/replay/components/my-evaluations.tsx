@@ -2,6 +2,8 @@ import type { Evaluation } from '@earshot/shared';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { FormError } from '../../../components/form-error';
+import { SimpleTable } from '../../../components/simple-table';
+import { useAction } from '../../../components/use-action';
 import { Meter } from '../../../components/meter';
 import { useNow } from '../../../components/use-now';
 import { ApiError } from '../../../lib/api-fetch';
@@ -49,43 +51,29 @@ export function MyEvaluations() {
       ) : list.data.length === 0 ? (
         <p className="empty">No evaluations of your calls yet.</p>
       ) : (
-        <table className="review-table">
-          <thead>
-            <tr>
-              <th>Call</th>
-              <th>Form</th>
-              <th>Score</th>
-              <th>Status</th>
-              <th>Evaluator</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.map((e) => (
-              <tr key={e.id}>
-                <td>
-                  <a
-                    href={`/my/${e.id}`}
-                    onClick={(ev) => {
-                      ev.preventDefault();
-                      navigate(`/my/${e.id}`);
-                    }}
-                  >
-                    {new Date(e.callStartedAt).toLocaleString()}
-                  </a>
-                </td>
-                <td>
-                  {e.form.name} <span className="muted">v{e.form.version}</span>
-                </td>
-                <td className={e.failed ? 'warn' : undefined}>
-                  {e.score === null ? '—' : `${e.score}%`}
-                  {e.failed ? ' (failed)' : ''}
-                </td>
-                <td>{e.openDispute ? 'Disputed' : STATUS[e.status]}</td>
-                <td>{e.evaluator.name}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <SimpleTable
+          headings={['Call', 'Form', 'Score', 'Status', 'Evaluator']}
+          rows={list.data.map((e) => ({
+            key: e.id,
+            cells: [
+              <a
+                key="open"
+                href={`/my/${e.id}`}
+                onClick={(ev) => {
+                  ev.preventDefault();
+                  navigate(`/my/${e.id}`);
+                }}
+              >
+                {new Date(e.callStartedAt).toLocaleString()}
+              </a>,
+              `${e.form.name} v${e.form.version}`,
+              `${e.score === null ? '—' : `${e.score}%`}${e.failed ? ' (failed)' : ''}`,
+              e.openDispute ? 'Disputed' : STATUS[e.status],
+              e.evaluator.name,
+            ],
+            className: [undefined, undefined, e.failed ? 'warn' : undefined],
+          }))}
+        />
       )}
     </section>
   );
@@ -119,17 +107,13 @@ function EvaluatedCall({ evaluation, back }: { evaluation: Evaluation; back: Rea
   const player = useReplayPlayer(evaluation.callId);
   const [shown, setShown] = useState<number>();
   const [comment, setComment] = useState('');
-  const [error, setError] = useState<string>();
+  const { error, run } = useAction();
   const now = useNow(30_000);
   const revision = evaluation.revisions.find((r) => r.revision === (shown ?? evaluation.revision));
   const canDispute =
     evaluation.status === 'submitted' &&
     evaluation.disputesLeft > 0 &&
     (!evaluation.disputeUntil || Date.parse(evaluation.disputeUntil) > now);
-  const run = (work: () => Promise<unknown>) => {
-    setError(undefined);
-    work().catch((e: Error) => setError(e.message));
-  };
   return (
     <div className="replay-split">
       <section className="replay" aria-label="Evaluated call">
