@@ -334,27 +334,25 @@ export const QaSettings = z.strictObject({
 export type QaSettings = z.infer<typeof QaSettings>;
 
 /** `POST /api/v1/qa/plans`: draw N recorded calls per agent per period from some teams. */
-export const CreatePlanRequest = z
-  .strictObject({
-    name: Name,
-    formId: z.string().uuid(),
-    teams: z
-      .array(Id)
-      .min(1, 'name at least one team')
-      .max(500)
-      .refine((t) => new Set(t).size === t.length, 'lists a team twice'),
-    perAgent: z.number().int().min(1).max(100),
-    period: z.enum(['day', 'week', 'month']),
-    minDurationS: z.number().int().min(0).max(36_000).default(0),
-    /** The share of each agent's draw taken from flagged (tagged) calls; null: no weighting. */
-    flaggedShare: z.number().min(0).max(1).nullable().default(null),
-    evaluators: z
-      .array(z.string().min(1).max(64))
-      .min(1, 'name at least one evaluator')
-      .max(200)
-      .refine((e) => new Set(e).size === e.length, 'lists an evaluator twice'),
-  })
-  .strip();
+export const CreatePlanRequest = z.strictObject({
+  name: Name,
+  formId: z.string().uuid(),
+  teams: z
+    .array(Id)
+    .min(1, 'name at least one team')
+    .max(500)
+    .refine((t) => new Set(t).size === t.length, 'lists a team twice'),
+  perAgent: z.number().int().min(1).max(100),
+  period: z.enum(['day', 'week', 'month']),
+  minDurationS: z.number().int().min(0).max(36_000).default(0),
+  /** The share of each agent's draw taken from flagged (tagged) calls; null: no weighting. */
+  flaggedShare: z.number().min(0).max(1).nullable().default(null),
+  evaluators: z
+    .array(z.string().min(1).max(64))
+    .min(1, 'name at least one evaluator')
+    .max(200)
+    .refine((e) => new Set(e).size === e.length, 'lists an evaluator twice'),
+});
 export type CreatePlanRequest = z.infer<typeof CreatePlanRequest>;
 
 export interface Plan extends Omit<CreatePlanRequest, 'evaluators'> {

@@ -1,5 +1,6 @@
 import type { AgentRow, AgentsSnapshot, AgentsUpdate } from '@earshot/shared';
 import { afterEach, describe, expect, it } from 'vitest';
+import { localMidnight } from '../kpi/kpiMath.ts';
 import { ask, type ConsoleClient } from '../test/consoleClient.ts';
 import { useTestServer } from '../test/fixtures.ts';
 
@@ -89,6 +90,9 @@ describe('the agents board', () => {
     await post(shuffled.slice(7));
 
     const org = (await board('org')).body;
+    // Handled today counts wrap-ups since Minneapolis's midnight: in the first minutes of
+    // its day the first call's (at 130 s) was yesterday's.
+    const today = Date.parse(s(130)) >= localMidnight('America/Chicago', Date.now());
     expect(rowOf(org, 'a-olsen')).toEqual({
       agentId: 'a-olsen',
       name: 'Kari Olsen',
@@ -98,8 +102,8 @@ describe('the agents board', () => {
       since: s(230),
       acdCallId: 'agents-c2',
       callId,
-      handledToday: 1,
-      ahtTodayMs: 120_000,
+      handledToday: today ? 1 : 0,
+      ahtTodayMs: today ? 120_000 : null,
     } satisfies AgentRow);
     expect(rowOf(org, 'a-rivera')).toMatchObject({ state: 'away', since: s(50), callId: null });
 

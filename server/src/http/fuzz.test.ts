@@ -26,6 +26,11 @@ type Rng = ReturnType<typeof rng>;
 
 // Field names the schemas know, so that the fuzz reaches past the first check.
 const KEYS = [
+  'answers',
+  'formId',
+  'definition',
+  'decision',
+  'disputeWindowDays',
   'username',
   'password',
   'roles',
@@ -209,6 +214,22 @@ const ROUTES: [string, string][] = [
   ['POST', '/api/v1/kpis/reported'],
   ['GET', '/api/v1/kpis/:id'],
   ['GET', '/api/v1/kpis/:id/history'],
+  ['GET', '/api/v1/qa/forms'],
+  ['POST', '/api/v1/qa/forms'],
+  ['PUT', '/api/v1/qa/forms/:id'],
+  ['POST', '/api/v1/qa/forms/:id/publish'],
+  ['PUT', '/api/v1/qa/settings'],
+  ['POST', '/api/v1/calls/:id/evaluations'],
+  ['GET', '/api/v1/evaluations'],
+  ['GET', '/api/v1/evaluations/:id'],
+  ['PUT', '/api/v1/evaluations/:id/draft'],
+  ['POST', '/api/v1/evaluations/:id/submit'],
+  ['POST', '/api/v1/evaluations/:id/dispute'],
+  ['POST', '/api/v1/evaluations/:id/resolve'],
+  ['POST', '/api/v1/qa/plans'],
+  ['POST', '/api/v1/qa/plans/:id/draws'],
+  ['POST', '/api/v1/qa/calibrations'],
+  ['GET', '/api/v1/qa/results'],
   ['GET', '/healthz'],
   ['GET', '/api/v1/nowhere'],
   ['OPTIONS', '/api/v1/calls'],
@@ -245,6 +266,8 @@ const CALLERS: (TestUser | 'token' | 'nobody')[] = [
   'exec',
   'lead',
   'qa',
+  'qa-lead',
+  'agent',
   'admin',
   'token',
   'nobody',
@@ -271,7 +294,7 @@ describe('hostile input', () => {
       '%00',
     ];
     const cookies = new Map<string, string>();
-    for (const user of ['exec', 'lead', 'qa', 'admin'] as const)
+    for (const user of ['exec', 'lead', 'qa', 'qa-lead', 'agent', 'admin'] as const)
       cookies.set(user, await t.server.cookie(user));
     const before = await t.server.snapshot();
     const r = rng(20261123);

@@ -183,7 +183,11 @@ export function EvaluationPanel({
               <button
                 type="button"
                 className="primary"
-                onClick={() => run(() => submitEvaluation(client, evaluation.id, answers))}
+                onClick={() => {
+                  // A pending autosave would only meet a submitted evaluation.
+                  setSaved(undefined);
+                  run(() => submitEvaluation(client, evaluation.id, answers));
+                }}
               >
                 Submit evaluation
               </button>
