@@ -25,6 +25,13 @@ export class ApiError extends Error {
   }
 }
 
+/** A JSON request's init: the method and, when there is one, the body. */
+export const jsonInit = (method: string, body?: unknown): RequestInit => ({
+  method,
+  headers: { 'content-type': 'application/json' },
+  ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+});
+
 /**
  * Fetches JSON from the API; a non-2xx answer throws an ApiError with the server's message.
  * A 401 outside sign-in means the session ended: who is signed in is asked again.

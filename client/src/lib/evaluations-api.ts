@@ -7,13 +7,7 @@ import type {
   ResolveDisputeRequest,
 } from '@earshot/shared';
 import { queryOptions, useQuery, type QueryClient } from '@tanstack/react-query';
-import { apiFetch } from './api-fetch';
-
-const json = (method: string, body?: unknown): RequestInit => ({
-  method,
-  headers: { 'content-type': 'application/json' },
-  ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-});
+import { apiFetch, jsonInit as json } from './api-fetch';
 
 /** Evaluations matching a query string (`callId=…`, `evaluator=me`, `status=…`). */
 export const getEvaluations = (query = '') =>
@@ -105,8 +99,6 @@ export const resolveDispute = async (
     client,
     await apiFetch<Evaluation>(`/api/v1/evaluations/${id}/resolve`, json('POST', body)),
   );
-
-export { json as jsonInit };
 
 /** Admins: how long and how often agents may dispute. */
 export async function setQaSettings(client: QueryClient, settings: QaSettings): Promise<void> {

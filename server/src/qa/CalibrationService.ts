@@ -19,6 +19,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import type { OrgRepository } from '../org/OrgRepository.ts';
 import type { EvaluationRow, EvaluationService } from './EvaluationService.ts';
 import type { FormService } from './FormService.ts';
+import { groupInto } from '../util/groupInto.ts';
 import { questionsOf } from './scoring.ts';
 
 interface CalibrationRow {
@@ -284,16 +285,12 @@ export class CalibrationService {
       name: (r: EvaluationRow) => string,
     ): ResultsGroup[] => {
       const groups = new Map<string, EvaluationRow[]>();
-      for (const r of rows) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
+      for (const r of rows) groupInto(groups, key(r), r);
       return [...groups]
         .map(([id, list]) => {
           const scored = list.filter((r) => r.score !== null);
           const weeks = new Map<string, number[]>();
-          for (const r of scored)
-            weeks.set(weekOf(r.call_started_at), [
-              ...(weeks.get(weekOf(r.call_started_at)) ?? []),
-              r.score!,
-            ]);
+          for (const r of scored) groupInto(weeks, weekOf(r.call_started_at), r.score!);
           const average = mean(scored.map((r) => r.score!));
           return {
             id,
@@ -367,8 +364,7 @@ export class CalibrationService {
     for (const session of closed) {
       const report = await this.report(session.id, who).catch(() => undefined);
       for (const e of report?.evaluators ?? [])
-        if (e.deviation !== null)
-          deviations.set(e.id, [...(deviations.get(e.id) ?? []), e.deviation]);
+        if (e.deviation !== null) groupInto(deviations, e.id, e.deviation);
     }
     const names = new Map((await this.#auth.list()).map((u) => [u.id, u.name]));
     const ids = new Set([...rows.map((r) => r.evaluator_id), ...deviations.keys()]);

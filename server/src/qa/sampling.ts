@@ -1,3 +1,5 @@
+import { groupInto } from '../util/groupInto.ts';
+
 /** An eligible call a sampling plan may draw. */
 export interface Candidate {
   callId: string;
@@ -67,7 +69,7 @@ export function drawSample(candidates: readonly Candidate[], options: SampleOpti
   for (const c of [...candidates].sort((a, b) =>
     a.callId < b.callId ? -1 : a.callId > b.callId ? 1 : 0,
   ))
-    byAgent.set(c.agentId, [...(byAgent.get(c.agentId) ?? []), c]);
+    groupInto(byAgent, c.agentId, c);
   const chosen: Candidate[] = [];
   const short: Sample['short'] = [];
   for (const agentId of [...byAgent.keys()].sort()) {

@@ -13,13 +13,7 @@ import type {
   User,
 } from '@earshot/shared';
 import { keepPreviousData, queryOptions, useQuery, type QueryClient } from '@tanstack/react-query';
-import { apiFetch } from '../../../lib/api-fetch';
-
-const json = (method: string, body?: unknown): RequestInit => ({
-  method,
-  headers: { 'content-type': 'application/json' },
-  ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-});
+import { apiFetch, jsonInit as json } from '../../../lib/api-fetch';
 
 export const getUsers = async (): Promise<User[]> =>
   (await apiFetch<{ users: User[] }>('/api/v1/users')).users;

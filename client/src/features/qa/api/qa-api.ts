@@ -12,8 +12,7 @@ import type {
   SaveFormRequest,
 } from '@earshot/shared';
 import { queryOptions, useQuery, type QueryClient } from '@tanstack/react-query';
-import { apiFetch } from '../../../lib/api-fetch';
-import { jsonInit } from '../../../lib/evaluations-api';
+import { apiFetch, jsonInit } from '../../../lib/api-fetch';
 
 const get = <T>(key: unknown[], path: string, pick: (body: never) => T, enabled = true) =>
   queryOptions({
