@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { launchBrowser } from '@earshot/tests/browser';
 import type { Page } from 'playwright-core';
 import { build } from 'vite';
+import type { JoinTimes } from './load/listeners-page.ts';
 import { childPids, cpuSeconds, descendantPids, runLoad } from './proc.ts';
 import { announceCalls, declareBenchOrg, percentile, startBenchServer } from './server.ts';
 
@@ -43,6 +44,24 @@ if (
 const SERVER_CPU = 0;
 const LOAD_CPU = 1;
 const JOIN_CONCURRENCY = 8;
+/** How many consoles of each step join one at a time, timed under the step's load. */
+const SINGLE_JOINS = 16;
+/** The `p`th percentile of one phase of the joins, in whole ms. */
+const at = (joins: JoinTimes[], phase: keyof JoinTimes, p: number) =>
+  percentile(
+    joins.map((j) => j[phase]),
+    p,
+  ).toFixed(0);
+/** The least-squares line through `points` ([x, y] pairs, at least two distinct x). */
+function fitLine(points: [number, number][]): { slope: number; intercept: number } {
+  const n = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxy = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  const slope = sxy / sxx;
+  return { slope, intercept: my - slope * mx };
+}
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const server = await startBenchServer(
@@ -102,7 +121,7 @@ try {
     await page.addScriptTag({ content: bundle });
     pages.push(page);
   }
-  type Bench = { join(id: string): Promise<number>; received(): Promise<number[]> };
+  type Bench = { join(id: string): Promise<JoinTimes>; received(): Promise<number[]> };
   const join1 = (page: Page, callId: string) =>
     page.evaluate(
       (id) => (window as unknown as { earshotBench: Bench }).earshotBench.join(id),
@@ -132,6 +151,7 @@ try {
     const before = {
       server: cpuSeconds(serverPids()),
       workers: cpuSeconds(workerPids()),
+      workersKernel: cpuSeconds(workerPids(), 'system'),
       browser: cpuSeconds(browserPids()),
       packets: await received(),
     };
@@ -140,6 +160,7 @@ try {
     const after = {
       server: cpuSeconds(serverPids()),
       workers: cpuSeconds(workerPids()),
+      workersKernel: cpuSeconds(workerPids(), 'system'),
       browser: cpuSeconds(browserPids()),
       packets: await received(),
     };
@@ -149,6 +170,7 @@ try {
       elapsed,
       server: (after.server - before.server) / elapsed,
       workers: (after.workers - before.workers) / elapsed,
+      workersKernel: (after.workersKernel - before.workersKernel) / elapsed,
       browser: (after.browser - before.browser) / elapsed,
       deltas,
     };
@@ -163,11 +185,19 @@ try {
   const rows: string[] = [];
   let consoles = 0;
   let failed = 0;
-  let last = { consoles: 0, usPerForwarded: NaN };
+  /** Each step's load: the server's CPU (share of a core) and the packets/s it forwarded. */
+  const held: { consoles: number; server: number; forwarded: number }[] = [
+    { consoles: 0, server: idle.server, forwarded: 0 },
+  ];
   for (const target of steps) {
-    const joins: number[] = [];
+    const ramp: JoinTimes[] = [];
+    const joins: JoinTimes[] = [];
+    // NOTE: the step is reached in waves of eight consoles joining at once, but for its
+    // last few, who join one at a time while the others listen: what a supervisor clicking
+    // Listen on a loaded server waits for.
     while (consoles < target) {
-      const wave = Math.min(JOIN_CONCURRENCY, target - consoles);
+      const single = target - consoles <= SINGLE_JOINS;
+      const wave = single ? 1 : Math.min(JOIN_CONCURRENCY, target - consoles - SINGLE_JOINS);
       const results = await Promise.allSettled(
         Array.from({ length: wave }, (_, k) => {
           const n = consoles + k;
@@ -175,13 +205,14 @@ try {
         }),
       );
       for (const r of results) {
-        if (r.status === 'fulfilled') joins.push(r.value);
+        if (r.status === 'fulfilled') (single ? joins : ramp).push(r.value);
         else {
           failed++;
           if (failed <= 3) console.error(`  a join failed: ${String(r.reason).split('\n')[0]}`);
         }
       }
       consoles += wave;
+      if (single) await pause(200);
     }
     await pause(2000);
     const w = await window(hold);
@@ -189,10 +220,11 @@ try {
     const expected = 50 * w.elapsed;
     const live = w.deltas.filter((d) => d >= 0.9 * expected).length;
     const forwarded = w.deltas.reduce((a, b) => a + b, 0);
-    const usPerForwarded = ((w.server - idle.server) * w.elapsed * 1e6) / forwarded;
-    last = { consoles: target, usPerForwarded };
+    const perSecond = forwarded / w.elapsed;
+    const usPerForwarded = ((w.server - idle.server) * 1e6) / perSecond;
+    held.push({ consoles: target, server: w.server, forwarded: perSecond });
     rows.push(
-      `| ${target} | ${consumers} | ${live} | ${percentile(joins, 50).toFixed(0)} | ${percentile(joins, 95).toFixed(0)} | ${(forwarded / w.elapsed).toFixed(0)} | ${(w.server * 100).toFixed(0)} (${((w.server - w.workers) * 100).toFixed(0)} + ${(w.workers * 100).toFixed(0)}) | ${usPerForwarded.toFixed(1)} | ${(w.browser * 100).toFixed(0)} |`,
+      `| ${target} | ${consumers} | ${live} | ${at(joins, 'heard', 50)} | ${at(joins, 'heard', 95)} | ${at(joins, 'offered', 95)} / ${at(joins, 'connected', 95)} / ${at(joins, 'consumed', 95)} | ${at(ramp, 'heard', 95)} | ${perSecond.toFixed(0)} | ${(w.server * 100).toFixed(0)} (${((w.server - w.workers) * 100).toFixed(0)} + ${(w.workers * 100).toFixed(0)}) | ${(w.workersKernel * 100).toFixed(0)} | ${usPerForwarded.toFixed(1)} | ${(w.browser * 100).toFixed(0)} |`,
     );
     console.error(`  ${target} consoles: ${live}/${consumers} consumers live`);
   }
@@ -200,19 +232,24 @@ try {
     `\nListening at scale (${calls} live PCMU calls streaming; consoles in ${pageCount} Chromium pages, each its own Socket.IO connection and WebRTC transport; server on core ${SERVER_CPU}, sender and Chromium on core ${LOAD_CPU}; ${hold} s windows)\n`,
   );
   console.log(
-    '| consoles | consumers | consumers receiving ≥ 90 % | first audio p50 ms | first audio p95 ms | forwarded packets/s | server CPU % (Node + mediasoup) | server µs per forwarded packet (above no listeners) | Chromium CPU % |',
+    '| consoles | consumers | consumers receiving ≥ 90 % | first audio p50 ms | first audio p95 ms | p95 ms to offer / connected / consumed | first audio p95 ms, joining 8 at a time | forwarded packets/s | server CPU % (Node + mediasoup) | of which mediasoup in the kernel % | server µs per forwarded packet (above no listeners) | Chromium CPU % |',
   );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) console.log(row);
   if (failed) console.log(`\n${failed} join(s) failed.`);
-  // NOTE: a projection, said as one: the marginal cost measured at the largest step, times
-  // the packets 1,000 consoles receive (2 legs x 50 packets/s each), on top of no listeners.
-  const projected = idle.server + (last.usPerForwarded * 1000 * 2 * 50) / 1e6;
-  console.log(
-    `\nWith no listeners the server used ${(idle.server * 100).toFixed(0)} % of its core for the ${calls} calls. ` +
-      `Projected from ${last.consoles} consoles (${last.usPerForwarded.toFixed(1)} µs per forwarded packet): ` +
-      `1,000 consoles (100,000 forwarded packets/s) need ${(projected * 100).toFixed(0)} % of a core of this machine.`,
-  );
+  // NOTE: a projection, said as one: a straight line through the steps' server CPU
+  // against the packets they forwarded (least squares: one step's noise does not tip it),
+  // read at the packets 1,000 consoles receive (2 legs x 50 packets/s each).
+  const loaded = held.slice(1);
+  if (loaded.length >= 2) {
+    const { slope, intercept } = fitLine(loaded.map((h) => [h.forwarded, h.server]));
+    const projected = intercept + slope * 1000 * 2 * 50;
+    console.log(
+      `\nWith no listeners the server used ${(idle.server * 100).toFixed(0)} % of its core for the ${calls} calls. ` +
+        `Over the steps, each forwarded packet cost ${(slope * 1e6).toFixed(1)} µs of server CPU (least squares, ${(intercept * 100).toFixed(0)} % at none); ` +
+        `at that rate 1,000 consoles (100,000 forwarded packets/s) need ${(projected * 100).toFixed(0)} % of a core of this machine.`,
+    );
+  }
 } finally {
   stopSender.abort();
   await sending;

@@ -27,13 +27,17 @@ export function childPids(pid: number): number[] {
 
 const CLK_TCK = 100;
 
-/** CPU seconds used so far by processes (all their threads) that are still alive. */
-export function cpuSeconds(pids: number[]): number {
+/**
+ * CPU seconds used so far by processes (all their threads) that are still alive: in all, or
+ * only in the kernel on their behalf (`system`: system calls, and on loopback the receiver's
+ * side of every datagram sent).
+ */
+export function cpuSeconds(pids: number[], which: 'all' | 'system' = 'all'): number {
   let ticks = 0;
   for (const pid of pids) {
     try {
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      ticks += (which === 'all' ? Number(fields[11]) : 0) + Number(fields[12]);
     } catch {
       // the process is gone
     }

@@ -28,8 +28,20 @@ const FIRST_AUDIO_TIMEOUT_MS = 10_000;
 let device: Device | undefined;
 const consumers: msc.Consumer[] = [];
 
-/** Joins one console to `callId`; resolves with the ms from listen:start to first audio. */
-async function join(callId: string): Promise<number> {
+/** Where a join's time went, in ms from listen:start. */
+export interface JoinTimes {
+  /** The server's answer to listen:start (its transport and paused consumers). */
+  offered: number;
+  /** listen:connect answered (the browser's DTLS parameters are on the server). */
+  connected: number;
+  /** Both consumers exist in the browser (one offer/answer). */
+  consumed: number;
+  /** The first RTP packet of either leg (ICE, DTLS and SRTP done). */
+  heard: number;
+}
+
+/** Joins one console to `callId`, as the console's listen engine does. */
+async function join(callId: string): Promise<JoinTimes> {
   const socket = io({ transports: ['websocket'], forceNew: true, reconnection: false });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
@@ -46,36 +58,48 @@ async function join(callId: string): Promise<number> {
     device ??= loaded;
   }
   const t0 = performance.now();
+  const since = () => performance.now() - t0;
   const offer = await ask<Offer>(socket, 'listen:start', {
     callId,
     rtpCapabilities: device.recvRtpCapabilities,
   });
+  const offered = since();
+  let connected = NaN;
   const transport = device.createRecvTransport(offer.transport);
   transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-    ask(socket, 'listen:connect', { callId, dtlsParameters }).then(() => callback(), errback);
+    ask(socket, 'listen:connect', { callId, dtlsParameters }).then(() => {
+      connected = since();
+      callback();
+    }, errback);
   });
-  const heard: Promise<void>[] = [];
-  for (const c of offer.consumers) {
-    const consumer = await transport.consume({
-      id: c.id,
-      producerId: c.producerId,
-      kind: 'audio',
-      rtpParameters: c.rtpParameters,
-    });
-    consumers.push(consumer);
-    // A remote track unmutes when its first RTP packet arrives.
-    heard.push(
-      new Promise((resolve) =>
-        consumer.track.addEventListener('unmute', () => resolve(), { once: true }),
-      ),
-    );
-  }
+  const taken = await Promise.all(
+    offer.consumers.map((c) =>
+      transport.consume({
+        id: c.id,
+        producerId: c.producerId,
+        kind: 'audio',
+        rtpParameters: c.rtpParameters,
+      }),
+    ),
+  );
+  const consumed = since();
+  consumers.push(...taken);
+  // A remote track unmutes when its first RTP packet arrives.
+  const heard = Promise.race(
+    taken.map(
+      (consumer) =>
+        new Promise<void>((resolve) => {
+          if (!consumer.track.muted) resolve();
+          else consumer.track.addEventListener('unmute', () => resolve(), { once: true });
+        }),
+    ),
+  );
   await ask(socket, 'listen:resume', { callId });
   const timeout = new Promise<never>((_, reject) =>
     setTimeout(() => reject(new Error('no audio within 10 s')), FIRST_AUDIO_TIMEOUT_MS),
   );
-  await Promise.race([Promise.race(heard), timeout]);
-  return performance.now() - t0;
+  await Promise.race([heard, timeout]);
+  return { offered, connected, consumed, heard: since() };
 }
 
 /** Packets received so far by every consumer of the page. */

@@ -1,4 +1,4 @@
-import { availableParallelism, cpus, hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { Cidr } from '@earshot/shared';
@@ -130,7 +130,12 @@ const EnvSchema = z
     EARSHOT_SIMULATOR: onOff.default('off'),
     EARSHOT_SIM_SEED: z.coerce.number().int().min(0).default(1),
     EARSHOT_SIM_CONCURRENT_CALLS: z.coerce.number().int().min(1).max(500).default(24),
-    EARSHOT_MEDIASOUP_WORKERS: z.coerce.number().int().min(1).max(64).default(cpus().length),
+    EARSHOT_MEDIASOUP_WORKERS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(availableParallelism()),
     EARSHOT_MEDIA_THREADS: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
     MEDIASOUP_WORKER_BIN: z.string().min(1).optional(),
     EARSHOT_RTC_LISTEN_IP: ipv4.default('127.0.0.1'),

@@ -81,15 +81,23 @@ export class ListenSession extends EventEmitter<{ closed: [] }> {
     });
     const session = new ListenSession(tap.callId, transport);
     try {
-      for (const leg of LEGS) {
-        const consumer = await transport.consume({
-          producerId: tap.legs.get(leg)!.producer.id,
-          rtpCapabilities: withoutCongestionControl(rtpCapabilities),
-          paused: true,
-          appData: { leg },
-        });
-        session.consumers.set(leg, consumer);
-        consumer.observer.once('close', () => session.consumers.delete(leg));
+      // NOTE: both legs' consumers asked of the worker at once: one round trip, not two.
+      const capabilities = withoutCongestionControl(rtpCapabilities);
+      const consumers = await Promise.allSettled(
+        LEGS.map((leg) =>
+          transport.consume({
+            producerId: tap.legs.get(leg)!.producer.id,
+            rtpCapabilities: capabilities,
+            paused: true,
+            appData: { leg },
+          }),
+        ),
+      );
+      for (const [i, leg] of LEGS.entries()) {
+        const result = consumers[i]!;
+        if (result.status === 'rejected') throw result.reason;
+        session.consumers.set(leg, result.value);
+        result.value.observer.once('close', () => session.consumers.delete(leg));
       }
     } catch (error) {
       session.close();

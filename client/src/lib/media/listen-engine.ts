@@ -253,13 +253,20 @@ class ListenEngine {
     const media: StripMedia = { transport, legs: new Map() };
     this.#media.set(callId, media);
     const ctx = this.#audio();
-    for (const { leg, id, producerId, rtpParameters } of offer.consumers) {
-      const consumer = await transport.consume({
-        id,
-        producerId,
-        kind: 'audio',
-        rtpParameters: rtpParameters as msc.RtpParameters,
-      });
+    // NOTE: both legs asked for in the same tick: mediasoup-client negotiates them in one
+    // offer/answer instead of one after the other (a renegotiation each, on the join's path).
+    const consumed = await Promise.all(
+      offer.consumers.map(({ id, producerId, rtpParameters }) =>
+        transport.consume({
+          id,
+          producerId,
+          kind: 'audio',
+          rtpParameters: rtpParameters as msc.RtpParameters,
+        }),
+      ),
+    );
+    for (const [i, { leg }] of offer.consumers.entries()) {
+      const consumer = consumed[i]!;
       const stream = new MediaStream([consumer.track]);
       // NOTE: Chromium feeds a remote WebRTC track into WebAudio only while a media
       // element also plays it; the element is muted, WebAudio does the listening.
