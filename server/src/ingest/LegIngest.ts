@@ -42,6 +42,8 @@ export interface LegIngestOptions {
    * by its position alone.
    */
   fed?: boolean;
+  /** Where a leg is opened again (its media thread died): the same port and output SSRC. */
+  again?: { port: number; ssrc: number };
   logger: MediaLog;
 }
 
@@ -136,7 +138,7 @@ export class LegIngest {
     this.#socket = socket;
     this.#ports = options.ports;
     this.endpoint = { ip: options.announcedIp, port: socket.address().port };
-    this.ssrc = (Math.random() * 0xffffffff) >>> 0 || 1;
+    this.ssrc = options.again?.ssrc ?? ((Math.random() * 0xffffffff) >>> 0 || 1);
     this.#payloadType = options.inPayloadType ?? payloadType;
     this.#outPayloadType = payloadType;
     this.#eventPayloadType = options.eventPayloadType;
@@ -151,7 +153,7 @@ export class LegIngest {
 
   /** Opens a leg port from `ports`; `announcedIp` is the address given to the SBC. */
   static async open(options: LegIngestOptions): Promise<LegIngest> {
-    return new LegIngest(options, await options.ports.bind());
+    return new LegIngest(options, await options.ports.bind(options.again?.port));
   }
 
   /** The leg's mediasoup PlainTransport, or nothing while re-tapping. */

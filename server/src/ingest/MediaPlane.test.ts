@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { legCounters, recordingOf } from '../test/harness.ts';
+import { consumeLegs, eventually, legCounters, recordingOf, streamTone } from '../test/harness.ts';
 import { useTestServer } from '../test/fixtures.ts';
 
 const t = useTestServer();
@@ -75,6 +75,61 @@ describe('media threads', () => {
     for (const channel of [wav.left, wav.right]) {
       // 100 frames of 20 ms (2 s) on each channel, nothing lost to the busy second.
       expect(channel.filter((x) => Math.abs(x) > 2000).length / 8000).toBeGreaterThan(1.9);
+    }
+  });
+
+  it('that die are replaced, their legs opened again on the same ports: the call, its counters and its recording go on', async () => {
+    const { callId, legs } = await t.server.createCall('PCMU');
+    const tone = { codec: 'PCMU' as const, frequency: 400, amplitude: 0.3, maxSeconds: 6 };
+    const streams = [
+      streamTone(t.sender, legs.agent.port, tone),
+      streamTone(t.sender, legs.customer.port, { ...tone, ssrc: 0x5678 }),
+    ];
+    try {
+      // Someone listens: the legs are forwarded to mediasoup.
+      await consumeLegs(t.server, callId);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const before = await legCounters(t.server, callId, 'agent');
+      const producer = t.server.earshot.calls.live(callId)!.tap!.legs.get('agent')!.producer;
+      const forwarded = async () => (await producer.getStats())[0]?.packetCount ?? 0;
+      const forwardedBefore = await forwarded();
+      expect(forwardedBefore).toBeGreaterThan(0);
+      expect(before.packets).toBeGreaterThanOrEqual(40);
+      await t.server.earshot.media.kill();
+      // The replacement comes a second later; the SBC keeps sending to the same ports.
+      await eventually(
+        async () => {
+          const now = await legCounters(t.server, callId, 'agent').catch(() => undefined);
+          return now && now.packets >= before.packets + 40 ? now : undefined;
+        },
+        5000,
+        'the leg counting again, on from where it was',
+      );
+      const state = await t.server.waitForCall(
+        callId,
+        (c) => c.legs.customer.packets >= before.packets + 40,
+        'both legs counted on',
+      );
+      expect(state).toMatchObject({ state: 'talking', endReason: null });
+      // The replacement forwards again, to the same producer: listeners hear on.
+      await eventually(
+        async () => ((await forwarded()) >= forwardedBefore + 20 ? true : undefined),
+        3000,
+        'the leg forwarded to mediasoup again',
+      );
+    } finally {
+      for (const s of streams) s.stop();
+      await Promise.all(streams.map((s) => s.done));
+    }
+    const ended = await t.server.api('DELETE', `/api/v1/calls/${callId}`);
+    expect(ended.status).toBe(200);
+    const wav = await recordingOf(t.server, callId);
+    for (const channel of [wav.left, wav.right]) {
+      const audible = (from: number, to: number) =>
+        channel.subarray(from * 8000, to * 8000).filter((x) => Math.abs(x) > 2000).length / 8000;
+      // The tone before the death, a gap of about a second, and the tone again after it.
+      expect(audible(0, 1)).toBeGreaterThan(0.8);
+      expect(audible(2.3, channel.length / 8000)).toBeGreaterThan(0.4);
     }
   });
 });

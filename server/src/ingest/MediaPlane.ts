@@ -20,6 +20,14 @@ import {
 } from './thread/protocol.ts';
 
 const SILENT: LevelReading = { level: 0, dipped: false };
+const zeroCounters = (): LegCounters => ({
+  packets: 0,
+  bytes: 0,
+  dropped: 0,
+  droppedBy: { 'not-rtp': 0, rtcp: 0, 'payload-type': 0, 'other-source': 0, undecodable: 0 },
+  lost: 0,
+  lastPacketAt: null,
+});
 const DROP_REASONS: DropReason[] = [
   'not-rtp',
   'rtcp',
@@ -55,6 +63,7 @@ class MediaThread {
   >();
   #nextId = 1;
   #closing = false;
+  #alive = true;
   #warnedAt = 0;
 
   constructor(config: ThreadConfig, log: Logger) {
@@ -86,6 +95,8 @@ class MediaThread {
    */
   request<T>(ask: Ask, timeoutMs = ANSWER_TIMEOUT_MS): Promise<T> {
     const id = this.#nextId++;
+    if (!this.#alive)
+      return Promise.reject(new Error(`media thread ${this.index} is being replaced`));
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
@@ -130,18 +141,65 @@ class MediaThread {
 
   #onExit(worker: Worker, code: number): void {
     if (worker !== this.#worker) return;
+    this.#alive = false;
     for (const waiting of this.#pending.values())
       waiting.reject(new Error(`media thread ${this.index} is gone`));
     this.#pending.clear();
     if (this.#closing) return;
-    this.#log.error({ code }, 'media thread exited; its calls are lost, replacing it');
     const legs = [...this.legs.values()];
+    const recordings = [...this.recordings.values()];
+    this.#log.error(
+      { code, legs: legs.length },
+      'media thread exited; replacing it and opening its legs again on the same ports',
+    );
     this.legs.clear();
     this.recordings.clear();
-    for (const leg of legs) leg.lost();
     setTimeout(() => {
-      if (!this.#closing) this.#worker = this.#spawn();
+      if (this.#closing) return;
+      this.#worker = this.#spawn();
+      this.#alive = true;
+      void this.#reopen(legs, recordings);
     }, RESTART_DELAY_MS).unref();
+  }
+
+  /**
+   * Opens a dead thread's legs in its replacement, each on the port and with the output
+   * SSRC it had (the SBC and the tap's producer notice nothing but the gap), and resumes
+   * their recordings in the same logs. A leg that cannot be opened again is lost.
+   */
+  async #reopen(legs: RemoteLeg[], recordings: RemoteRecording[]): Promise<void> {
+    const ready = await this.ready().then(
+      () => true,
+      () => false,
+    );
+    await Promise.all(
+      legs.map(async (leg) => {
+        if (leg.closed) return;
+        const opened = ready
+          ? await this.request<OpenedLeg[]>({
+              op: 'open',
+              callId: leg.callId,
+              legs: [{ ...leg.spec, again: { port: leg.endpoint.port, ssrc: leg.ssrc } }],
+            }).catch((error: unknown) => {
+              this.#log.error(
+                { err: error, callId: leg.callId, leg: leg.leg },
+                'a leg could not be opened again: the call has lost its media',
+              );
+              return undefined;
+            })
+          : undefined;
+        const legId = opened?.[0]?.legId;
+        if (legId === undefined) leg.lost();
+        else if (leg.closed) void this.request({ op: 'close', legIds: [legId] }).catch(() => {});
+        else leg.reopened(legId);
+      }),
+    );
+    for (const recording of recordings) await recording.resume();
+  }
+
+  /** Ends the thread abruptly, as a crash in it would (for tests). */
+  kill(): Promise<number> {
+    return this.#worker.terminate();
   }
 
   get load(): number {
@@ -159,29 +217,31 @@ class MediaThread {
  * the thread last reported (every tick) and the orders it sends.
  */
 export class RemoteLeg {
+  readonly callId: string;
   readonly leg: LegName;
   readonly endpoint: Endpoint;
   readonly ssrc: number;
+  /** How the leg was opened (to open it again should its thread die). */
+  readonly spec: LegSpec;
   readonly #thread: MediaThread;
-  readonly #legId: number;
-  #counters: LegCounters = {
-    packets: 0,
-    bytes: 0,
-    dropped: 0,
-    droppedBy: { 'not-rtp': 0, rtcp: 0, 'payload-type': 0, 'other-source': 0, undecodable: 0 },
-    lost: 0,
-    lastPacketAt: null,
-  };
+  #legId: number;
+  #counters: LegCounters = zeroCounters();
+  /** What the leg counted in threads that died: the live thread's figures add to it. */
+  #before: LegCounters = zeroCounters();
   #reading: LevelReading = SILENT;
   #forwarding = false;
+  #target: { ip: string; port: number } | undefined;
+  #sources: RtpSource[] = [];
   #seen = false;
   #onFirst: (() => void) | undefined;
   #onLost: (() => void) | undefined;
   #closed = false;
 
-  constructor(thread: MediaThread, spec: LegSpec, opened: OpenedLeg) {
+  constructor(thread: MediaThread, callId: string, spec: LegSpec, opened: OpenedLeg) {
     this.#thread = thread;
     this.#legId = opened.legId;
+    this.callId = callId;
+    this.spec = spec;
     this.leg = spec.leg;
     this.endpoint = { ip: spec.announcedIp, port: opened.port };
     this.ssrc = opened.ssrc;
@@ -199,6 +259,7 @@ export class RemoteLeg {
 
   /** The leg's mediasoup PlainTransport, or nothing while re-tapping. */
   setTarget(target: { ip: string; port: number } | undefined): void {
+    this.#target = target;
     if (!this.#closed)
       this.#thread.order({ op: 'target', legId: this.#legId, target: target ?? null });
   }
@@ -212,6 +273,8 @@ export class RemoteLeg {
 
   /** More addresses the signalling names for this leg (see LegIngest.allowSources). */
   allowSources(sources: readonly RtpSource[]): void {
+    for (const s of sources)
+      if (!this.#sources.some((k) => k.ip === s.ip && k.port === s.port)) this.#sources.push(s);
     if (!this.#closed)
       this.#thread.order({ op: 'sources', legId: this.#legId, sources: [...sources] });
   }
@@ -243,6 +306,24 @@ export class RemoteLeg {
     this.#onLost?.();
   }
 
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * The leg lives again in its thread's replacement, as `legId`: what it counted so far is
+   * kept, and the thread is told where to forward, whether to, and whom else to hear.
+   */
+  reopened(legId: number): void {
+    this.#legId = legId;
+    this.#thread.legs.set(legId, this);
+    this.#before = this.snapshot();
+    if (this.#target) this.#thread.order({ op: 'target', legId, target: this.#target });
+    if (this.#forwarding) this.#thread.order({ op: 'forward', legId, on: true });
+    if (this.#sources.length)
+      this.#thread.order({ op: 'sources', legId, sources: [...this.#sources] });
+  }
+
   /** The loudness reading of the last sample (taken once). */
   takeLevel(): LevelReading {
     const reading = this.#reading;
@@ -271,14 +352,15 @@ export class RemoteLeg {
   apply(figures: Float64Array, offset: number, withLevel = true): void {
     // NOTE: runs for every leg every tick: fields set in place, nothing allocated.
     const c = this.#counters;
+    const b = this.#before;
     const f = (name: (typeof LEG_FIELDS)[number]) => figures[offset + FIELD[name]]!;
-    c.packets = f('packets');
-    c.bytes = f('bytes');
-    c.dropped = f('dropped');
-    for (const reason of DROP_REASONS) c.droppedBy[reason] = f(reason);
-    c.lost = f('lost');
+    c.packets = b.packets + f('packets');
+    c.bytes = b.bytes + f('bytes');
+    c.dropped = b.dropped + f('dropped');
+    for (const reason of DROP_REASONS) c.droppedBy[reason] = b.droppedBy[reason] + f(reason);
+    c.lost = b.lost + f('lost');
     const lastPacketAt = f('lastPacketAt');
-    c.lastPacketAt = lastPacketAt < 0 ? null : lastPacketAt;
+    c.lastPacketAt = lastPacketAt < 0 ? b.lastPacketAt : lastPacketAt;
     if (withLevel) {
       const level = f('level');
       const dipped = f('dipped') === 1;
@@ -304,9 +386,19 @@ export class RemoteLeg {
 }
 
 /** A call's recording, written by the media thread that receives its legs. */
+/** What a recording is started with (kept to resume it should its thread die). */
+interface RecordingSpec {
+  callId: string;
+  codec: Codec;
+  startedAt: number;
+  files: Record<LegName, string>;
+  legs: Record<LegName, RemoteLeg>;
+}
+
 class RemoteRecording implements LiveRecording {
   readonly #thread: MediaThread;
-  readonly #recId: number;
+  readonly #spec: RecordingSpec;
+  #recId: number;
   #storage: LegStorage = {
     pendingBytes: 0,
     droppedBytes: 0,
@@ -317,10 +409,42 @@ class RemoteRecording implements LiveRecording {
   #end = 0;
   #gone = false;
 
-  constructor(thread: MediaThread, recId: number) {
+  constructor(thread: MediaThread, spec: RecordingSpec, recId: number) {
     this.#thread = thread;
+    this.#spec = spec;
     this.#recId = recId;
     thread.recordings.set(recId, this);
+  }
+
+  /** Asks the thread to record `spec`'s legs; resolves with the recording's id there. */
+  static start(thread: MediaThread, spec: RecordingSpec): Promise<number> {
+    return thread.request<number>({
+      op: 'record',
+      callId: spec.callId,
+      codec: spec.codec,
+      startedAt: spec.startedAt,
+      files: spec.files,
+      legIds: { agent: spec.legs.agent.legId, customer: spec.legs.customer.legId },
+    });
+  }
+
+  /**
+   * Records again in the replacement of a thread that died, appending to the same logs
+   * (each record carries its place on the call clock: the gap stays silent). What the
+   * dead thread had not written yet, half a second at most, is lost.
+   */
+  async resume(): Promise<void> {
+    const { legs } = this.#spec;
+    if (this.#gone || legs.agent.closed || legs.customer.closed) {
+      this.#gone = true;
+      return;
+    }
+    try {
+      this.#recId = await RemoteRecording.start(this.#thread, this.#spec);
+      this.#thread.recordings.set(this.#recId, this);
+    } catch {
+      this.#gone = true;
+    }
   }
 
   get end(): number {
@@ -426,7 +550,7 @@ export class MediaPlane {
     for (const thread of byLoad) {
       try {
         const opened = await thread.request<OpenedLeg[]>({ op: 'open', callId, legs: specs });
-        return opened.map((o, i) => new RemoteLeg(thread, specs[i]!, o));
+        return opened.map((o, i) => new RemoteLeg(thread, callId, specs[i]!, o));
       } catch (error) {
         failure = error;
       }
@@ -442,17 +566,15 @@ export class MediaPlane {
     startedAt: number,
     files: Record<LegName, string>,
   ): Promise<LiveRecording> {
-    const agent = legs.get('agent')!;
-    const customer = legs.get('customer')!;
-    const recId = await agent.thread.request<number>({
-      op: 'record',
+    const spec: RecordingSpec = {
       callId,
       codec,
       startedAt,
       files,
-      legIds: { agent: agent.legId, customer: customer.legId },
-    });
-    return new RemoteRecording(agent.thread, recId);
+      legs: { agent: legs.get('agent')!, customer: legs.get('customer')! },
+    };
+    const thread = spec.legs.agent.thread;
+    return new RemoteRecording(thread, spec, await RemoteRecording.start(thread, spec));
   }
 
   /** Puts ports a previous run handed out into quarantine, spread over the threads. */
@@ -487,6 +609,11 @@ export class MediaPlane {
         thread.quarantined = s.quarantined;
       }),
     );
+  }
+
+  /** Ends every media thread abruptly, as a crash in them would (for tests). */
+  async kill(): Promise<void> {
+    await Promise.all(this.#threads.map((t) => t.kill()));
   }
 
   /** Datagrams that came to ports in quarantine, as of the last sample. */

@@ -36,8 +36,14 @@ export class PortAllocator {
   }
 
   /** A socket bound on a free port of the range, at random; throws when none is free. */
-  async bind(): Promise<Socket> {
+  async bind(port?: number): Promise<Socket> {
     if (this.#closed) throw new Error('the port allocator is closed');
+    if (port !== undefined) {
+      // NOTE: a leg opened again where it was (its media thread died): that port or none.
+      const socket = port >= this.#min && port <= this.#max ? await this.#claim(port) : undefined;
+      if (!socket) throw new Error(`UDP port ${this.#ip}:${port} cannot be bound again`);
+      return socket;
+    }
     const size = this.#max - this.#min + 1;
     // Random draws first; when the range is crowded, one walk from a random place.
     const draws = Math.min(32, size);
