@@ -186,9 +186,7 @@ try {
   let consoles = 0;
   let failed = 0;
   /** Each step's load: the server's CPU (share of a core) and the packets/s it forwarded. */
-  const held: { consoles: number; server: number; forwarded: number }[] = [
-    { consoles: 0, server: idle.server, forwarded: 0 },
-  ];
+  const held: { server: number; forwarded: number }[] = [];
   for (const target of steps) {
     const ramp: JoinTimes[] = [];
     const joins: JoinTimes[] = [];
@@ -222,7 +220,7 @@ try {
     const forwarded = w.deltas.reduce((a, b) => a + b, 0);
     const perSecond = forwarded / w.elapsed;
     const usPerForwarded = ((w.server - idle.server) * 1e6) / perSecond;
-    held.push({ consoles: target, server: w.server, forwarded: perSecond });
+    held.push({ server: w.server, forwarded: perSecond });
     rows.push(
       `| ${target} | ${consumers} | ${live} | ${at(joins, 'heard', 50)} | ${at(joins, 'heard', 95)} | ${at(joins, 'offered', 95)} / ${at(joins, 'connected', 95)} / ${at(joins, 'consumed', 95)} | ${at(ramp, 'heard', 95)} | ${perSecond.toFixed(0)} | ${(w.server * 100).toFixed(0)} (${((w.server - w.workers) * 100).toFixed(0)} + ${(w.workers * 100).toFixed(0)}) | ${(w.workersKernel * 100).toFixed(0)} | ${usPerForwarded.toFixed(1)} | ${(w.browser * 100).toFixed(0)} |`,
     );
@@ -240,9 +238,8 @@ try {
   // NOTE: a projection, said as one: a straight line through the steps' server CPU
   // against the packets they forwarded (least squares: one step's noise does not tip it),
   // read at the packets 1,000 consoles receive (2 legs x 50 packets/s each).
-  const loaded = held.slice(1);
-  if (loaded.length >= 2) {
-    const { slope, intercept } = fitLine(loaded.map((h) => [h.forwarded, h.server]));
+  if (held.length >= 2) {
+    const { slope, intercept } = fitLine(held.map((h) => [h.forwarded, h.server]));
     const projected = intercept + slope * 1000 * 2 * 50;
     console.log(
       `\nWith no listeners the server used ${(idle.server * 100).toFixed(0)} % of its core for the ${calls} calls. ` +

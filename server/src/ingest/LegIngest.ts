@@ -11,6 +11,7 @@ import type { MediaLog } from '../log/logger.ts';
 import { CLOCK_RATE } from '../media/codecs.ts';
 import { LevelMeter, type LevelReading } from './LevelMeter.ts';
 import type { PortAllocator } from './PortAllocator.ts';
+import { emptyCounters } from './thread/protocol.ts';
 import type { LegRecorder } from '../recordings/LegRecorder.ts';
 
 /** An address a leg's RTP may come from; without a port, any port of that address. */
@@ -94,20 +95,7 @@ export class LegIngest {
   readonly #clockRate: number;
   readonly #meter: LevelMeter;
   readonly #log: MediaLog;
-  readonly #counters: LegCounters = {
-    packets: 0,
-    bytes: 0,
-    dropped: 0,
-    droppedBy: {
-      'not-rtp': 0,
-      rtcp: 0,
-      'payload-type': 0,
-      'other-source': 0,
-      undecodable: 0,
-    },
-    lost: 0,
-    lastPacketAt: null,
-  };
+  readonly #counters: LegCounters = emptyCounters();
   #target: Target | undefined;
   /** Whether accepted packets go on to the tap: only while someone consumes the leg. */
   #forwarding = false;

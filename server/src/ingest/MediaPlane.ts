@@ -6,6 +6,7 @@ import type { LiveRecording } from '../recordings/RecordingStore.ts';
 import type { LevelReading } from './LevelMeter.ts';
 import type { DropReason, LegCounters, RtpSource } from './LegIngest.ts';
 import {
+  emptyCounters,
   LEG_FIELDS,
   REC_FIELDS,
   type Event,
@@ -20,14 +21,6 @@ import {
 } from './thread/protocol.ts';
 
 const SILENT: LevelReading = { level: 0, dipped: false };
-const zeroCounters = (): LegCounters => ({
-  packets: 0,
-  bytes: 0,
-  dropped: 0,
-  droppedBy: { 'not-rtp': 0, rtcp: 0, 'payload-type': 0, 'other-source': 0, undecodable: 0 },
-  lost: 0,
-  lastPacketAt: null,
-});
 const DROP_REASONS: DropReason[] = [
   'not-rtp',
   'rtcp',
@@ -225,9 +218,9 @@ export class RemoteLeg {
   readonly spec: LegSpec;
   readonly #thread: MediaThread;
   #legId: number;
-  #counters: LegCounters = zeroCounters();
+  #counters: LegCounters = emptyCounters();
   /** What the leg counted in threads that died: the live thread's figures add to it. */
-  #before: LegCounters = zeroCounters();
+  #before: LegCounters = emptyCounters();
   #reading: LevelReading = SILENT;
   #forwarding = false;
   #target: { ip: string; port: number } | undefined;
@@ -385,7 +378,6 @@ export class RemoteLeg {
   }
 }
 
-/** A call's recording, written by the media thread that receives its legs. */
 /** What a recording is started with (kept to resume it should its thread die). */
 interface RecordingSpec {
   callId: string;
@@ -395,6 +387,7 @@ interface RecordingSpec {
   legs: Record<LegName, RemoteLeg>;
 }
 
+/** A call's recording, written by the media thread that receives its legs. */
 class RemoteRecording implements LiveRecording {
   readonly #thread: MediaThread;
   readonly #spec: RecordingSpec;

@@ -4,7 +4,17 @@
 // second, and a few events.
 import type { Codec, LegName } from '@earshot/shared';
 import type { LegStorage } from '../../recordings/LegRecorder.ts';
-import type { LegIngestOptions, RtpSource } from '../LegIngest.ts';
+import type { LegCounters, LegIngestOptions, RtpSource } from '../LegIngest.ts';
+
+/** A leg's counters before its first datagram (in a media thread and as the main thread mirrors them). */
+export const emptyCounters = (): LegCounters => ({
+  packets: 0,
+  bytes: 0,
+  dropped: 0,
+  droppedBy: { 'not-rtp': 0, rtcp: 0, 'payload-type': 0, 'other-source': 0, undecodable: 0 },
+  lost: 0,
+  lastPacketAt: null,
+});
 
 /** How a media thread is set up: the ingest port range it draws its legs' ports from. */
 export interface ThreadConfig {
