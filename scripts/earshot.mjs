@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureDebianPackages } from './setup/apt.mjs';
 import { run, SetupError, step } from './setup/log.mjs';
 import { ensureMediasoupWorker } from './setup/mediasoup-worker.mjs';
+import { ensureUdpMux } from './setup/native.mjs';
 import { ensureNode } from './setup/node-runtime.mjs';
 import { ensurePnpm } from './setup/pnpm.mjs';
 
@@ -156,6 +157,9 @@ async function main() {
       mediasoupDir: join(root, 'server', 'node_modules', 'mediasoup'),
       jobs: availableParallelism(),
     });
+  }
+  if (plan.worker !== false) {
+    await ensureUdpMux({ root, node, required: task === 'test' || task === 'bench' });
   }
   if (plan.client) await buildClient(node, pnpm, env);
 

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { Cidr } from '@earshot/shared';
 import { z } from 'zod';
+import type { UdpReaderChoice } from '../ingest/udp.ts';
 
 const port = (name: string, min = 1) =>
   z.coerce
@@ -137,6 +138,7 @@ const EnvSchema = z
       .max(64)
       .default(availableParallelism()),
     EARSHOT_MEDIA_THREADS: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
+    EARSHOT_RTP_READER: z.enum(['auto', 'udpmux', 'dgram']).default('auto'),
     MEDIASOUP_WORKER_BIN: z.string().min(1).optional(),
     EARSHOT_RTC_LISTEN_IP: ipv4.default('127.0.0.1'),
     EARSHOT_RTC_ANNOUNCED_IP: z.string().min(1).optional(),
@@ -308,6 +310,8 @@ export interface Config {
     callsPerSecond: number;
     /** Threads that receive, check, meter, record and forward the legs' RTP. */
     threads: number;
+    /** How those threads read their ports: the native batch reader, node:dgram, or auto. */
+    reader: UdpReaderChoice;
   };
   /** SIPREC (unset: off): where it listens, and the peers allowed at first start. */
   siprec: {
@@ -417,6 +421,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       maxCalls: e.EARSHOT_MAX_CALLS,
       callsPerSecond: e.EARSHOT_INGEST_CALLS_PER_SECOND,
       threads: e.EARSHOT_MEDIA_THREADS,
+      reader: e.EARSHOT_RTP_READER,
     },
     siprec: e.EARSHOT_SIPREC_LISTEN
       ? { listen: e.EARSHOT_SIPREC_LISTEN, peers: e.EARSHOT_SIPREC_PEERS ?? [] }

@@ -1,4 +1,3 @@
-import type { RemoteInfo, Socket } from 'node:dgram';
 import {
   buildRtp,
   parseRtp,
@@ -11,6 +10,7 @@ import type { MediaLog } from '../log/logger.ts';
 import { CLOCK_RATE } from '../media/codecs.ts';
 import { LevelMeter, type LevelReading } from './LevelMeter.ts';
 import type { PortAllocator } from './PortAllocator.ts';
+import { udpTarget, type UdpPort, type UdpTarget } from './udp.ts';
 import { emptyCounters } from './thread/protocol.ts';
 import type { LegRecorder } from '../recordings/LegRecorder.ts';
 
@@ -57,7 +57,6 @@ export interface LegCounters {
   lastPacketAt: number | null;
 }
 
-type Target = { ip: string; port: number };
 /** Fed audio goes on as 20 ms packets (G.711 at 8 kHz), from one SSRC of its own. */
 const FEED_SAMPLES = 160;
 const FEED_SSRC = 0x45415253;
@@ -84,7 +83,7 @@ export class LegIngest {
   readonly endpoint: Endpoint;
   /** The SSRC the mediasoup producer expects; incoming SSRCs are rewritten to it. */
   readonly ssrc: number;
-  readonly #socket: Socket;
+  readonly #socket: UdpPort;
   readonly #ports: PortAllocator;
   /** The payload type the SBC sends (rewritten to the call's on the way to mediasoup). */
   readonly #payloadType: number;
@@ -96,7 +95,8 @@ export class LegIngest {
   readonly #meter: LevelMeter;
   readonly #log: MediaLog;
   readonly #counters: LegCounters = emptyCounters();
-  #target: Target | undefined;
+  #target: UdpTarget | undefined;
+  #sendFailed = false;
   /** Whether accepted packets go on to the tap: only while someone consumes the leg. */
   #forwarding = false;
   #sourceAddress: string | undefined;
@@ -120,12 +120,12 @@ export class LegIngest {
   readonly #fed: boolean;
   #feedSeq = (Math.random() * 0x10000) >>> 0;
 
-  private constructor(options: LegIngestOptions, socket: Socket) {
+  private constructor(options: LegIngestOptions, socket: UdpPort) {
     const { leg, codec, payloadType } = options;
     this.leg = leg;
     this.#socket = socket;
     this.#ports = options.ports;
-    this.endpoint = { ip: options.announcedIp, port: socket.address().port };
+    this.endpoint = { ip: options.announcedIp, port: socket.port };
     this.ssrc = options.again?.ssrc ?? ((Math.random() * 0xffffffff) >>> 0 || 1);
     this.#payloadType = options.inPayloadType ?? payloadType;
     this.#outPayloadType = payloadType;
@@ -135,8 +135,7 @@ export class LegIngest {
     this.#clockRate = CLOCK_RATE[codec];
     this.#meter = new LevelMeter(codec);
     this.#log = options.logger.child({ leg, port: this.endpoint.port });
-    socket.on('message', (msg, rinfo) => this.#onDatagram(msg, rinfo));
-    socket.on('error', (error) => this.#log.warn({ err: error }, 'leg socket error'));
+    socket.receive((msg, address, port) => this.#onDatagram(msg, address, port));
   }
 
   /** Opens a leg port from `ports`; `announcedIp` is the address given to the SBC. */
@@ -146,7 +145,7 @@ export class LegIngest {
 
   /** The leg's mediasoup PlainTransport, or nothing while re-tapping. */
   setTarget(target: { ip: string; port: number } | undefined): void {
-    this.#target = target;
+    this.#target = target && udpTarget(target.ip, target.port);
   }
 
   /**
@@ -190,12 +189,12 @@ export class LegIngest {
     this.#counters.droppedBy[reason] += 1;
   }
 
-  #onDatagram(msg: Buffer, rinfo: RemoteInfo): void {
+  #onDatagram(msg: Buffer, address: string, port: number): void {
     if (this.#closed) return;
     this.#datagrams += 1;
     // mediasoup's own RTCP (receiver reports) comes back from the tap: not the SBC's traffic.
     const target = this.#target;
-    if (target && rinfo.port === target.port && rinfo.address === target.ip) return;
+    if (target && port === target.port && address === target.ip) return;
     if (this.#fed) {
       this.#drop('other-source');
       return;
@@ -209,21 +208,19 @@ export class LegIngest {
       if (header.payloadType !== this.#eventPayloadType) this.#drop('payload-type');
       return;
     }
-    if (this.#named && !this.#named.some((s) => this.#matches(s, rinfo))) {
+    if (this.#named && !this.#named.some((s) => this.#matches(s, address, port))) {
       this.#drop('other-source');
       return;
     }
     const now = Date.now();
     // NOTE: addresses and ports compared as they are: no string made per packet.
-    if (rinfo.port !== this.#sourcePort || rinfo.address !== this.#sourceAddress) {
+    if (port !== this.#sourcePort || address !== this.#sourceAddress) {
       const silent =
         this.#counters.lastPacketAt === null ||
         now - this.#counters.lastPacketAt > RELATCH_AFTER_MS;
       const anchor = this.#anchor;
       const anchorResumes =
-        anchor?.port === rinfo.port &&
-        anchor.address === rinfo.address &&
-        anchor.ssrc === header.ssrc;
+        anchor?.port === port && anchor.address === address && anchor.ssrc === header.ssrc;
       if (!silent && !anchorResumes) {
         this.#drop('other-source');
         return;
@@ -232,17 +229,16 @@ export class LegIngest {
         this.#log.info(
           {
             from: `${this.#sourceAddress}:${this.#sourcePort}`,
-            to: `${rinfo.address}:${rinfo.port}`,
+            to: `${address}:${port}`,
           },
           'leg source changed',
         );
-      this.#sourceAddress = rinfo.address;
-      this.#sourcePort = rinfo.port;
+      this.#sourceAddress = address;
+      this.#sourcePort = port;
     }
     const anchor = this.#anchor;
-    if (!anchor) this.#anchor = { address: rinfo.address, port: rinfo.port, ssrc: header.ssrc };
-    else if (anchor.port === rinfo.port && anchor.address === rinfo.address)
-      anchor.ssrc = header.ssrc;
+    if (!anchor) this.#anchor = { address: address, port: port, ssrc: header.ssrc };
+    else if (anchor.port === port && anchor.address === address) anchor.ssrc = header.ssrc;
     this.#accept(msg, header, now, target);
   }
 
@@ -271,7 +267,7 @@ export class LegIngest {
     }
   }
 
-  #accept(msg: Buffer, header: RtpHeader, now: number, target: Target | undefined): void {
+  #accept(msg: Buffer, header: RtpHeader, now: number, target: UdpTarget | undefined): void {
     const payload = msg.subarray(header.payloadOffset, header.payloadOffset + header.payloadLength);
     const decoded = this.#meter.add(payload);
     if (decoded === false) {
@@ -309,7 +305,10 @@ export class LegIngest {
       msg[1] = (msg[1]! & 0x80) | this.#outPayloadType;
     this.#lastOutSeq = outSeq;
     this.#lastOutTs = outTs;
-    if (target && this.#forwarding) this.#socket.send(msg, target.port, target.ip);
+    if (target && this.#forwarding && !this.#socket.send(msg, target) && !this.#sendFailed) {
+      this.#sendFailed = true;
+      this.#log.warn({ target: `${target.ip}:${target.port}` }, 'leg packets not sent to the tap');
+    }
     if (first) this.#onFirstPacket?.();
   }
 
@@ -370,11 +369,8 @@ export class LegIngest {
     };
   }
 
-  #matches(source: RtpSource, rinfo: RemoteInfo): boolean {
-    return (
-      sameAddress(source.ip, rinfo.address) &&
-      (source.port === undefined || source.port === rinfo.port)
-    );
+  #matches(source: RtpSource, address: string, port: number): boolean {
+    return sameAddress(source.ip, address) && (source.port === undefined || source.port === port);
   }
 
   /** Closes the leg: its port goes into quarantine, its stream goes nowhere. Idempotent. */

@@ -5,6 +5,7 @@ import type { LegStorage } from '../recordings/LegRecorder.ts';
 import type { LiveRecording } from '../recordings/RecordingStore.ts';
 import type { LevelReading } from './LevelMeter.ts';
 import type { DropReason, LegCounters, RtpSource } from './LegIngest.ts';
+import { resolveUdpReader, type UdpReaderChoice } from './udp.ts';
 import {
   emptyCounters,
   LEG_FIELDS,
@@ -494,6 +495,8 @@ export interface MediaPlaneOptions {
   minPort: number;
   maxPort: number;
   quarantineMs: number;
+  /** How the threads read their ports; `auto`: the native batch reader where it is built. */
+  reader?: UdpReaderChoice;
   logger: Logger;
 }
 
@@ -512,6 +515,8 @@ export class MediaPlane {
 
   static async start(options: MediaPlaneOptions): Promise<MediaPlane> {
     const count = Math.max(1, options.threads);
+    const reader = resolveUdpReader(options.reader ?? 'auto');
+    options.logger.info({ reader, threads: count }, 'media threads starting');
     const threads = Array.from(
       { length: count },
       (_, index) =>
@@ -522,6 +527,7 @@ export class MediaPlane {
             minPort: options.minPort,
             maxPort: options.maxPort,
             quarantineMs: options.quarantineMs,
+            reader,
           },
           options.logger,
         ),

@@ -1,10 +1,12 @@
 import { randomInt } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
+import { udpBinder, type UdpBinder, type UdpPort } from './udp.ts';
 
 const SWEEP_MS = 1000;
+// NOTE: tens of seconds of a leg: packets wait there while the console has the core.
+const RECEIVE_BUFFER_BYTES = 1 << 20;
 
 interface Quarantined {
-  socket: Socket;
+  socket: UdpPort;
   lastDatagramAt: number;
 }
 
@@ -20,13 +22,20 @@ export class PortAllocator {
   readonly #max: number;
   readonly #quarantineMs: number;
   /** Ports of live calls, with their socket (null while it is being bound). */
-  readonly #inUse = new Map<number, Socket | null>();
+  readonly #inUse = new Map<number, UdpPort | null>();
   readonly #quarantine = new Map<number, Quarantined>();
   readonly #sweep: NodeJS.Timeout;
+  readonly #udp: UdpBinder;
   #strays = 0;
   #closed = false;
 
-  constructor(ip: string, min: number, max: number, options: { quarantineMs: number }) {
+  constructor(
+    ip: string,
+    min: number,
+    max: number,
+    options: { quarantineMs: number; udp?: UdpBinder },
+  ) {
+    this.#udp = options.udp ?? udpBinder();
     this.#ip = ip;
     this.#min = min;
     this.#max = max;
@@ -36,7 +45,7 @@ export class PortAllocator {
   }
 
   /** A socket bound on a free port of the range, at random; throws when none is free. */
-  async bind(port?: number): Promise<Socket> {
+  async bind(port?: number): Promise<UdpPort> {
     if (this.#closed) throw new Error('the port allocator is closed');
     if (port !== undefined) {
       // NOTE: a leg opened again where it was (its media thread died): that port or none.
@@ -62,7 +71,7 @@ export class PortAllocator {
     );
   }
 
-  async #claim(port: number): Promise<Socket | undefined> {
+  async #claim(port: number): Promise<UdpPort | undefined> {
     if (this.#inUse.has(port) || this.#quarantine.has(port)) return undefined;
     // Reserve before the await, so two binds racing never pick the same port.
     this.#inUse.set(port, null);
@@ -72,10 +81,6 @@ export class PortAllocator {
       return undefined;
     }
     this.#inUse.set(port, socket);
-    // A socket closed without release() frees its port all the same.
-    socket.once('close', () => {
-      if (this.#inUse.get(port) === socket) this.#inUse.delete(port);
-    });
     return socket;
   }
 
@@ -83,14 +88,10 @@ export class PortAllocator {
    * Takes back a call's socket: it stays bound, in quarantine, until no datagram has come
    * for `quarantineMs`; what arrives meanwhile is counted as strays and thrown away.
    */
-  release(socket: Socket): void {
-    let port: number;
-    try {
-      port = socket.address().port;
-    } catch {
-      return; // already closed
-    }
-    socket.removeAllListeners('message');
+  release(socket: UdpPort): void {
+    const port = socket.port;
+    if (this.#inUse.get(port) !== socket) return; // already released
+    socket.receive(undefined);
     this.#inUse.delete(port);
     if (this.#closed || this.#quarantineMs === 0) {
       socket.close();
@@ -116,9 +117,9 @@ export class PortAllocator {
     return held;
   }
 
-  #hold(port: number, socket: Socket): void {
+  #hold(port: number, socket: UdpPort): void {
     const entry: Quarantined = { socket, lastDatagramAt: Date.now() };
-    socket.on('message', () => {
+    socket.receive(() => {
       this.#strays++;
       entry.lastDatagramAt = Date.now();
     });
@@ -133,20 +134,8 @@ export class PortAllocator {
     }
   }
 
-  #tryBind(port: number): Promise<Socket | undefined> {
-    return new Promise((resolve) => {
-      const socket = createSocket({ type: 'udp4', recvBufferSize: 1 << 20 });
-      const onError = () => {
-        socket.close();
-        resolve(undefined);
-      };
-      socket.once('error', onError);
-      socket.bind({ port, address: this.#ip, exclusive: true }, () => {
-        socket.off('error', onError);
-        socket.on('error', () => undefined);
-        resolve(socket);
-      });
-    });
+  #tryBind(port: number): Promise<UdpPort | undefined> {
+    return this.#udp.bind(this.#ip, port, RECEIVE_BUFFER_BYTES);
   }
 
   /** Ports handed to live calls. */
@@ -167,6 +156,11 @@ export class PortAllocator {
   /** Datagrams that arrived on quarantined ports (streams of calls that are over). */
   get strays(): number {
     return this.#strays;
+  }
+
+  /** The kind of UDP reading in use (`udpmux`: the native batch reader). */
+  get reader(): UdpBinder['kind'] {
+    return this.#udp.kind;
   }
 
   /** Closes the quarantine; sockets of live calls are closed by their calls. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:dgram';
 import { buildRtp, type Call } from '@earshot/shared';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   legCounters,
   sendTone,
@@ -25,8 +25,11 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+// NOTE: every case runs with both readers of the leg ports: the native batch reader and
+// node:dgram (where the native one is not built); both must keep calls apart alike.
+let reader = 'udpmux';
 async function server(env: Record<string, string> = {}): Promise<TestServer> {
-  const s = await startTestServer(env);
+  const s = await startTestServer({ EARSHOT_RTP_READER: reader, ...env });
   servers.push(s);
   return s;
 }
@@ -68,7 +71,10 @@ async function burst(
   }
 }
 
-describe('no call takes in another call’s audio', () => {
+describe.each(['udpmux', 'dgram'])('no call takes in another call’s audio (%s)', (kind) => {
+  beforeAll(() => {
+    reader = kind;
+  });
   it('RTP still arriving for an ended call is held in quarantine: new calls never get its ports, counters or sound', async () => {
     // NOTE: these small ranges lie above the kernel's ephemeral ports (32768-60999), so no
     // other socket on the machine (another test's, a client's) takes one of them.

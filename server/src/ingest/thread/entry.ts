@@ -6,6 +6,7 @@ import type { MediaLog } from '../../log/logger.ts';
 import { CallRecording } from '../../recordings/CallRecording.ts';
 import { LegIngest } from '../LegIngest.ts';
 import { PortAllocator } from '../PortAllocator.ts';
+import { udpBinder } from '../udp.ts';
 import {
   LEG_FIELDS,
   REC_FIELDS,
@@ -36,6 +37,7 @@ const config = workerData as ThreadConfig;
 // quarantine) fails to bind here and another is drawn, so the kernel keeps them apart.
 const ports = new PortAllocator(config.ip, config.minPort, config.maxPort, {
   quarantineMs: config.quarantineMs,
+  udp: udpBinder(config.reader),
 });
 const legs = new Map<number, LegIngest>();
 const recordings = new Map<number, CallRecording>();

@@ -5,6 +5,7 @@
 import type { Codec, LegName } from '@earshot/shared';
 import type { LegStorage } from '../../recordings/LegRecorder.ts';
 import type { LegCounters, LegIngestOptions, RtpSource } from '../LegIngest.ts';
+import type { UdpBinder } from '../udp.ts';
 
 /** A leg's counters before its first datagram (in a media thread and as the main thread mirrors them). */
 export const emptyCounters = (): LegCounters => ({
@@ -23,6 +24,7 @@ export interface ThreadConfig {
   minPort: number;
   maxPort: number;
   quarantineMs: number;
+  reader: UdpBinder['kind'];
 }
 
 /** One leg to open, as the call's signalling describes it (the thread adds its ports and log). */

@@ -1,0 +1,394 @@
+// udpmux: the leg ports of one media thread, read in batches.
+//
+// Node's dgram hands each datagram to JavaScript on its own: a receive, a buffer and an
+// address object made, a callback entered, about 6 µs a packet on our machines, most of a
+// media thread's work. Here every socket of a thread sits in one epoll set watched by one
+// libuv poll handle on the thread's own loop; when any is readable, every ready socket is
+// read (a few datagrams each, so that one flooded port cannot starve the others) into a
+// shared buffer, and JavaScript is called once for the whole batch.
+//
+// JavaScript sees two arrays it keeps: the data (SLOT bytes a datagram) and, per datagram,
+// four int32: socket, length (-1: longer than a slot, not read), IPv4 address, port.
+// What it wants beyond the callback it copies: the next batch overwrites the buffer.
+
+#define NAPI_VERSION 8
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <node_api.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define SLOT 2048
+#define MAX_PACKETS 512
+#define META_FIELDS 4
+// NOTE: per socket and wake-up: a leg sends 50 packets/s, a flood cannot take the batch.
+#define PER_SOCKET 8
+#define MAX_EVENTS 256
+
+typedef struct {
+  napi_env env;
+  int epfd;
+  uv_poll_t poll;
+  napi_ref callback;
+  napi_ref data_ref;
+  napi_ref meta_ref;
+  napi_async_context async;
+  uint8_t* data;
+  int32_t* meta;
+  // Which descriptors are this mux's sockets, by number.
+  uint8_t* own;
+  size_t own_size;
+  size_t sockets;
+  napi_async_cleanup_hook_handle hook;
+  int stopped;
+  int closing;
+  int poll_closed;
+  int finalized;
+} mux_t;
+
+static napi_value throw_errno(napi_env env, const char* what, int err) {
+  char message[160];
+  snprintf(message, sizeof message, "%s: %s", what, strerror(err));
+  napi_value msg, code, error;
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
+  const char* name = err == EADDRINUSE ? "EADDRINUSE" : err == EACCES ? "EACCES" : "EUDPMUX";
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
+  napi_create_error(env, code, msg, &error);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static int owned(mux_t* m, int32_t fd) {
+  return fd >= 0 && (size_t)fd < m->own_size && m->own[fd];
+}
+
+static void deliver(mux_t* m, int count) {
+  napi_env env = m->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value callback, recv, argv[1], result;
+  napi_get_reference_value(env, m->callback, &callback);
+  napi_get_global(env, &recv);
+  napi_create_int32(env, count, &argv[0]);
+  napi_status status = napi_make_callback(env, m->async, recv, callback, 1, argv, &result);
+  if (status == napi_pending_exception) {
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_fatal_exception(env, error);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static void on_readable(uv_poll_t* handle, int status, int events) {
+  (void)events;
+  mux_t* m = handle->data;
+  if (status < 0 || m->stopped) return;
+  struct epoll_event ready[MAX_EVENTS];
+  int n = epoll_wait(m->epfd, ready, MAX_EVENTS, 0);
+  int count = 0;
+  // NOTE: once JavaScript has run, a socket it closed may have had its number reused by
+  // any thread of the process: from then on a ready socket is read only if still ours.
+  int ran = 0;
+  for (int i = 0; i < n && !m->stopped; i++) {
+    int fd = ready[i].data.fd;
+    if (ran && !owned(m, fd)) continue;
+    for (int k = 0; k < PER_SOCKET; k++) {
+      if (count == MAX_PACKETS) {
+        deliver(m, count);
+        count = 0;
+        ran = 1;
+        if (m->stopped || !owned(m, fd)) break;
+      }
+      struct sockaddr_in from;
+      socklen_t fromlen = sizeof from;
+      uint8_t* slot = m->data + (size_t)count * SLOT;
+      ssize_t got = recvfrom(fd, slot, SLOT, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr*)&from,
+                             &fromlen);
+      if (got < 0) break;  // EAGAIN: this socket is empty; anything else: try again later
+      int32_t* meta = m->meta + (size_t)count * META_FIELDS;
+      meta[0] = fd;
+      meta[1] = got > SLOT ? -1 : (int32_t)got;
+      meta[2] = from.sin_family == AF_INET ? (int32_t)ntohl(from.sin_addr.s_addr) : 0;
+      meta[3] = from.sin_family == AF_INET ? ntohs(from.sin_port) : 0;
+      count++;
+    }
+  }
+  if (count > 0 && !m->stopped) deliver(m, count);
+}
+
+// NOTE: the mux is freed once its poll handle is closed and its JavaScript object is gone;
+// either may come first (a garbage-collected mux, or the thread's loop ending).
+static void on_poll_closed(uv_handle_t* handle) {
+  mux_t* m = handle->data;
+  m->poll_closed = 1;
+  if (m->hook) {
+    napi_remove_async_cleanup_hook(m->hook);
+    m->hook = NULL;
+  }
+  if (m->finalized) {
+    free(m->own);
+    free(m);
+  }
+}
+
+/** Closes every socket and the poll handle; JavaScript is not called again. */
+static void stop(mux_t* m) {
+  if (!m->stopped) {
+    m->stopped = 1;
+    for (size_t fd = 0; fd < m->own_size; fd++)
+      if (m->own[fd]) close((int)fd);
+    memset(m->own, 0, m->own_size);
+    uv_poll_stop(&m->poll);
+    close(m->epfd);
+  }
+  if (!m->closing) {
+    m->closing = 1;
+    uv_close((uv_handle_t*)&m->poll, on_poll_closed);
+  }
+}
+
+static void on_env_cleanup(napi_async_cleanup_hook_handle hook, void* arg) {
+  (void)hook;
+  // NOTE: the thread's loop is going away: the sockets must not outlive it, or a thread
+  // started in its place could not bind the same ports again.
+  stop(arg);
+}
+
+static void finalize(napi_env env, void* data, void* hint) {
+  (void)hint;
+  mux_t* m = data;
+  stop(m);
+  napi_delete_reference(env, m->callback);
+  napi_delete_reference(env, m->data_ref);
+  napi_delete_reference(env, m->meta_ref);
+  napi_async_destroy(env, m->async);
+  m->finalized = 1;
+  if (m->poll_closed) {
+    free(m->own);
+    free(m);
+  }
+}
+
+static mux_t* unwrap(napi_env env, napi_callback_info info, size_t* argc, napi_value* argv) {
+  napi_value self;
+  void* data = NULL;
+  napi_get_cb_info(env, info, argc, argv, &self, NULL);
+  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
+    napi_throw_error(env, NULL, "not a udpmux");
+    return NULL;
+  }
+  mux_t* m = data;
+  if (m->stopped) {
+    napi_throw_error(env, NULL, "the udpmux is closed");
+    return NULL;
+  }
+  return m;
+}
+
+// new Mux(onBatch): the batch callback gets the number of datagrams waiting in `data`/`meta`.
+static napi_value construct(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], self;
+  napi_get_cb_info(env, info, &argc, argv, &self, NULL);
+  napi_valuetype type;
+  napi_typeof(env, argv[0], &type);
+  if (argc < 1 || type != napi_function) {
+    napi_throw_type_error(env, NULL, "new Mux(onBatch): onBatch must be a function");
+    return NULL;
+  }
+  uv_loop_t* loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return NULL;
+  mux_t* m = calloc(1, sizeof *m);
+  if (!m) return throw_errno(env, "udpmux", ENOMEM);
+  m->env = env;
+  m->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (m->epfd < 0) {
+    int err = errno;
+    free(m);
+    return throw_errno(env, "epoll_create1", err);
+  }
+  napi_value data, meta, dataBuffer, metaBuffer, name;
+  napi_create_arraybuffer(env, (size_t)SLOT * MAX_PACKETS, (void**)&m->data, &dataBuffer);
+  napi_create_arraybuffer(env, sizeof(int32_t) * META_FIELDS * MAX_PACKETS, (void**)&m->meta,
+                          &metaBuffer);
+  napi_create_typedarray(env, napi_uint8_array, (size_t)SLOT * MAX_PACKETS, dataBuffer, 0, &data);
+  napi_create_typedarray(env, napi_int32_array, META_FIELDS * MAX_PACKETS, metaBuffer, 0, &meta);
+  napi_set_named_property(env, self, "data", data);
+  napi_set_named_property(env, self, "meta", meta);
+  napi_create_reference(env, argv[0], 1, &m->callback);
+  napi_create_reference(env, data, 1, &m->data_ref);
+  napi_create_reference(env, meta, 1, &m->meta_ref);
+  napi_create_string_utf8(env, "udpmux", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &m->async);
+  uv_poll_init(loop, &m->poll, m->epfd);
+  m->poll.data = m;
+  uv_poll_start(&m->poll, UV_READABLE, on_readable);
+  uv_unref((uv_handle_t*)&m->poll);
+  napi_add_async_cleanup_hook(env, on_env_cleanup, m, &m->hook);
+  napi_wrap(env, self, m, finalize, NULL, NULL);
+  return self;
+}
+
+static int int_arg(napi_env env, napi_value value, int32_t* out) {
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  return type == napi_number && napi_get_value_int32(env, value, out) == napi_ok;
+}
+
+// mux.bind(ipv4, port, receiveBufferBytes): the socket's id, or throws (code EADDRINUSE...).
+static napi_value bind_socket(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  mux_t* m = unwrap(env, info, &argc, argv);
+  if (!m) return NULL;
+  char ip[64];
+  size_t iplen = 0;
+  int32_t port, rcvbuf;
+  struct sockaddr_in addr = {.sin_family = AF_INET};
+  if (argc < 3 || napi_get_value_string_utf8(env, argv[0], ip, sizeof ip, &iplen) != napi_ok ||
+      !int_arg(env, argv[1], &port) || !int_arg(env, argv[2], &rcvbuf) || port < 0 ||
+      port > 65535 || inet_pton(AF_INET, ip, &addr.sin_addr) != 1) {
+    napi_throw_type_error(env, NULL, "mux.bind(ipv4, port, receiveBufferBytes)");
+    return NULL;
+  }
+  addr.sin_port = htons((uint16_t)port);
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket", errno);
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  if (bind(fd, (struct sockaddr*)&addr, sizeof addr) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "bind", err);
+  }
+  if ((size_t)fd >= m->own_size) {
+    size_t size = m->own_size ? m->own_size : 1024;
+    while (size <= (size_t)fd) size *= 2;
+    uint8_t* grown = realloc(m->own, size);
+    if (!grown) {
+      close(fd);
+      return throw_errno(env, "udpmux", ENOMEM);
+    }
+    memset(grown + m->own_size, 0, size - m->own_size);
+    m->own = grown;
+    m->own_size = size;
+  }
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+  if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "epoll_ctl", err);
+  }
+  m->own[fd] = 1;
+  // NOTE: like a bound dgram socket, a mux with sockets keeps its thread's loop alive.
+  if (m->sockets++ == 0) uv_ref((uv_handle_t*)&m->poll);
+  napi_value id;
+  napi_create_int32(env, fd, &id);
+  return id;
+}
+
+// mux.port(id): the port the socket is bound to.
+static napi_value socket_port(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  mux_t* m = unwrap(env, info, &argc, argv);
+  if (!m) return NULL;
+  int32_t fd;
+  if (argc < 1 || !int_arg(env, argv[0], &fd) || !owned(m, fd)) {
+    napi_throw_error(env, NULL, "mux.port(id): no such socket");
+    return NULL;
+  }
+  struct sockaddr_in addr;
+  socklen_t len = sizeof addr;
+  if (getsockname(fd, (struct sockaddr*)&addr, &len) < 0)
+    return throw_errno(env, "getsockname", errno);
+  napi_value port;
+  napi_create_int32(env, ntohs(addr.sin_port), &port);
+  return port;
+}
+
+// mux.send(id, bytes, ipv4AsUint32, port): bytes sent, or a negative errno (not thrown:
+// a datagram the kernel cannot take now is lost like one lost on the wire).
+static napi_value send_datagram(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  mux_t* m = unwrap(env, info, &argc, argv);
+  if (!m) return NULL;
+  int32_t fd, port;
+  uint32_t ip;
+  void* bytes;
+  size_t length;
+  napi_typedarray_type type;
+  napi_value arraybuffer;
+  size_t offset;
+  bool typed = false;
+  if (argc == 4) napi_is_typedarray(env, argv[1], &typed);
+  if (!typed || !int_arg(env, argv[0], &fd) ||
+      napi_get_value_uint32(env, argv[2], &ip) != napi_ok || !int_arg(env, argv[3], &port) ||
+      port <= 0 || port > 65535 || !owned(m, fd)) {
+    napi_throw_type_error(env, NULL, "mux.send(id, bytes, ipv4AsUint32, port)");
+    return NULL;
+  }
+  napi_get_typedarray_info(env, argv[1], &type, &length, &bytes, &arraybuffer, &offset);
+  if (type != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "mux.send: bytes must be a Uint8Array");
+    return NULL;
+  }
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  to.sin_addr.s_addr = htonl(ip);
+  ssize_t sent = sendto(fd, bytes, length, MSG_DONTWAIT, (struct sockaddr*)&to, sizeof to);
+  napi_value result;
+  napi_create_int32(env, sent < 0 ? -errno : (int32_t)sent, &result);
+  return result;
+}
+
+// mux.close(id): closes one socket (idempotent); its port is free at once.
+static napi_value close_socket(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  mux_t* m = unwrap(env, info, &argc, argv);
+  if (!m) return NULL;
+  int32_t fd;
+  if (argc < 1 || !int_arg(env, argv[0], &fd)) {
+    napi_throw_type_error(env, NULL, "mux.close(id)");
+    return NULL;
+  }
+  if (owned(m, fd)) {
+    epoll_ctl(m->epfd, EPOLL_CTL_DEL, fd, NULL);
+    close(fd);
+    m->own[fd] = 0;
+    if (--m->sockets == 0) uv_unref((uv_handle_t*)&m->poll);
+  }
+  return NULL;
+}
+
+// mux.destroy(): closes every socket; the mux cannot be used again.
+static napi_value destroy(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  mux_t* m = unwrap(env, info, &argc, NULL);
+  if (m) stop(m);
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor methods[] = {
+      {"bind", NULL, bind_socket, NULL, NULL, NULL, napi_default, NULL},
+      {"port", NULL, socket_port, NULL, NULL, NULL, napi_default, NULL},
+      {"send", NULL, send_datagram, NULL, NULL, NULL, napi_default, NULL},
+      {"close", NULL, close_socket, NULL, NULL, NULL, napi_default, NULL},
+      {"destroy", NULL, destroy, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_value mux, slot, maxPackets;
+  napi_define_class(env, "Mux", NAPI_AUTO_LENGTH, construct, NULL,
+                    sizeof methods / sizeof methods[0], methods, &mux);
+  napi_set_named_property(env, exports, "Mux", mux);
+  napi_create_int32(env, SLOT, &slot);
+  napi_create_int32(env, MAX_PACKETS, &maxPackets);
+  napi_set_named_property(env, exports, "SLOT", slot);
+  napi_set_named_property(env, exports, "MAX_PACKETS", maxPackets);
+  return exports;
+}

@@ -1,0 +1,179 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { udpBinder, udpTarget, type UdpBinder, type UdpPort } from './udp.ts';
+
+const binders: UdpBinder[] = [];
+const peers: Socket[] = [];
+afterEach(() => {
+  for (const b of binders.splice(0)) b.close();
+  for (const p of peers.splice(0)) p.close();
+});
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function peer(): Promise<Socket> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  peers.push(s);
+  return s;
+}
+
+/** A port of `binder` on a free port of 127.0.0.1. */
+async function bound(binder: UdpBinder): Promise<UdpPort> {
+  for (let i = 0; i < 50; i++) {
+    const port = await binder.bind('127.0.0.1', 20000 + Math.floor(Math.random() * 30000), 1 << 20);
+    if (port) return port;
+  }
+  throw new Error('no free port');
+}
+
+async function until(check: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await pause(10);
+  }
+}
+
+describe.each(['udpmux', 'dgram'] as const)('UDP ports read with %s', (kind) => {
+  const binder = () => {
+    const b = udpBinder(kind);
+    binders.push(b);
+    return b;
+  };
+
+  it('hands over each datagram with its sender, and sends from the port it was bound on', async () => {
+    const b = binder();
+    expect(b.kind).toBe(kind);
+    const port = await bound(b);
+    const from = await peer();
+    const got: { text: string; address: string; port: number }[] = [];
+    port.receive((msg, address, sender) => {
+      got.push({ text: msg.toString(), address, port: sender });
+      // Rewritten in place and sent back, as a leg forwards to its tap.
+      msg[0] = 'H'.charCodeAt(0);
+      port.send(msg, udpTarget(address, sender));
+    });
+    const echoed: string[] = [];
+    from.on('message', (msg, rinfo) => {
+      expect(rinfo.port).toBe(port.port);
+      echoed.push(msg.toString());
+    });
+    for (let i = 0; i < 40; i++) from.send(`hello ${i}`, port.port, '127.0.0.1');
+    await until(() => echoed.length === 40);
+    expect(got.map((g) => g.text)).toEqual(Array.from({ length: 40 }, (_, i) => `hello ${i}`));
+    expect(new Set(got.map((g) => `${g.address}:${g.port}`))).toEqual(
+      new Set([`127.0.0.1:${from.address().port}`]),
+    );
+    expect(echoed[39]).toBe('Hello 39');
+  });
+
+  it('binds a port exclusively, and frees it when closed', async () => {
+    const b = binder();
+    const port = await bound(b);
+    expect(await b.bind('127.0.0.1', port.port, 1 << 16)).toBeUndefined();
+    // Nor can anyone else in the process.
+    const other = createSocket({ type: 'udp4' });
+    const refused = await new Promise<boolean>((resolve) => {
+      other.once('error', () => resolve(true));
+      other.bind({ port: port.port, address: '127.0.0.1', exclusive: true }, () => resolve(false));
+    });
+    other.close();
+    expect(refused).toBe(true);
+    port.close();
+    port.close(); // idempotent
+    const again = await b.bind('127.0.0.1', port.port, 1 << 16);
+    expect(again?.port).toBe(port.port);
+  });
+
+  it('a flooded port does not keep the others from being read', async () => {
+    const b = binder();
+    const ports = await Promise.all(Array.from({ length: 20 }, () => bound(b)));
+    const counts = ports.map(() => 0);
+    ports.forEach((p, i) => p.receive(() => (counts[i]! += 1)));
+    const flood = await peer();
+    const quiet = await peer();
+    const payload = Buffer.alloc(172, 1);
+    for (let round = 0; round < 20; round++) {
+      for (let n = 0; n < 200; n++) flood.send(payload, ports[0]!.port, '127.0.0.1');
+      for (const p of ports.slice(1)) quiet.send(payload, p.port, '127.0.0.1');
+      await pause(5);
+    }
+    await until(() => counts.slice(1).every((c) => c === 20));
+    expect(counts[0]).toBeGreaterThan(0);
+  });
+
+  it('a port whose handler is removed reads and drops; other ports go on', async () => {
+    const b = binder();
+    const [a, c] = [await bound(b), await bound(b)];
+    let seenA = 0;
+    let seenC = 0;
+    a.receive(() => (seenA += 1));
+    c.receive(() => (seenC += 1));
+    const from = await peer();
+    from.send('1', a.port, '127.0.0.1');
+    await until(() => seenA === 1);
+    a.receive(undefined);
+    from.send('2', a.port, '127.0.0.1');
+    from.send('3', c.port, '127.0.0.1');
+    await until(() => seenC === 1);
+    await pause(50);
+    expect(seenA).toBe(1);
+  });
+
+  it('closing the binder closes every port it bound', async () => {
+    const b = binder();
+    const ports = await Promise.all([bound(b), bound(b), bound(b)]);
+    b.close();
+    const again = udpBinder(kind);
+    binders.push(again);
+    for (const p of ports)
+      expect((await again.bind('127.0.0.1', p.port, 1 << 16))?.port).toBe(p.port);
+  });
+
+  it('the ports of a thread that ends are free at once for the thread started in its place', async () => {
+    const url = new URL('./udp.ts', import.meta.url).href;
+    const worker = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       import(${JSON.stringify(url)}).then(async ({ udpBinder }) => {
+         const b = udpBinder(${JSON.stringify(kind)});
+         const ports = [];
+         while (ports.length < 3) {
+           const p = await b.bind('127.0.0.1', 20000 + Math.floor(Math.random() * 30000), 65536);
+           if (p) ports.push(p.port);
+         }
+         parentPort.postMessage(ports);
+       });`,
+      { eval: true },
+    );
+    const [taken] = (await once(worker, 'message')) as [number[]];
+    await worker.terminate();
+    const b = binder();
+    for (const port of taken) expect((await b.bind('127.0.0.1', port, 1 << 16))?.port).toBe(port);
+  });
+});
+
+describe('udpmux', () => {
+  it('a datagram longer than a slot reaches its port as nothing, and the next one whole', async () => {
+    const b = udpBinder('udpmux');
+    binders.push(b);
+    const port = await bound(b);
+    const got: number[] = [];
+    port.receive((msg) => got.push(msg.length));
+    const from = await peer();
+    from.send(Buffer.alloc(9000, 7), port.port, '127.0.0.1');
+    from.send(Buffer.alloc(172, 7), port.port, '127.0.0.1');
+    await until(() => got.length === 2);
+    expect(got).toEqual([0, 172]);
+  });
+
+  it('a target must be an IPv4 address and a port', () => {
+    expect(udpTarget('127.0.0.1', 4000).ipv4).toBe(0x7f000001);
+    expect(udpTarget('255.255.255.255', 1).ipv4).toBe(0xffffffff);
+    for (const ip of ['::1', '1.2.3', '1.2.3.256', '01.2.3.4x', ''])
+      expect(() => udpTarget(ip, 4000)).toThrow(/IPv4/);
+    expect(() => udpTarget('1.2.3.4', 0)).toThrow(/port/);
+  });
+});
