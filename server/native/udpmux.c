@@ -291,14 +291,24 @@ static napi_value bind_socket(napi_env env, napi_callback_info info) {
   return id;
 }
 
-// mux.port(id): the port the socket is bound to.
-static napi_value socket_port(napi_env env, napi_callback_info info) {
+// The mux and the socket id a method was called with (its only argument).
+static mux_t* unwrap_id(napi_env env, napi_callback_info info, int32_t* fd, const char* usage) {
   size_t argc = 1;
   napi_value argv[1];
   mux_t* m = unwrap(env, info, &argc, argv);
-  if (!m) return NULL;
+  if (m && (argc < 1 || !int_arg(env, argv[0], fd))) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  return m;
+}
+
+// mux.port(id): the port the socket is bound to.
+static napi_value socket_port(napi_env env, napi_callback_info info) {
   int32_t fd;
-  if (argc < 1 || !int_arg(env, argv[0], &fd) || !owned(m, fd)) {
+  mux_t* m = unwrap_id(env, info, &fd, "mux.port(id)");
+  if (!m) return NULL;
+  if (!owned(m, fd)) {
     napi_throw_error(env, NULL, "mux.port(id): no such socket");
     return NULL;
   }
@@ -348,15 +358,9 @@ static napi_value send_datagram(napi_env env, napi_callback_info info) {
 
 // mux.close(id): closes one socket (idempotent); its port is free at once.
 static napi_value close_socket(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  mux_t* m = unwrap(env, info, &argc, argv);
-  if (!m) return NULL;
   int32_t fd;
-  if (argc < 1 || !int_arg(env, argv[0], &fd)) {
-    napi_throw_type_error(env, NULL, "mux.close(id)");
-    return NULL;
-  }
+  mux_t* m = unwrap_id(env, info, &fd, "mux.close(id)");
+  if (!m) return NULL;
   if (owned(m, fd)) {
     epoll_ctl(m->epfd, EPOLL_CTL_DEL, fd, NULL);
     close(fd);
