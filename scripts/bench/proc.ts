@@ -46,17 +46,21 @@ export function cpuSeconds(pids: number[], which: 'all' | 'system' = 'all'): num
 }
 
 /**
- * Runs a load generator of scripts/bench/load/ in a process of its own, pinned to `cpu`,
- * and resolves with the JSON it prints on its last line (rejects when `signal` stops it).
+ * Runs a load generator of scripts/bench/load/ in a process of its own, pinned to `cpu`
+ * (at `nice`, where given), and resolves with the JSON it prints on its last line (rejects
+ * when `signal` stops it).
  */
 export function runLoad<T>(
   name: string,
   args: string[],
   cpu: number,
   signal?: AbortSignal,
+  nice?: number,
 ): Promise<T> {
   const file = fileURLToPath(new URL(`./load/${name}.ts`, import.meta.url));
-  const child = spawn('taskset', ['-c', String(cpu), process.execPath, file, ...args], {
+  const niced = nice === undefined ? [] : ['nice', '-n', String(nice)];
+  const command = ['-c', String(cpu), ...niced, process.execPath, file, ...args];
+  const child = spawn('taskset', command, {
     stdio: ['ignore', 'pipe', 'inherit'],
     ...(signal ? { signal } : {}),
   });

@@ -145,7 +145,14 @@ export class LegIngest {
 
   /** The leg's mediasoup PlainTransport, or nothing while re-tapping. */
   setTarget(target: { ip: string; port: number } | undefined): void {
-    this.#target = target && udpTarget(target.ip, target.port);
+    try {
+      this.#target = target && udpTarget(target.ip, target.port);
+    } catch (error) {
+      // NOTE: leg ports are IPv4: a tap elsewhere cannot be fed from them (the leg stays
+      // metered and recorded, unheard), and the media thread must not die of it.
+      this.#target = undefined;
+      this.#log.error({ err: error }, 'the tap is not an IPv4 address: the leg is not forwarded');
+    }
   }
 
   /**
@@ -237,7 +244,7 @@ export class LegIngest {
       this.#sourcePort = port;
     }
     const anchor = this.#anchor;
-    if (!anchor) this.#anchor = { address: address, port: port, ssrc: header.ssrc };
+    if (!anchor) this.#anchor = { address, port, ssrc: header.ssrc };
     else if (anchor.port === port && anchor.address === address) anchor.ssrc = header.ssrc;
     this.#accept(msg, header, now, target);
   }

@@ -49,10 +49,12 @@ export function udpTarget(ip: string, port: number): UdpTarget {
 class DgramPort implements UdpPort {
   readonly port: number;
   readonly #socket: Socket;
+  readonly #onClose: () => void;
   #handler: DatagramHandler | undefined;
 
-  constructor(socket: Socket) {
+  constructor(socket: Socket, onClose: () => void) {
     this.#socket = socket;
+    this.#onClose = onClose;
     this.port = socket.address().port;
     socket.on('message', (msg, rinfo) => this.#handler?.(msg, rinfo.address, rinfo.port));
   }
@@ -67,6 +69,7 @@ class DgramPort implements UdpPort {
   }
 
   close(): void {
+    this.#onClose();
     try {
       this.#socket.close();
     } catch {
@@ -90,12 +93,7 @@ function dgramBinder(): UdpBinder {
         socket.bind({ port, address: ip, exclusive: true }, () => {
           socket.off('error', onError);
           socket.on('error', () => undefined);
-          const bound = new DgramPort(socket);
-          const close = bound.close.bind(bound);
-          bound.close = () => {
-            open.delete(bound);
-            close();
-          };
+          const bound: DgramPort = new DgramPort(socket, () => open.delete(bound));
           open.add(bound);
           resolve(bound);
         });
