@@ -158,11 +158,6 @@ export class PortAllocator {
     return this.#strays;
   }
 
-  /** The kind of UDP reading in use (`udpmux`: the native batch reader). */
-  get reader(): UdpBinder['kind'] {
-    return this.#udp.kind;
-  }
-
   /** Closes the quarantine; sockets of live calls are closed by their calls. */
   close(): void {
     if (this.#closed) return;
