@@ -3,7 +3,10 @@
 // listen:start to the first audio while the others listen, and what each forwarded packet
 // costs the server. The server and its mediasoup workers are pinned to core 0; the RTP
 // sender (the SBC) and Chromium (the consoles, several pages of them) to core 1, each in
-// processes of their own.
+// processes of their own. The listening consoles' Chromium runs under SCHED_IDLE, and the
+// consoles whose joins are timed are in a Chromium of their own at normal priority: a
+// supervisor's browser is not the other supervisors' browsers, so the time measured is
+// the server's under the load, not the wait behind a core of saturated receivers.
 //
 //   npm run bench -- listeners [--calls 50] [--consoles 50,100,200] [--hold 10] [--pages 4]
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { launchBrowser } from '@earshot/tests/browser';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import type { JoinTimes } from './load/listeners-page.ts';
 import { childPids, cpuSeconds, descendantPids, runLoad } from './proc.ts';
@@ -44,8 +47,8 @@ if (
 const SERVER_CPU = 0;
 const LOAD_CPU = 1;
 const JOIN_CONCURRENCY = 8;
-/** How many consoles of each step join one at a time, timed under the step's load. */
-const SINGLE_JOINS = 16;
+/** How many joins are timed at each step, one at a time, under the step's load. */
+const PROBE_JOINS = 16;
 /** The `p`th percentile of one phase of the joins, in whole ms. */
 const at = (joins: JoinTimes[], phase: keyof JoinTimes, p: number) =>
   percentile(
@@ -78,7 +81,8 @@ const { url, child, exec } = server;
 const work = server.dataDir;
 const stopSender = new AbortController();
 let sending: Promise<unknown> | undefined;
-const browser = await launchBrowser({ cpu: LOAD_CPU });
+const browser = await launchBrowser({ cpu: LOAD_CPU, idle: true });
+const probeBrowser = await launchBrowser({ cpu: LOAD_CPU });
 try {
   await declareBenchOrg(server);
   const created = await announceCalls(server, calls);
@@ -110,21 +114,32 @@ try {
   });
   const bundle = readFileSync(join(outDir, 'page.js'), 'utf8');
   const [name, value] = exec.split('=') as [string, string];
-  const pages: Page[] = [];
-  for (let i = 0; i < pageCount; i++) {
+  const openPage = async (from: Browser) => {
     // NOTE: the bench's consoles are an inline script, which Earshot's CSP rightly refuses.
-    const context = await browser.newContext({ bypassCSP: true });
+    const context = await from.newContext({ bypassCSP: true });
     await context.addCookies([{ name, value, url, httpOnly: true, sameSite: 'Strict' }]);
     const page = await context.newPage();
     // Any page of Earshot's origin will do: the consoles connect to where they were loaded.
     await page.goto(`${url}/healthz`);
     await page.addScriptTag({ content: bundle });
-    pages.push(page);
-  }
-  type Bench = { join(id: string): Promise<JoinTimes>; received(): Promise<number[]> };
+    return page;
+  };
+  const pages: Page[] = [];
+  for (let i = 0; i < pageCount; i++) pages.push(await openPage(browser));
+  const probePage = await openPage(probeBrowser);
+  type Bench = {
+    join(id: string): Promise<JoinTimes>;
+    probe(id: string): Promise<JoinTimes>;
+    received(): Promise<number[]>;
+  };
   const join1 = (page: Page, callId: string) =>
     page.evaluate(
       (id) => (window as unknown as { earshotBench: Bench }).earshotBench.join(id),
+      callId,
+    );
+  const probe1 = (callId: string) =>
+    probePage.evaluate(
+      (id) => (window as unknown as { earshotBench: Bench }).earshotBench.probe(id),
       callId,
     );
   const received = async () =>
@@ -184,18 +199,19 @@ try {
 
   const rows: string[] = [];
   let consoles = 0;
-  let failed = 0;
+  let failures = 0;
+  const failed = (reason: unknown) => {
+    failures++;
+    if (failures <= 3) console.error(`  a join failed: ${String(reason).split('\n')[0]}`);
+  };
   /** Each step's load: the server's CPU (share of a core) and the packets/s it forwarded. */
-  const held: { server: number; forwarded: number }[] = [];
+  const held: { consoles: number; server: number; forwarded: number }[] = [];
   for (const target of steps) {
     const ramp: JoinTimes[] = [];
     const joins: JoinTimes[] = [];
-    // NOTE: the step is reached in waves of eight consoles joining at once, but for its
-    // last few, who join one at a time while the others listen: what a supervisor clicking
-    // Listen on a loaded server waits for.
+    // The step is reached in waves of eight consoles joining at once.
     while (consoles < target) {
-      const single = target - consoles <= SINGLE_JOINS;
-      const wave = single ? 1 : Math.min(JOIN_CONCURRENCY, target - consoles - SINGLE_JOINS);
+      const wave = Math.min(JOIN_CONCURRENCY, target - consoles);
       const results = await Promise.allSettled(
         Array.from({ length: wave }, (_, k) => {
           const n = consoles + k;
@@ -203,14 +219,21 @@ try {
         }),
       );
       for (const r of results) {
-        if (r.status === 'fulfilled') (single ? joins : ramp).push(r.value);
-        else {
-          failed++;
-          if (failed <= 3) console.error(`  a join failed: ${String(r.reason).split('\n')[0]}`);
-        }
+        if (r.status === 'fulfilled') ramp.push(r.value);
+        else failed(r.reason);
       }
       consoles += wave;
-      if (single) await pause(200);
+    }
+    await pause(2000);
+    // Then, while they all listen, a supervisor clicks Listen, hears the call and leaves,
+    // one call after another: what a click on a loaded server waits for.
+    for (let k = 0; k < PROBE_JOINS; k++) {
+      try {
+        joins.push(await probe1(created[(consoles + k) % created.length]!.callId));
+      } catch (error) {
+        failed(error);
+      }
+      await pause(200);
     }
     await pause(2000);
     const w = await window(hold);
@@ -220,36 +243,46 @@ try {
     const forwarded = w.deltas.reduce((a, b) => a + b, 0);
     const perSecond = forwarded / w.elapsed;
     const usPerForwarded = ((w.server - idle.server) * 1e6) / perSecond;
-    held.push({ server: w.server, forwarded: perSecond });
+    // NOTE: a step is held when every console joined and every consumer received: only
+    // those measure the server's cost (past them, the receivers' core is what gives).
+    if (consumers === 2 * target && live === consumers)
+      held.push({ consoles: target, server: w.server, forwarded: perSecond });
     rows.push(
       `| ${target} | ${consumers} | ${live} | ${at(joins, 'heard', 50)} | ${at(joins, 'heard', 95)} | ${at(joins, 'offered', 95)} / ${at(joins, 'connected', 95)} / ${at(joins, 'consumed', 95)} | ${at(ramp, 'heard', 95)} | ${perSecond.toFixed(0)} | ${(w.server * 100).toFixed(0)} (${((w.server - w.workers) * 100).toFixed(0)} + ${(w.workers * 100).toFixed(0)}) | ${(w.workersKernel * 100).toFixed(0)} | ${usPerForwarded.toFixed(1)} | ${(w.browser * 100).toFixed(0)} |`,
     );
     console.error(`  ${target} consoles: ${live}/${consumers} consumers live`);
   }
   console.log(
-    `\nListening at scale (${calls} live PCMU calls streaming; consoles in ${pageCount} Chromium pages, each its own Socket.IO connection and WebRTC transport; server on core ${SERVER_CPU}, sender and Chromium on core ${LOAD_CPU}; ${hold} s windows)\n`,
+    `\nListening at scale (${calls} live PCMU calls streaming; consoles in ${pageCount} Chromium pages under SCHED_IDLE, each its own Socket.IO connection and WebRTC transport; ${PROBE_JOINS} joins timed one at a time from a Chromium of their own; server on core ${SERVER_CPU}, sender and Chromium on core ${LOAD_CPU}; ${hold} s windows)\n`,
   );
   console.log(
-    '| consoles | consumers | consumers receiving ≥ 90 % | first audio p50 ms | first audio p95 ms | p95 ms to offer / connected / consumed | first audio p95 ms, joining 8 at a time | forwarded packets/s | server CPU % (Node + mediasoup) | of which mediasoup in the kernel % | server µs per forwarded packet (above no listeners) | Chromium CPU % |',
+    '| consoles | consumers | consumers receiving ≥ 90 % | a console joining: first audio p50 ms | first audio p95 ms | p95 ms to offer / connected / consumed | the listening consoles joining 8 at a time (idle Chromium): first audio p95 ms | forwarded packets/s | server CPU % (Node + mediasoup) | of which mediasoup in the kernel % | server µs per forwarded packet (above no listeners) | Chromium CPU % |',
   );
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) console.log(row);
-  if (failed) console.log(`\n${failed} join(s) failed.`);
+  if (failures) console.log(`\n${failures} join(s) failed.`);
   // NOTE: a projection, said as one: a straight line through the steps' server CPU
   // against the packets they forwarded (least squares: one step's noise does not tip it),
   // read at the packets 1,000 consoles receive (2 legs x 50 packets/s each).
+  if (held.length < steps.length)
+    console.log(
+      `\nNot held (a join failed or a consumer received less than 90 %): ${steps.filter((n) => !held.some((h) => h.consoles === n)).join(', ')} consoles; left out of the line below.`,
+    );
   if (held.length >= 2) {
     const { slope, intercept } = fitLine(held.map((h) => [h.forwarded, h.server]));
     const projected = intercept + slope * 1000 * 2 * 50;
     console.log(
       `\nWith no listeners the server used ${(idle.server * 100).toFixed(0)} % of its core for the ${calls} calls. ` +
         `Over the steps, each forwarded packet cost ${(slope * 1e6).toFixed(1)} µs of server CPU (least squares, ${(intercept * 100).toFixed(0)} % at none); ` +
-        `at that rate 1,000 consoles (100,000 forwarded packets/s) need ${(projected * 100).toFixed(0)} % of a core of this machine.`,
+        `at that rate 1,000 consoles (100,000 forwarded packets/s) need ${(projected * 100).toFixed(0)} % of a core of this machine, ` +
+        `${Math.ceil(projected)} core(s) with a mediasoup worker on each and the calls spread over them. ` +
+        `A projection: measured up to ${held.at(-1)!.consoles} consoles held, the most this bench's load core hosts.`,
     );
   }
 } finally {
   stopSender.abort();
   await sending;
   await browser.close();
+  await probeBrowser.close();
   await server.close();
 }

@@ -40,8 +40,15 @@ export interface JoinTimes {
   heard: number;
 }
 
-/** Joins one console to `callId`, as the console's listen engine does. */
-async function join(callId: string): Promise<JoinTimes> {
+/** One console joined to a call, as the console's listen engine joins. */
+interface Joined {
+  times: JoinTimes;
+  socket: Socket;
+  transport: msc.Transport;
+  consumers: msc.Consumer[];
+}
+
+async function connect(callId: string): Promise<Joined> {
   const socket = io({ transports: ['websocket'], forceNew: true, reconnection: false });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
@@ -83,7 +90,6 @@ async function join(callId: string): Promise<JoinTimes> {
     ),
   );
   const consumed = since();
-  consumers.push(...taken);
   // A remote track unmutes when its first RTP packet arrives.
   const heard = Promise.race(
     taken.map(
@@ -99,7 +105,28 @@ async function join(callId: string): Promise<JoinTimes> {
     setTimeout(() => reject(new Error('no audio within 10 s')), FIRST_AUDIO_TIMEOUT_MS),
   );
   await Promise.race([heard, timeout]);
-  return { offered, connected, consumed, heard: since() };
+  return {
+    times: { offered, connected, consumed, heard: since() },
+    socket,
+    transport,
+    consumers: taken,
+  };
+}
+
+/** Joins one console to `callId`; it listens until the page closes. */
+async function join(callId: string): Promise<JoinTimes> {
+  const joined = await connect(callId);
+  consumers.push(...joined.consumers);
+  return joined.times;
+}
+
+/** Joins one console to `callId`, and once it hears the call, stops it and leaves. */
+async function probe(callId: string): Promise<JoinTimes> {
+  const { times, socket, transport } = await connect(callId);
+  await ask(socket, 'listen:stop', { callId });
+  transport.close();
+  socket.disconnect();
+  return times;
 }
 
 /** Packets received so far by every consumer of the page. */
@@ -115,4 +142,4 @@ async function received(): Promise<number[]> {
   );
 }
 
-(window as unknown as { earshotBench: unknown }).earshotBench = { join, received };
+(window as unknown as { earshotBench: unknown }).earshotBench = { join, probe, received };
