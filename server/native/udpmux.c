@@ -7,8 +7,11 @@
 // read (a few datagrams each, so that one flooded port cannot starve the others) into a
 // shared buffer, and JavaScript is called once for the whole batch.
 //
-// JavaScript sees two arrays it keeps: the data (SLOT bytes a datagram) and, per datagram,
-// four int32: socket, length (-1: longer than a slot, not read), IPv4 address, port.
+// JavaScript sees three arrays it keeps: the data (SLOT bytes a datagram); per datagram,
+// four int32: socket, length (-1: longer than a slot, not read), IPv4 address, port; and
+// per datagram the time it reached the host (ms since the epoch, the kernel's receive
+// timestamp), so that a thread that was held up (a busy core, a paused process) still
+// places what waited in its socket where it belongs in time.
 // What it wants beyond the callback it copies: the next batch overwrites the buffer.
 
 #define NAPI_VERSION 8
@@ -20,6 +23,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -37,9 +42,11 @@ typedef struct {
   napi_ref callback;
   napi_ref data_ref;
   napi_ref meta_ref;
+  napi_ref times_ref;
   napi_async_context async;
   uint8_t* data;
   int32_t* meta;
+  double* times;
   // Which descriptors are this mux's sockets, by number.
   uint8_t* own;
   size_t own_size;
@@ -91,6 +98,8 @@ static void on_readable(uv_poll_t* handle, int status, int events) {
   struct epoll_event ready[MAX_EVENTS];
   int n = epoll_wait(m->epfd, ready, MAX_EVENTS, 0);
   int count = 0;
+  // When a datagram came without its timestamp (none should): the time it was read.
+  double read_at = -1;
   // NOTE: once JavaScript has run, a socket it closed may have had its number reused by
   // any thread of the process: from then on a ready socket is read only if still ours.
   int ran = 0;
@@ -104,12 +113,37 @@ static void on_readable(uv_poll_t* handle, int status, int events) {
         ran = 1;
         if (m->stopped || !owned(m, fd)) break;
       }
-      struct sockaddr_in from;
-      socklen_t fromlen = sizeof from;
-      uint8_t* slot = m->data + (size_t)count * SLOT;
-      ssize_t got = recvfrom(fd, slot, SLOT, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr*)&from,
-                             &fromlen);
+      struct sockaddr_in from = {0};
+      struct iovec iov = {.iov_base = m->data + (size_t)count * SLOT, .iov_len = SLOT};
+      union {
+        char buf[CMSG_SPACE(sizeof(struct timeval))];
+        struct cmsghdr align;
+      } control;
+      struct msghdr msg = {.msg_name = &from,
+                           .msg_namelen = sizeof from,
+                           .msg_iov = &iov,
+                           .msg_iovlen = 1,
+                           .msg_control = control.buf,
+                           .msg_controllen = sizeof control.buf};
+      ssize_t got = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_TRUNC);
       if (got < 0) break;  // EAGAIN: this socket is empty; anything else: try again later
+      double at = -1;
+      for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMP) {
+          struct timeval tv;
+          memcpy(&tv, CMSG_DATA(c), sizeof tv);
+          at = (double)tv.tv_sec * 1e3 + (double)tv.tv_usec / 1e3;
+        }
+      }
+      if (at < 0) {
+        if (read_at < 0) {
+          struct timespec now;
+          clock_gettime(CLOCK_REALTIME, &now);
+          read_at = (double)now.tv_sec * 1e3 + (double)now.tv_nsec / 1e6;
+        }
+        at = read_at;
+      }
+      m->times[count] = at;
       int32_t* meta = m->meta + (size_t)count * META_FIELDS;
       meta[0] = fd;
       meta[1] = got > SLOT ? -1 : (int32_t)got;
@@ -166,6 +200,7 @@ static void finalize(napi_env env, void* data, void* hint) {
   napi_delete_reference(env, m->callback);
   napi_delete_reference(env, m->data_ref);
   napi_delete_reference(env, m->meta_ref);
+  napi_delete_reference(env, m->times_ref);
   napi_async_destroy(env, m->async);
   m->finalized = 1;
   if (m->poll_closed) {
@@ -190,7 +225,7 @@ static mux_t* unwrap(napi_env env, napi_callback_info info, size_t* argc, napi_v
   return m;
 }
 
-// new Mux(onBatch): the batch callback gets the number of datagrams waiting in `data`/`meta`.
+// new Mux(onBatch): the batch callback gets the number of datagrams waiting in `data`, `meta` and `times`.
 static napi_value construct(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], self;
@@ -212,17 +247,21 @@ static napi_value construct(napi_env env, napi_callback_info info) {
     free(m);
     return throw_errno(env, "epoll_create1", err);
   }
-  napi_value data, meta, dataBuffer, metaBuffer, name;
+  napi_value data, meta, times, dataBuffer, metaBuffer, timesBuffer, name;
   napi_create_arraybuffer(env, (size_t)SLOT * MAX_PACKETS, (void**)&m->data, &dataBuffer);
   napi_create_arraybuffer(env, sizeof(int32_t) * META_FIELDS * MAX_PACKETS, (void**)&m->meta,
                           &metaBuffer);
   napi_create_typedarray(env, napi_uint8_array, (size_t)SLOT * MAX_PACKETS, dataBuffer, 0, &data);
   napi_create_typedarray(env, napi_int32_array, META_FIELDS * MAX_PACKETS, metaBuffer, 0, &meta);
+  napi_create_arraybuffer(env, sizeof(double) * MAX_PACKETS, (void**)&m->times, &timesBuffer);
+  napi_create_typedarray(env, napi_float64_array, MAX_PACKETS, timesBuffer, 0, &times);
   napi_set_named_property(env, self, "data", data);
   napi_set_named_property(env, self, "meta", meta);
+  napi_set_named_property(env, self, "times", times);
   napi_create_reference(env, argv[0], 1, &m->callback);
   napi_create_reference(env, data, 1, &m->data_ref);
   napi_create_reference(env, meta, 1, &m->meta_ref);
+  napi_create_reference(env, times, 1, &m->times_ref);
   napi_create_string_utf8(env, "udpmux", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, NULL, name, &m->async);
   uv_poll_init(loop, &m->poll, m->epfd);
@@ -260,6 +299,9 @@ static napi_value bind_socket(napi_env env, napi_callback_info info) {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket", errno);
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  // NOTE: where the kernel would not stamp (it always does), datagrams carry their read time.
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMP, &one, sizeof one);
   if (bind(fd, (struct sockaddr*)&addr, sizeof addr) < 0) {
     int err = errno;
     close(fd);

@@ -135,7 +135,9 @@ export class LegIngest {
     this.#clockRate = CLOCK_RATE[codec];
     this.#meter = new LevelMeter(codec);
     this.#log = options.logger.child({ leg, port: this.endpoint.port });
-    socket.receive((msg, address, port) => this.#onDatagram(msg, address, port));
+    socket.receive((msg, address, port, arrivedAt) =>
+      this.#onDatagram(msg, address, port, arrivedAt),
+    );
   }
 
   /** Opens a leg port from `ports`; `announcedIp` is the address given to the SBC. */
@@ -196,7 +198,7 @@ export class LegIngest {
     this.#counters.droppedBy[reason] += 1;
   }
 
-  #onDatagram(msg: Buffer, address: string, port: number): void {
+  #onDatagram(msg: Buffer, address: string, port: number, arrivedAt: number): void {
     if (this.#closed) return;
     this.#datagrams += 1;
     // mediasoup's own RTCP (receiver reports) comes back from the tap: not the SBC's traffic.
@@ -219,7 +221,9 @@ export class LegIngest {
       this.#drop('other-source');
       return;
     }
-    const now = Date.now();
+    // NOTE: when the datagram reached the host, not when this thread got to it: a burst
+    // that waited out a stall is still placed (recording, jitter, silence) by its arrival.
+    const now = arrivedAt;
     // NOTE: addresses and ports compared as they are: no string made per packet.
     if (port !== this.#sourcePort || address !== this.#sourceAddress) {
       const silent =

@@ -50,8 +50,11 @@ describe.each(['udpmux', 'dgram'] as const)('UDP ports read with %s', (kind) => 
     const port = await bound(b);
     const from = await peer();
     const got: { text: string; address: string; port: number }[] = [];
-    port.receive((msg, address, sender) => {
+    const start = Date.now();
+    const times: { arrivedAt: number; readAt: number }[] = [];
+    port.receive((msg, address, sender, arrivedAt) => {
       got.push({ text: msg.toString(), address, port: sender });
+      times.push({ arrivedAt, readAt: Date.now() });
       // Rewritten in place and sent back, as a leg forwards to its tap.
       msg[0] = 'H'.charCodeAt(0);
       port.send(msg, udpTarget(address, sender));
@@ -68,6 +71,12 @@ describe.each(['udpmux', 'dgram'] as const)('UDP ports read with %s', (kind) => 
       new Set([`127.0.0.1:${from.address().port}`]),
     );
     expect(echoed[39]).toBe('Hello 39');
+    // Each came at a moment of this test, milliseconds since the epoch (a ms of slack: the
+    // kernel's microseconds against Date.now's whole ms).
+    for (const t of times) {
+      expect(t.arrivedAt).toBeGreaterThanOrEqual(start - 1);
+      expect(t.arrivedAt).toBeLessThanOrEqual(t.readAt + 1);
+    }
   });
 
   it('binds a port exclusively, and frees it when closed', async () => {
@@ -156,6 +165,36 @@ describe.each(['udpmux', 'dgram'] as const)('UDP ports read with %s', (kind) => 
 });
 
 describe('udpmux', () => {
+  it("stamps each datagram with the kernel's receive time, so what waited while the thread was held up keeps its time", async () => {
+    const b = udpBinder('udpmux');
+    binders.push(b);
+    const port = await bound(b);
+    const got: { text: string; arrivedAt: number; readAt: number }[] = [];
+    port.receive((msg, _address, _port, arrivedAt) =>
+      got.push({ text: msg.toString(), arrivedAt, readAt: Date.now() }),
+    );
+    // A sender of its own (a thread), 300 ms between two datagrams, while this thread is
+    // busy for a second and reads neither until it is done.
+    const sender = new Worker(
+      `const s = require('node:dgram').createSocket('udp4');
+       require('node:worker_threads').parentPort.postMessage('ready');
+       setTimeout(() => s.send('first', ${port.port}, '127.0.0.1', () =>
+         setTimeout(() => s.send('second', ${port.port}, '127.0.0.1', () => s.close()), 300)), 100);`,
+      { eval: true },
+    );
+    await once(sender, 'message');
+    const busyUntil = Date.now() + 1000;
+    while (Date.now() < busyUntil);
+    await until(() => got.length === 2);
+    await sender.terminate();
+    const [first, second] = got as [(typeof got)[0], (typeof got)[0]];
+    expect([first.text, second.text]).toEqual(['first', 'second']);
+    expect(second.arrivedAt - first.arrivedAt).toBeGreaterThanOrEqual(250);
+    // Both waited in the socket: read together, after the busy spell, long after they came.
+    expect(second.readAt - first.readAt).toBeLessThan(100);
+    expect(first.readAt - first.arrivedAt).toBeGreaterThanOrEqual(300);
+  });
+
   it('a datagram longer than a slot reaches its port as nothing, and the next one whole', async () => {
     const b = udpBinder('udpmux');
     binders.push(b);

@@ -4,10 +4,18 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /**
- * One datagram: its bytes (valid only during the call: copy what is kept), and its sender.
- * Bytes may be rewritten in place and sent on from within the call.
+ * One datagram: its bytes (valid only during the call: copy what is kept), its sender, and
+ * when it reached this host (ms since the epoch: the kernel's receive time with udpmux, so
+ * that a datagram that waited in its socket while the thread was held up keeps its time;
+ * with dgram, when it was read). Bytes may be rewritten in place and sent on from within
+ * the call.
  */
-export type DatagramHandler = (msg: Buffer, address: string, port: number) => void;
+export type DatagramHandler = (
+  msg: Buffer,
+  address: string,
+  port: number,
+  arrivedAt: number,
+) => void;
 
 /** Where a port sends: an IPv4 address, parsed once. */
 export interface UdpTarget {
@@ -56,7 +64,9 @@ class DgramPort implements UdpPort {
     this.#socket = socket;
     this.#onClose = onClose;
     this.port = socket.address().port;
-    socket.on('message', (msg, rinfo) => this.#handler?.(msg, rinfo.address, rinfo.port));
+    socket.on('message', (msg, rinfo) =>
+      this.#handler?.(msg, rinfo.address, rinfo.port, Date.now()),
+    );
   }
 
   receive(handler: DatagramHandler | undefined): void {
@@ -107,6 +117,7 @@ function dgramBinder(): UdpBinder {
 interface NativeMux {
   readonly data: Uint8Array;
   readonly meta: Int32Array;
+  readonly times: Float64Array;
   bind(ip: string, port: number, receiveBufferBytes: number): number;
   port(id: number): number;
   send(id: number, bytes: Uint8Array, ipv4: number, port: number): number;
@@ -155,7 +166,7 @@ function muxBinder(native: NativeModule): UdpBinder {
   const empty = Buffer.alloc(0);
   let closed = false;
   const mux: NativeMux = new native.Mux((count) => {
-    const { meta, data } = mux;
+    const { meta, data, times } = mux;
     for (let i = 0; i < count; i++) {
       const at = i * 4;
       const handler = handlers[meta[at]!];
@@ -163,7 +174,7 @@ function muxBinder(native: NativeModule): UdpBinder {
       const length = meta[at + 1]!;
       // NOTE: a datagram longer than a slot was not read: it reaches the leg as nothing.
       const msg = length < 0 ? empty : Buffer.from(data.buffer, i * native.SLOT, length);
-      handler(msg, addressOf(meta[at + 2]! >>> 0), meta[at + 3]!);
+      handler(msg, addressOf(meta[at + 2]! >>> 0), meta[at + 3]!, times[i]!);
     }
   });
   const noop: DatagramHandler = () => undefined;
