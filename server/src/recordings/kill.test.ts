@@ -57,6 +57,19 @@ async function serverWithCall(dir: string) {
   return { server, exec, callId, legs };
 }
 
+/** A tone on each leg of a call (440 Hz the agent's, 700 Hz the customer's) for `seconds`. */
+function toneOnBothLegs(
+  sender: Awaited<ReturnType<typeof udpSocket>>,
+  legs: Record<'agent' | 'customer', { port: number }>,
+  seconds: number,
+) {
+  const tone = { codec: 'PCMU' as const, amplitude: 0.3, maxSeconds: seconds };
+  return [
+    streamTone(sender, legs.agent.port, { ...tone, frequency: 440, ssrc: 1 }),
+    streamTone(sender, legs.customer.port, { ...tone, frequency: 700, ssrc: 2 }),
+  ];
+}
+
 describe('a server killed mid-call', () => {
   it('keeps the recording up to the kill, playable after restart, and the tags made before it', async () => {
     // The session outlives the process: it is the same cookie after the restart.
@@ -133,11 +146,7 @@ describe('a server killed during a sign-in burst', () => {
     try {
       const { server, exec, callId, legs } = await serverWithCall(dir);
       const sender = await udpSocket();
-      const tone = { codec: 'PCMU' as const, amplitude: 0.3, maxSeconds: 10 };
-      const streams = [
-        streamTone(sender, legs.agent.port, { ...tone, frequency: 440, ssrc: 1 }),
-        streamTone(sender, legs.customer.port, { ...tone, frequency: 700, ssrc: 2 }),
-      ];
+      const streams = toneOnBothLegs(sender, legs, 10);
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const { startedAt } = (await (
         await fetch(`${server.url}/api/v1/calls/${callId}`, { headers: exec })
@@ -187,11 +196,7 @@ describe('a server paused mid-call', () => {
       const { server, exec, callId, legs } = await serverWithCall(dir);
       const sender = await udpSocket();
       // Five seconds a leg, 250 frames, whatever the server does meanwhile.
-      const tone = { codec: 'PCMU' as const, amplitude: 0.3, maxSeconds: 5 };
-      const streams = [
-        streamTone(sender, legs.agent.port, { ...tone, frequency: 440, ssrc: 1 }),
-        streamTone(sender, legs.customer.port, { ...tone, frequency: 700, ssrc: 2 }),
-      ];
+      const streams = toneOnBothLegs(sender, legs, 5);
       await new Promise((resolve) => setTimeout(resolve, 1500));
       // Stopped for two seconds (a VM's host busy, a debugger, a stop signal): every thread,
       // the media threads too, while a hundred frames a leg queue in the kernel.
