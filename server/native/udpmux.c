@@ -225,7 +225,8 @@ static mux_t* unwrap(napi_env env, napi_callback_info info, size_t* argc, napi_v
   return m;
 }
 
-// new Mux(onBatch): the batch callback gets the number of datagrams waiting in `data`, `meta` and `times`.
+// new Mux(onBatch): the batch callback gets the number of datagrams waiting in `data`,
+// `meta` and `times`.
 static napi_value construct(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], self;
