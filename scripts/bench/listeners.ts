@@ -8,7 +8,7 @@
 // supervisor's browser is not the other supervisors' browsers, so the time measured is
 // the server's under the load, not the wait behind a core of saturated receivers.
 //
-//   npm run bench -- listeners [--calls 50] [--consoles 50,100,200] [--hold 10] [--pages 4]
+//   npm run bench -- listeners [--calls 50] [--consoles 50,100,150,200,250] [--hold 10] [--pages 4]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,7 @@ import { announceCalls, declareBenchOrg, percentile, startBenchServer } from './
 const { values } = parseArgs({
   options: {
     calls: { type: 'string', default: '50' },
-    consoles: { type: 'string', default: '50,100,200' },
+    consoles: { type: 'string', default: '50,100,150,200,250' },
     hold: { type: 'string', default: '10' },
     pages: { type: 'string', default: '4' },
   },
@@ -276,7 +276,7 @@ try {
         `Over the steps, each forwarded packet cost ${(slope * 1e6).toFixed(1)} µs of server CPU (least squares, ${(intercept * 100).toFixed(0)} % at none); ` +
         `at that rate 1,000 consoles (100,000 forwarded packets/s) need ${(projected * 100).toFixed(0)} % of a core of this machine, ` +
         `${Math.ceil(projected)} core(s) with a mediasoup worker on each and the calls spread over them. ` +
-        `A projection: measured up to ${held.at(-1)!.consoles} consoles held, the most this bench's load core hosts.`,
+        `A projection: measured up to ${held.at(-1)!.consoles} consoles held (what limits this bench is the receivers, on its load core).`,
     );
   }
 } finally {
