@@ -50,6 +50,16 @@ interface Joined {
 
 async function connect(callId: string): Promise<Joined> {
   const socket = io({ transports: ['websocket'], forceNew: true, reconnection: false });
+  try {
+    return await listenOn(socket, callId);
+  } catch (error) {
+    // A join that failed leaves nothing listening (its transport goes with the socket).
+    socket.disconnect();
+    throw error;
+  }
+}
+
+async function listenOn(socket: Socket, callId: string): Promise<Joined> {
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('connect_error', reject);
