@@ -1,12 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Database, SqlValue } from './Database.ts';
 import { MIGRATIONS } from './migrations.ts';
+
+/** Prepared statements kept for reuse (SQL built with a varying number of values churns). */
+const STATEMENT_CACHE = 256;
 
 /** The embedded default: one SQLite file (node:sqlite), migrated on open. */
 export class SqliteDatabase implements Database {
   readonly #db: DatabaseSync;
+  // NOTE: a statement is parsed and planned once, not at every call: the same few hundred
+  // SQL texts run thousands of times (a live call's activity, every 2 s).
+  readonly #statements = new Map<string, StatementSync>();
   #queue: Promise<unknown> = Promise.resolve();
   #inTransaction = false;
 
@@ -48,16 +54,30 @@ export class SqliteDatabase implements Database {
     return new SqliteDatabase(db);
   }
 
+  #prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement) {
+      // Most recently used last: the first is the one let go when the cache is full.
+      this.#statements.delete(sql);
+    } else {
+      statement = this.#db.prepare(sql);
+      if (this.#statements.size >= STATEMENT_CACHE)
+        this.#statements.delete(this.#statements.keys().next().value!);
+    }
+    this.#statements.set(sql, statement);
+    return statement;
+  }
+
   async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    return this.#db.prepare(sql).all(...(params as SQLInputValue[])) as T[];
+    return this.#prepare(sql).all(...(params as SQLInputValue[])) as T[];
   }
 
   async get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
-    return this.#db.prepare(sql).get(...(params as SQLInputValue[])) as T | undefined;
+    return this.#prepare(sql).get(...(params as SQLInputValue[])) as T | undefined;
   }
 
   async run(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
-    const result = this.#db.prepare(sql).run(...(params as SQLInputValue[]));
+    const result = this.#prepare(sql).run(...(params as SQLInputValue[]));
     return { changes: Number(result.changes) };
   }
 
@@ -88,6 +108,7 @@ export class SqliteDatabase implements Database {
 
   async close(): Promise<void> {
     await this.#queue;
+    this.#statements.clear();
     if (this.#db.isOpen) this.#db.close();
   }
 }
