@@ -22,10 +22,6 @@ import {
 } from './server.ts';
 import type { Call } from '@earshot/shared';
 
-// The sender's priority on the load core (it has CPU to spare there: it only must not
-// delay the probe's requests and answers).
-const SENDER_NICE = 10;
-
 const { values } = parseArgs({
   options: {
     calls: { type: 'string', default: '200,400,800,1000' },
@@ -67,6 +63,7 @@ interface Probe {
   levelsOk: boolean;
   rest: number[];
   listen: number[];
+  loopP99: number;
   failures: string[];
 }
 
@@ -89,6 +86,9 @@ interface RunResult {
   restP95Idle: number;
   listenP95: number;
   listenP95Idle: number;
+  /** How late the probe's own event loop ran (p99, ms): what the round trips carry of the probe. */
+  probeLoopP99: number;
+  probeLoopP99Idle: number;
 }
 
 async function runOnce(calls: number): Promise<RunResult> {
@@ -129,9 +129,9 @@ async function runOnce(calls: number): Promise<RunResult> {
       ['--targets', targetsFile, '--seconds', String(seconds)],
       LOAD_CPU,
       undefined,
-      // NOTE: the SBC yields its core to the console probe, so that a round trip times
-      // the server, not the wait behind the sender's burst on the load core.
-      SENDER_NICE,
+      // NOTE: the SBC yields its core to the console probe at once (SCHED_IDLE), so that a
+      // round trip times the server, not the wait behind the sender on the load core.
+      true,
     ),
     runLoad<Probe>('probe', probeArgs, LOAD_CPU),
   ]);
@@ -169,6 +169,8 @@ async function runOnce(calls: number): Promise<RunResult> {
     restP95Idle: percentile(idle.rest, 95),
     listenP95: percentile(loaded.listen, 95),
     listenP95Idle: percentile(idle.listen, 95),
+    probeLoopP99: loaded.loopP99,
+    probeLoopP99Idle: idle.loopP99,
   };
 }
 
@@ -201,6 +203,8 @@ try {
       restP95Idle: med('restP95Idle'),
       listenP95: med('listenP95'),
       listenP95Idle: med('listenP95Idle'),
+      probeLoopP99: med('probeLoopP99'),
+      probeLoopP99Idle: med('probeLoopP99Idle'),
     };
     rows.push(row);
     console.error(
@@ -212,12 +216,12 @@ try {
       `server and its workers pinned to core ${SERVER_CPU}, sender and console probe to core ${LOAD_CPU}, each in its own process)\n`,
   );
   console.log(
-    '| calls | packets/s sent | lost % | CPU µs/packet, all server processes (less the probe alone) | Node CPU % | mediasoup CPU % | recorded % | levels live | board updates/s | board max gap ms | GET /calls/:id p95 ms (unloaded) | listen:start p95 ms (unloaded) |',
+    '| calls | packets/s sent | lost % | CPU µs/packet, all server processes (less the probe alone) | Node CPU % | mediasoup CPU % | recorded % | levels live | board updates/s | board max gap ms | GET /calls/:id p95 ms (unloaded) | listen:start p95 ms (unloaded) | probe event loop late p99 ms (unloaded) |',
   );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     console.log(
-      `| ${r.calls} | ${r.sentPerSecond.toFixed(0)} | ${r.lostPct.toFixed(3)} | ${r.usPerPacket.toFixed(1)} (${r.mediaUsPerPacket.toFixed(1)}) | ${r.serverCpuPct.toFixed(0)} | ${r.workersCpuPct.toFixed(0)} | ${r.recordedPct.toFixed(2)} | ${r.levelsOk ? 'yes' : 'no'} | ${r.boardPerSecond.toFixed(1)} | ${r.boardMaxGapMs.toFixed(0)} | ${r.restP95.toFixed(1)} (${r.restP95Idle.toFixed(1)}) | ${r.listenP95.toFixed(1)} (${r.listenP95Idle.toFixed(1)}) |`,
+      `| ${r.calls} | ${r.sentPerSecond.toFixed(0)} | ${r.lostPct.toFixed(3)} | ${r.usPerPacket.toFixed(1)} (${r.mediaUsPerPacket.toFixed(1)}) | ${r.serverCpuPct.toFixed(0)} | ${r.workersCpuPct.toFixed(0)} | ${r.recordedPct.toFixed(2)} | ${r.levelsOk ? 'yes' : 'no'} | ${r.boardPerSecond.toFixed(1)} | ${r.boardMaxGapMs.toFixed(0)} | ${r.restP95.toFixed(1)} (${r.restP95Idle.toFixed(1)}) | ${r.listenP95.toFixed(1)} (${r.listenP95Idle.toFixed(1)}) | ${r.probeLoopP99.toFixed(1)} (${r.probeLoopP99Idle.toFixed(1)}) |`,
     );
   }
   const held = rows

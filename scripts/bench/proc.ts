@@ -46,20 +46,22 @@ export function cpuSeconds(pids: number[], which: 'all' | 'system' = 'all'): num
 }
 
 /**
- * Runs a load generator of scripts/bench/load/ in a process of its own, pinned to `cpu`
- * (at `nice`, where given), and resolves with the JSON it prints on its last line (rejects
- * when `signal` stops it).
+ * Runs a load generator of scripts/bench/load/ in a process of its own, pinned to `cpu`,
+ * and resolves with the JSON it prints on its last line (rejects when `signal` stops it).
+ * With `idle` it runs under SCHED_IDLE (`chrt --idle`): on its core it gives way at once to
+ * anything else that wakes there. Not nice: the kernel lets a running task finish its slice
+ * (3-4 ms here) whatever its nice, so a niced sender still held a probe's answer that long.
  */
 export function runLoad<T>(
   name: string,
   args: string[],
   cpu: number,
   signal?: AbortSignal,
-  nice?: number,
+  idle = false,
 ): Promise<T> {
   const file = fileURLToPath(new URL(`./load/${name}.ts`, import.meta.url));
-  const niced = nice === undefined ? [] : ['nice', '-n', String(nice)];
-  const command = ['-c', String(cpu), ...niced, process.execPath, file, ...args];
+  const policy = idle ? ['chrt', '--idle', '0'] : [];
+  const command = ['-c', String(cpu), ...policy, process.execPath, file, ...args];
   const child = spawn('taskset', command, {
     stdio: ['ignore', 'pipe', 'inherit'],
     ...(signal ? { signal } : {}),

@@ -6,6 +6,7 @@
 //
 //   node probe.ts --url URL --cookie 'earshot_session=…' --calls calls.json --seconds 8
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { BoardUpdate } from '@earshot/shared';
 import { ask, capabilities, connectConsole } from '@earshot/server/testing/console';
@@ -22,6 +23,11 @@ const url = values.url!;
 const cookie = values.cookie!;
 const callIds = JSON.parse(readFileSync(values.calls!, 'utf8')) as string[];
 const seconds = Number(values.seconds);
+
+// NOTE: the probe's own event loop, timed: a late loop here (its core busy, its own work)
+// would be counted as the server's slowness; the bench prints it beside the round trips.
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
 
 const board = await connectConsole(url, cookie);
 const updates: { at: number; update: BoardUpdate }[] = [];
@@ -65,6 +71,7 @@ await Promise.all([
     }
   })(),
 ]);
+loop.disable();
 board.close();
 listener.close();
 
@@ -89,6 +96,8 @@ console.log(
     levelsOk,
     rest,
     listen,
+    // ms past its 1 ms timer that the loop's 99th percentile turn came
+    loopP99: loop.percentile(99) / 1e6 - 1,
     failures: failures.slice(0, 5),
   }),
 );
