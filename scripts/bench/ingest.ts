@@ -128,10 +128,9 @@ async function runOnce(calls: number): Promise<RunResult> {
       'rtp-sender',
       ['--targets', targetsFile, '--seconds', String(seconds)],
       LOAD_CPU,
-      undefined,
       // NOTE: the SBC yields its core to the console probe at once (SCHED_IDLE), so that a
       // round trip times the server, not the wait behind the sender on the load core.
-      true,
+      { idle: true },
     ),
     runLoad<Probe>('probe', probeArgs, LOAD_CPU),
   ]);

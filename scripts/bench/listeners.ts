@@ -88,12 +88,9 @@ try {
   const created = await announceCalls(server, calls);
   const targets = join(work, 'targets.json');
   writeFileSync(targets, JSON.stringify(created.flatMap((c) => [c.legs.agent, c.legs.customer])));
-  sending = runLoad(
-    'rtp-sender',
-    ['--targets', targets, '--seconds', '3600'],
-    LOAD_CPU,
-    stopSender.signal,
-  ).catch(() => undefined);
+  sending = runLoad('rtp-sender', ['--targets', targets, '--seconds', '3600'], LOAD_CPU, {
+    signal: stopSender.signal,
+  }).catch(() => undefined);
 
   // The consoles' code: mediasoup-client and socket.io-client, as the console uses them.
   const outDir = join(work, 'page');

@@ -56,8 +56,7 @@ export function runLoad<T>(
   name: string,
   args: string[],
   cpu: number,
-  signal?: AbortSignal,
-  idle = false,
+  { signal, idle = false }: { signal?: AbortSignal; idle?: boolean } = {},
 ): Promise<T> {
   const file = fileURLToPath(new URL(`./load/${name}.ts`, import.meta.url));
   const policy = idle ? ['chrt', '--idle', '0'] : [];
