@@ -13,12 +13,17 @@
 // timestamp), so that a thread that was held up (a busy core, a paused process) still
 // places what waited in its socket where it belongs in time.
 // What it wants beyond the callback it copies: the next batch overwrites the buffer.
+//
+// schedIdle(on) puts the calling thread under SCHED_IDLE, or back under SCHED_OTHER with
+// its nice kept: the media threads' way to give the console's thread the core at once.
 
+#define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <node_api.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -421,6 +426,25 @@ static napi_value destroy(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// schedIdle(on): the calling thread under SCHED_IDLE (true) or SCHED_OTHER (false). Returns
+// 0, or the errno: leaving SCHED_IDLE takes CAP_SYS_NICE or an RLIMIT_NICE that allows the
+// thread's nice (EPERM otherwise).
+static napi_value sched_idle(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool on;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_bool(env, argv[0], &on) != napi_ok) {
+    napi_throw_type_error(env, NULL, "schedIdle(on): on must be a boolean");
+    return NULL;
+  }
+  struct sched_param param = {.sched_priority = 0};
+  int rc = sched_setscheduler(0, on ? SCHED_IDLE : SCHED_OTHER, &param);
+  napi_value result;
+  napi_create_int32(env, rc == 0 ? 0 : errno, &result);
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor methods[] = {
       {"bind", NULL, bind_socket, NULL, NULL, NULL, napi_default, NULL},
@@ -437,5 +461,8 @@ NAPI_MODULE_INIT() {
   napi_create_int32(env, MAX_PACKETS, &maxPackets);
   napi_set_named_property(env, exports, "SLOT", slot);
   napi_set_named_property(env, exports, "MAX_PACKETS", maxPackets);
+  napi_value schedIdle;
+  napi_create_function(env, "schedIdle", NAPI_AUTO_LENGTH, sched_idle, NULL, &schedIdle);
+  napi_set_named_property(env, exports, "schedIdle", schedIdle);
   return exports;
 }

@@ -131,6 +131,7 @@ export async function startEarshot(
   const media = await MediaPlane.start({
     threads: config.ingest.threads,
     reader: config.ingest.reader,
+    priority: config.ingest.priority,
     ip: config.ingest.listenIp,
     minPort: config.ingest.minPort,
     maxPort: config.ingest.maxPort,

@@ -22,6 +22,8 @@ describe('configuration', () => {
     expect(config.simulator.enabled).toBe(false);
     expect(config.logFormat).toBe('auto');
     expect(config.ingest.minPort).toBeLessThan(config.ingest.maxPort);
+    expect(config.ingest.priority).toBe('idle');
+    expect(loadConfig({ EARSHOT_MEDIA_PRIORITY: 'low' }).ingest.priority).toBe('low');
   });
 
   it('names every bad variable with its expected form', () => {
@@ -34,6 +36,7 @@ describe('configuration', () => {
         EARSHOT_RTP_MIN_PORT: '70000',
         EARSHOT_RTP_LISTEN_IP: 'localhost',
         EARSHOT_LOG_FORMAT: 'xml',
+        EARSHOT_MEDIA_PRIORITY: 'realtime',
       });
     } catch (e) {
       error = e;
@@ -46,6 +49,7 @@ describe('configuration', () => {
       'EARSHOT_INGEST_TOKEN',
       'EARSHOT_RTP_LISTEN_IP="localhost"',
       'EARSHOT_LOG_FORMAT="xml"',
+      'EARSHOT_MEDIA_PRIORITY="realtime"',
     ]) {
       expect(problems).toContain(name);
     }

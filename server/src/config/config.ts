@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { Cidr } from '@earshot/shared';
 import { z } from 'zod';
 import type { UdpReaderChoice } from '../ingest/udp.ts';
+import type { MediaPriorityChoice } from '../ingest/thread/MediaPriority.ts';
 
 const port = (name: string, min = 1) =>
   z.coerce
@@ -139,6 +140,7 @@ const EnvSchema = z
       .default(availableParallelism()),
     EARSHOT_MEDIA_THREADS: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
     EARSHOT_RTP_READER: z.enum(['auto', 'udpmux', 'dgram']).default('auto'),
+    EARSHOT_MEDIA_PRIORITY: z.enum(['idle', 'low']).default('idle'),
     MEDIASOUP_WORKER_BIN: z.string().min(1).optional(),
     EARSHOT_RTC_LISTEN_IP: ipv4.default('127.0.0.1'),
     EARSHOT_RTC_ANNOUNCED_IP: z.string().min(1).optional(),
@@ -312,6 +314,8 @@ export interface Config {
     threads: number;
     /** How those threads read their ports: the native batch reader, node:dgram, or auto. */
     reader: UdpReaderChoice;
+    /** How those threads yield the core to the console: SCHED_IDLE while they keep up, or nice 10. */
+    priority: MediaPriorityChoice;
   };
   /** SIPREC (unset: off): where it listens, and the peers allowed at first start. */
   siprec: {
@@ -422,6 +426,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       callsPerSecond: e.EARSHOT_INGEST_CALLS_PER_SECOND,
       threads: e.EARSHOT_MEDIA_THREADS,
       reader: e.EARSHOT_RTP_READER,
+      priority: e.EARSHOT_MEDIA_PRIORITY,
     },
     siprec: e.EARSHOT_SIPREC_LISTEN
       ? { listen: e.EARSHOT_SIPREC_LISTEN, peers: e.EARSHOT_SIPREC_PEERS ?? [] }

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { consumeLegs, eventually, legCounters, recordingOf, streamTone } from '../test/harness.ts';
@@ -44,7 +45,26 @@ const busy = (ms: number) => {
   }
 };
 
+/** The threads of this process by name, each with its scheduling policy (SCHED_IDLE is 5). */
+const threadPolicies = () =>
+  readdirSync('/proc/self/task').map((tid) => ({
+    name: readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(),
+    policy: Number(
+      readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[38],
+    ),
+  }));
+
 describe('media threads', () => {
+  it('run under SCHED_IDLE while the main thread keeps its policy', () => {
+    const threads = threadPolicies();
+    const media = threads.filter((t) => t.name.startsWith('earshot-media'));
+    expect(media.length).toBeGreaterThan(0);
+    expect(media.map((t) => t.policy)).toEqual(media.map(() => 5));
+    expect(threads.filter((t) => !t.name.startsWith('earshot-media')).map((t) => t.policy)).toEqual(
+      threads.filter((t) => !t.name.startsWith('earshot-media')).map(() => 0),
+    );
+  });
+
   it('go on receiving, counting and recording while the main thread is busy for a second', async () => {
     const { callId, legs } = await t.server.createCall('PCMU');
     const shared = new SharedArrayBuffer(8);

@@ -6,6 +6,7 @@ import type { LiveRecording } from '../recordings/RecordingStore.ts';
 import type { LevelReading } from './LevelMeter.ts';
 import type { DropReason, LegCounters, RtpSource } from './LegIngest.ts';
 import { resolveUdpReader, type UdpReaderChoice } from './udp.ts';
+import type { MediaPriorityChoice } from './thread/MediaPriority.ts';
 import {
   emptyCounters,
   LEG_FIELDS,
@@ -497,6 +498,8 @@ export interface MediaPlaneOptions {
   quarantineMs: number;
   /** How the threads read their ports; `auto`: the native batch reader where it is built. */
   reader?: UdpReaderChoice;
+  /** How the threads yield the core to the console (default `idle`). */
+  priority?: MediaPriorityChoice;
   logger: Logger;
 }
 
@@ -528,6 +531,7 @@ export class MediaPlane {
             maxPort: options.maxPort,
             quarantineMs: options.quarantineMs,
             reader,
+            priority: options.priority ?? 'idle',
           },
           options.logger,
         ),

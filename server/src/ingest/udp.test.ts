@@ -1,8 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { udpBinder, udpTarget, type UdpBinder, type UdpPort } from './udp.ts';
+import { nativeSchedIdle, udpBinder, udpTarget, type UdpBinder, type UdpPort } from './udp.ts';
 
 const binders: UdpBinder[] = [];
 const peers: Socket[] = [];
@@ -206,6 +207,81 @@ describe('udpmux', () => {
     from.send(Buffer.alloc(172, 7), port.port, '127.0.0.1');
     await until(() => got.length === 2);
     expect(got).toEqual([0, 172]);
+  });
+
+  it('tells its watcher, once a batch, how long the oldest datagram of it waited in its socket', async () => {
+    const batches: { waitedMs: number; at: number }[] = [];
+    const b = udpBinder('udpmux', (waitedMs, now) => batches.push({ waitedMs, at: now }));
+    binders.push(b);
+    const [one, two] = [await bound(b), await bound(b)];
+    let read = 0;
+    for (const p of [one, two]) p.receive(() => (read += 1));
+    const from = await peer();
+    from.send('early', one.port, '127.0.0.1');
+    await pause(50);
+    // Read at once: it hardly waited.
+    await until(() => read === 1);
+    // A sender of its own (a thread) while this one is busy from the start: both datagrams
+    // wait in their sockets and are read in one batch.
+    const sent = new Float64Array(new SharedArrayBuffer(8));
+    const sender = new Worker(
+      `const s = require('node:dgram').createSocket('udp4');
+       const sent = new Float64Array(require('node:worker_threads').workerData);
+       s.send('late', ${two.port}, '127.0.0.1', () => {
+         sent[0] = Date.now();
+         setTimeout(() => s.send('later', ${one.port}, '127.0.0.1', () => s.close()), 20);
+       });`,
+      { eval: true, workerData: sent.buffer },
+    );
+    const giveUp = Date.now() + 5000;
+    while (sent[0] === 0 && Date.now() < giveUp);
+    const sentLate = sent[0]!;
+    const busyUntil = Date.now() + 400;
+    while (Date.now() < busyUntil);
+    await until(() => read === 3);
+    await sender.terminate();
+    expect(batches).toHaveLength(2);
+    expect(batches[0]!.waitedMs).toBeLessThan(50);
+    // The batch's oldest datagram is the one sent first, whichever port it came to.
+    expect(batches[1]!.waitedMs).toBeGreaterThanOrEqual(busyUntil - sentLate - 5);
+    expect(batches[1]!.waitedMs).toBeLessThanOrEqual(batches[1]!.at - sentLate + 5);
+  });
+
+  it('puts the calling thread, and only it, under SCHED_IDLE and back', async () => {
+    const policyOf = (stat: string) => Number(stat.split(') ')[1]!.split(' ')[38]);
+    const url = new URL('./udp.ts', import.meta.url).href;
+    const worker = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       const { readFileSync } = require('node:fs');
+       const policy = () => readFileSync('/proc/thread-self/stat', 'utf8');
+       import(${JSON.stringify(url)}).then(({ nativeSchedIdle }) => {
+         const schedIdle = nativeSchedIdle();
+         const idle = schedIdle(true);
+         const idlePolicy = policy();
+         parentPort.postMessage({ idle, idlePolicy });
+         parentPort.once('message', () => {
+           const back = schedIdle(false);
+           parentPort.postMessage({ back, backPolicy: policy() });
+         });
+       });`,
+      { eval: true },
+    );
+    const [first] = (await once(worker, 'message')) as [{ idle: number; idlePolicy: string }];
+    expect(first.idle).toBe(0);
+    const SCHED_IDLE = 5;
+    expect(policyOf(first.idlePolicy)).toBe(SCHED_IDLE);
+    expect(policyOf(readFileSync('/proc/thread-self/stat', 'utf8'))).toBe(0);
+    worker.postMessage('back');
+    const [second] = (await once(worker, 'message')) as [{ back: number; backPolicy: string }];
+    await worker.terminate();
+    // Leaving SCHED_IDLE takes CAP_SYS_NICE (root has it) or a high enough RLIMIT_NICE.
+    if (process.getuid?.() === 0) {
+      expect(second.back).toBe(0);
+      expect(policyOf(second.backPolicy)).toBe(0);
+    } else expect([0, 1]).toContain(second.back);
+    expect(() => (nativeSchedIdle() as unknown as (on: unknown) => number)('yes')).toThrow(
+      /boolean/,
+    );
   });
 
   it('a target must be an IPv4 address and a port', () => {

@@ -128,6 +128,7 @@ interface NativeMux {
 interface NativeModule {
   Mux: new (onBatch: (count: number) => void) => NativeMux;
   SLOT: number;
+  schedIdle: SchedIdle;
 }
 
 /** Where the set-up builds the native reader (`scripts/setup/native.mjs`). */
@@ -151,7 +152,10 @@ function loadMux(): NativeModule | null {
 // NOTE: senders are few (an SBC's media addresses): their strings are made once.
 const MAX_ADDRESSES = 4096;
 
-function muxBinder(native: NativeModule): UdpBinder {
+/** How long, once a batch, its oldest datagram waited in its socket (ms), and the time. */
+export type BatchWatcher = (waitedMs: number, now: number) => void;
+
+function muxBinder(native: NativeModule, watch: BatchWatcher | undefined): UdpBinder {
   const handlers: (DatagramHandler | undefined)[] = [];
   const addresses = new Map<number, string>();
   const addressOf = (ipv4: number): string => {
@@ -167,7 +171,9 @@ function muxBinder(native: NativeModule): UdpBinder {
   let closed = false;
   const mux: NativeMux = new native.Mux((count) => {
     const { meta, data, times } = mux;
+    let oldest = Infinity;
     for (let i = 0; i < count; i++) {
+      if (times[i]! < oldest) oldest = times[i]!;
       const at = i * 4;
       const handler = handlers[meta[at]!];
       if (!handler) continue;
@@ -175,6 +181,10 @@ function muxBinder(native: NativeModule): UdpBinder {
       // NOTE: a datagram longer than a slot was not read: it reaches the leg as nothing.
       const msg = length < 0 ? empty : Buffer.from(data.buffer, i * native.SLOT, length);
       handler(msg, addressOf(meta[at + 2]! >>> 0), meta[at + 3]!, times[i]!);
+    }
+    if (watch && count > 0) {
+      const now = Date.now();
+      watch(now - oldest, now);
     }
   });
   const noop: DatagramHandler = () => undefined;
@@ -229,7 +239,18 @@ export function resolveUdpReader(choice: UdpReaderChoice): UdpBinder['kind'] {
   return 'dgram';
 }
 
-/** A binder of the reader `choice` means (see `resolveUdpReader`). */
-export function udpBinder(choice: UdpReaderChoice = 'auto'): UdpBinder {
-  return resolveUdpReader(choice) === 'udpmux' ? muxBinder(loadMux()!) : dgramBinder();
+/**
+ * A binder of the reader `choice` means (see `resolveUdpReader`); `watch` hears, once a batch,
+ * how long its oldest datagram waited (udpmux only: dgram knows no receive time).
+ */
+export function udpBinder(choice: UdpReaderChoice = 'auto', watch?: BatchWatcher): UdpBinder {
+  return resolveUdpReader(choice) === 'udpmux' ? muxBinder(loadMux()!, watch) : dgramBinder();
+}
+
+/** Puts the calling thread under SCHED_IDLE (true) or back; 0, or the errno. */
+export type SchedIdle = (on: boolean) => number;
+
+/** The native call that puts the calling thread under SCHED_IDLE, where udpmux is built. */
+export function nativeSchedIdle(): SchedIdle | undefined {
+  return loadMux()?.schedIdle;
 }

@@ -6,7 +6,8 @@ import type { MediaLog } from '../../log/logger.ts';
 import { CallRecording } from '../../recordings/CallRecording.ts';
 import { LegIngest } from '../LegIngest.ts';
 import { PortAllocator } from '../PortAllocator.ts';
-import { udpBinder } from '../udp.ts';
+import { nativeSchedIdle, udpBinder } from '../udp.ts';
+import { MediaPriority } from './MediaPriority.ts';
 import {
   LEG_FIELDS,
   REC_FIELDS,
@@ -20,9 +21,10 @@ import {
   type ThreadConfig,
 } from './protocol.ts';
 
-// NOTE: where media and the console share a saturated core, the console comes first: this
-// thread runs at a lower priority (nice 10) than the main thread, and lets packets wait in
-// the sockets' 1 MB buffers (tens of seconds of a leg) for the moments the console works.
+// NOTE: where media and the console share a core, the console comes first: this thread
+// runs at nice 10 and, where udpmux is built, under SCHED_IDLE (see MediaPriority), and
+// lets packets wait in the sockets' 1 MB buffers (tens of seconds of a leg, each datagram
+// keeping its receive time) for the moments the console works.
 const MEDIA_NICE = 10;
 try {
   const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
@@ -33,17 +35,21 @@ try {
 
 const port = parentPort!;
 const config = workerData as ThreadConfig;
+const send = (message: Event | Reply) => port.postMessage(message);
+const priority = new MediaPriority(
+  config.priority,
+  config.reader === 'udpmux' ? nativeSchedIdle() : undefined,
+  threadLog({ thread: config.index }),
+);
 // NOTE: every thread draws from the whole range; a port another thread holds (live or in
 // quarantine) fails to bind here and another is drawn, so the kernel keeps them apart.
 const ports = new PortAllocator(config.ip, config.minPort, config.maxPort, {
   quarantineMs: config.quarantineMs,
-  udp: udpBinder(config.reader),
+  udp: udpBinder(config.reader, (waitedMs, now) => priority.observe(waitedMs, now)),
 });
 const legs = new Map<number, LegIngest>();
 const recordings = new Map<number, CallRecording>();
 let nextId = 1;
-
-const send = (message: Event | Reply) => port.postMessage(message);
 
 /** A logger whose records the main thread writes, with the bindings given here. */
 function threadLog(bindings: Record<string, unknown>): MediaLog {

@@ -6,6 +6,7 @@ import type { Codec, LegName } from '@earshot/shared';
 import type { LegStorage } from '../../recordings/LegRecorder.ts';
 import type { LegCounters, LegIngestOptions, RtpSource } from '../LegIngest.ts';
 import type { UdpBinder } from '../udp.ts';
+import type { MediaPriorityChoice } from './MediaPriority.ts';
 
 /** A leg's counters before its first datagram (in a media thread and as the main thread mirrors them). */
 export const emptyCounters = (): LegCounters => ({
@@ -25,6 +26,7 @@ export interface ThreadConfig {
   maxPort: number;
   quarantineMs: number;
   reader: UdpBinder['kind'];
+  priority: MediaPriorityChoice;
 }
 
 /** One leg to open, as the call's signalling describes it (the thread adds its ports and log). */
