@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import type { Codec, Endpoint, LegName } from '@earshot/shared';
 import type { Logger } from '../log/logger.ts';
@@ -519,6 +520,10 @@ export class MediaPlane {
   static async start(options: MediaPlaneOptions): Promise<MediaPlane> {
     const count = Math.max(1, options.threads);
     const reader = resolveUdpReader(options.reader ?? 'auto');
+    // NOTE: libuv's thread pool is made by the first thread that uses it, and its threads
+    // take that thread's scheduling: made by a media thread, they would do the console's
+    // file, DNS and crypto work at nice 10 under SCHED_IDLE. One call from here makes it now.
+    await stat('/');
     options.logger.info({ reader, threads: count }, 'media threads starting');
     const threads = Array.from(
       { length: count },
