@@ -22,8 +22,8 @@ describe('configuration', () => {
     expect(config.simulator.enabled).toBe(false);
     expect(config.logFormat).toBe('auto');
     expect(config.ingest.minPort).toBeLessThan(config.ingest.maxPort);
-    expect(config.ingest.priority).toBe('idle');
-    expect(loadConfig({ EARSHOT_MEDIA_PRIORITY: 'low' }).ingest.priority).toBe('low');
+    expect(config.ingest.priority).toBe('low');
+    expect(loadConfig({ EARSHOT_MEDIA_PRIORITY: 'idle' }).ingest.priority).toBe('idle');
   });
 
   it('names every bad variable with its expected form', () => {

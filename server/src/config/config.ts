@@ -140,7 +140,7 @@ const EnvSchema = z
       .default(availableParallelism()),
     EARSHOT_MEDIA_THREADS: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
     EARSHOT_RTP_READER: z.enum(['auto', 'udpmux', 'dgram']).default('auto'),
-    EARSHOT_MEDIA_PRIORITY: z.enum(['idle', 'low']).default('idle'),
+    EARSHOT_MEDIA_PRIORITY: z.enum(['idle', 'low']).default('low'),
     MEDIASOUP_WORKER_BIN: z.string().min(1).optional(),
     EARSHOT_RTC_LISTEN_IP: ipv4.default('127.0.0.1'),
     EARSHOT_RTC_ANNOUNCED_IP: z.string().min(1).optional(),
@@ -314,7 +314,7 @@ export interface Config {
     threads: number;
     /** How those threads read their ports: the native batch reader, node:dgram, or auto. */
     reader: UdpReaderChoice;
-    /** How those threads yield the core to the console: SCHED_IDLE while they keep up, or nice 10. */
+    /** How those threads yield the core to the console: nice 10, or SCHED_IDLE while they keep up. */
     priority: MediaPriorityChoice;
   };
   /** SIPREC (unset: off): where it listens, and the peers allowed at first start. */

@@ -499,7 +499,7 @@ export interface MediaPlaneOptions {
   quarantineMs: number;
   /** How the threads read their ports; `auto`: the native batch reader where it is built. */
   reader?: UdpReaderChoice;
-  /** How the threads yield the core to the console (default `idle`). */
+  /** How the threads yield the core to the console (default `low`: nice 10). */
   priority?: MediaPriorityChoice;
   logger: Logger;
 }
@@ -536,7 +536,7 @@ export class MediaPlane {
             maxPort: options.maxPort,
             quarantineMs: options.quarantineMs,
             reader,
-            priority: options.priority ?? 'idle',
+            priority: options.priority ?? 'low',
           },
           options.logger,
         ),

@@ -22,8 +22,8 @@ import {
 } from './protocol.ts';
 
 // NOTE: where media and the console share a core, the console comes first: this thread
-// runs at nice 10 and, where udpmux is built, under SCHED_IDLE (see MediaPriority), and
-// lets packets wait in the sockets' 1 MB buffers (tens of seconds of a leg, each datagram
+// runs at nice 10 (and, with EARSHOT_MEDIA_PRIORITY=idle, under SCHED_IDLE: see
+// MediaPriority), and lets packets wait in the sockets' 1 MB buffers (tens of seconds of a leg, each datagram
 // keeping its receive time) for the moments the console works.
 const MEDIA_NICE = 10;
 try {
