@@ -173,7 +173,7 @@ function muxBinder(native: NativeModule, watch: BatchWatcher | undefined): UdpBi
     const { meta, data, times } = mux;
     let oldest = Infinity;
     for (let i = 0; i < count; i++) {
-      if (times[i]! < oldest) oldest = times[i]!;
+      if (watch && times[i]! < oldest) oldest = times[i]!;
       const at = i * 4;
       const handler = handlers[meta[at]!];
       if (!handler) continue;

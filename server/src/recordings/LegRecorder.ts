@@ -25,7 +25,7 @@ const RETRY_MIN_MS = 250;
 const CHUNK_BYTES = 8 * 1024;
 // NOTE: chunks are filled again once written, not allocated anew: a new chunk a leg a flush
 // is 26 MB/s of ArrayBuffers at 800 calls, which V8 counts against the old generation's
-// limit until a full GC, so the media thread ran three mark-compacts a second freeing
+// limit until a full GC, so the media thread ran about two mark-compacts a second freeing
 // nothing. A leg keeps at most this many written chunks for the next flushes.
 const SPARE_CHUNKS = 2;
 const RETRY_MAX_MS = 10_000;

@@ -23,8 +23,8 @@ import {
 
 // NOTE: where media and the console share a core, the console comes first: this thread
 // runs at nice 10 (and, with EARSHOT_MEDIA_PRIORITY=idle, under SCHED_IDLE: see
-// MediaPriority), and lets packets wait in the sockets' 1 MB buffers (tens of seconds of a leg, each datagram
-// keeping its receive time) for the moments the console works.
+// MediaPriority), and lets packets wait in the sockets' 1 MB buffers (tens of seconds of a
+// leg, each datagram keeping its receive time) for the moments the console works.
 const MEDIA_NICE = 10;
 try {
   const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
@@ -45,7 +45,11 @@ const priority = new MediaPriority(
 // quarantine) fails to bind here and another is drawn, so the kernel keeps them apart.
 const ports = new PortAllocator(config.ip, config.minPort, config.maxPort, {
   quarantineMs: config.quarantineMs,
-  udp: udpBinder(config.reader, (waitedMs, now) => priority.observe(waitedMs, now)),
+  // Only a thread under SCHED_IDLE watches how long its batches waited (nice 10: nothing to do).
+  udp: udpBinder(
+    config.reader,
+    priority.idle ? (waitedMs, now) => priority.observe(waitedMs, now) : undefined,
+  ),
 });
 const legs = new Map<number, LegIngest>();
 const recordings = new Map<number, CallRecording>();
