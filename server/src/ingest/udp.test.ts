@@ -115,6 +115,34 @@ describe.each(['udpmux', 'dgram'] as const)('UDP ports read with %s', (kind) => 
     expect(counts[0]).toBeGreaterThan(0);
   });
 
+  it('reads every datagram once, whole and in order, when more wait than one batch holds', async () => {
+    const b = binder();
+    // 60 ports x 20 datagrams: past a batch (512) and past a socket's share of one wake-up.
+    const ports = await Promise.all(Array.from({ length: 60 }, () => bound(b)));
+    const got = ports.map(() => [] as number[]);
+    const intact = ports.map(() => true);
+    ports.forEach((p, i) =>
+      p.receive((msg) => {
+        got[i]!.push(msg.readUInt32BE(4));
+        if (msg.length !== 172 || msg.readUInt32BE(0) !== i || msg[171] !== (i & 0xff))
+          intact[i] = false;
+      }),
+    );
+    const from = await peer();
+    for (let n = 0; n < 20; n++)
+      ports.forEach((p, i) => {
+        const payload = Buffer.alloc(172, i & 0xff);
+        payload.writeUInt32BE(i, 0);
+        payload.writeUInt32BE(n, 4);
+        from.send(payload, p.port, '127.0.0.1');
+      });
+    await until(() => got.every((g) => g.length >= 20));
+    await pause(50);
+    const inOrder = Array.from({ length: 20 }, (_, n) => n);
+    expect(got.every((g) => g.join() === inOrder.join())).toBe(true);
+    expect(intact.every(Boolean)).toBe(true);
+  });
+
   it('a port whose handler is removed reads and drops; other ports go on', async () => {
     const b = binder();
     const [a, c] = [await bound(b), await bound(b)];
