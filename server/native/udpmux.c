@@ -73,6 +73,15 @@ typedef struct {
   int closing;
   // The handles (poll, hold) not closed yet.
   int handles_open;
+  // Datagrams of the batch being delivered that JavaScript queued to send (see queue()).
+  int delivering;
+  int queued;
+  struct mmsghdr out[MAX_PACKETS];
+  struct iovec out_iov[MAX_PACKETS];
+  struct sockaddr_in out_to[MAX_PACKETS];
+  int out_fd[MAX_PACKETS];
+  // Queued datagrams the kernel did not take, since the mux was made.
+  double unsent;
   int finalized;
 } mux_t;
 
@@ -92,6 +101,31 @@ static int owned(mux_t* m, int32_t fd) {
   return fd >= 0 && (size_t)fd < m->own_size && m->own[fd];
 }
 
+// Sends what the batch's callback queued: one sendmmsg for each run of one socket's.
+static void flush(mux_t* m) {
+  int at = 0;
+  while (at < m->queued) {
+    int fd = m->out_fd[at];
+    int run = 1;
+    while (at + run < m->queued && m->out_fd[at + run] == fd) run++;
+    // A socket the callback closed sends nothing (its number may be another's by now).
+    int sent = owned(m, fd) ? 0 : run;
+    while (sent < run) {
+      int n = sendmmsg(fd, m->out + at + sent, (unsigned)(run - sent), MSG_DONTWAIT);
+      if (n > 0) {
+        sent += n;
+        continue;
+      }
+      // NOTE: the first datagram left was refused (a full buffer, an error): it is dropped
+      // and counted, and the rest are tried.
+      m->unsent += 1;
+      sent += 1;
+    }
+    at += run;
+  }
+  m->queued = 0;
+}
+
 static void deliver(mux_t* m, int count) {
   napi_env env = m->env;
   napi_handle_scope scope;
@@ -100,7 +134,13 @@ static void deliver(mux_t* m, int count) {
   napi_get_reference_value(env, m->callback, &callback);
   napi_get_global(env, &recv);
   napi_create_int32(env, count, &argv[0]);
+  m->delivering = 1;
   napi_status status = napi_make_callback(env, m->async, recv, callback, 1, argv, &result);
+  m->delivering = 0;
+  // NOTE: sent now, before the next read overwrites the datagrams they point into, even when
+  // the callback threw partway.
+  if (!m->stopped) flush(m);
+  m->queued = 0;
   if (status == napi_pending_exception) {
     napi_value error;
     napi_get_and_clear_last_exception(env, &error);
@@ -468,6 +508,52 @@ static napi_value send_datagram(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// mux.queue(id, offset, length, ipv4AsUint32, port): during a batch's callback, queues the
+// `length` bytes at `offset` of `data` (a datagram of the batch, perhaps rewritten) to be
+// sent from socket `id` once the callback returns, with every other queued one in one
+// sendmmsg. False when not in a batch's callback or the queue is full: send instead.
+static napi_value queue_datagram(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  mux_t* m = unwrap(env, info, &argc, argv);
+  if (!m) return NULL;
+  int32_t fd, offset, length, port;
+  uint32_t ip;
+  if (argc < 5 || !int_arg(env, argv[0], &fd) || !int_arg(env, argv[1], &offset) ||
+      !int_arg(env, argv[2], &length) || napi_get_value_uint32(env, argv[3], &ip) != napi_ok ||
+      !int_arg(env, argv[4], &port) || port <= 0 || port > 65535 || !owned(m, fd) ||
+      offset < 0 || length < 0 || (size_t)offset + (size_t)length > (size_t)SLOT * MAX_PACKETS) {
+    napi_throw_type_error(env, NULL, "mux.queue(id, offset, length, ipv4AsUint32, port)");
+    return NULL;
+  }
+  bool queued = m->delivering && m->queued < MAX_PACKETS;
+  if (queued) {
+    int i = m->queued++;
+    m->out_fd[i] = fd;
+    m->out_to[i] = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    m->out_to[i].sin_addr.s_addr = htonl(ip);
+    m->out_iov[i] = (struct iovec){.iov_base = m->data + offset, .iov_len = (size_t)length};
+    m->out[i].msg_hdr = (struct msghdr){.msg_name = &m->out_to[i],
+                                        .msg_namelen = sizeof m->out_to[i],
+                                        .msg_iov = &m->out_iov[i],
+                                        .msg_iovlen = 1};
+    m->out[i].msg_len = 0;
+  }
+  napi_value result;
+  napi_get_boolean(env, queued, &result);
+  return result;
+}
+
+// mux.unsent(): how many queued datagrams the kernel did not take, since the mux was made.
+static napi_value unsent_count(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  mux_t* m = unwrap(env, info, &argc, NULL);
+  if (!m) return NULL;
+  napi_value result;
+  napi_create_double(env, m->unsent, &result);
+  return result;
+}
+
 // mux.close(id): closes one socket (idempotent); its port is free at once.
 static napi_value close_socket(napi_env env, napi_callback_info info) {
   int32_t fd;
@@ -514,6 +600,8 @@ NAPI_MODULE_INIT() {
       {"bind", NULL, bind_socket, NULL, NULL, NULL, napi_default, NULL},
       {"port", NULL, socket_port, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, send_datagram, NULL, NULL, NULL, napi_default, NULL},
+      {"queue", NULL, queue_datagram, NULL, NULL, NULL, napi_default, NULL},
+      {"unsent", NULL, unsent_count, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, close_socket, NULL, NULL, NULL, napi_default, NULL},
       {"destroy", NULL, destroy, NULL, NULL, NULL, napi_default, NULL},
   };

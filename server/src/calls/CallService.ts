@@ -143,7 +143,23 @@ export class CallService extends EventEmitter<{
     super();
     this.#o = options;
     this.#timer = setInterval(() => void this.#tick(), options.tickMs ?? 250);
+    options.media.on('forward-moved', this.#forwardMoved);
   }
+
+  /**
+   * Taps again the calls whose packets a replaced media thread forwards from another port
+   * than their taps learnt (which take no other): listeners are sent to listen again, as
+   * when a worker dies.
+   */
+  readonly #forwardMoved = (callIds: string[]): void => {
+    for (const id of callIds) {
+      const call = this.#live.get(id);
+      const old = call?.tap;
+      if (!call || call.closed || !old) continue;
+      void this.#retap(call);
+      old.close();
+    }
+  };
 
   /** Ends calls a previous process left live (it stopped before ending them). */
   async recover(quarantineMs: number): Promise<void> {
@@ -680,6 +696,7 @@ export class CallService extends EventEmitter<{
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    this.#o.media.off('forward-moved', this.#forwardMoved);
     const calls = [...this.#live.values()];
     for (const call of calls) call.close('shutdown');
     await Promise.all(calls.map((call) => call.whenClosed));

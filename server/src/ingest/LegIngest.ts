@@ -45,6 +45,11 @@ export interface LegIngestOptions {
   fed?: boolean;
   /** Where a leg is opened again (its media thread died): the same port and output SSRC. */
   again?: { port: number; ssrc: number };
+  /**
+   * The port the leg's packets go on to the tap from (the media thread's one for all its
+   * legs, so that a batch's are sent in one system call); none: the leg's own.
+   */
+  forward?: UdpPort;
   logger: MediaLog;
 }
 
@@ -84,6 +89,7 @@ export class LegIngest {
   /** The SSRC the mediasoup producer expects; incoming SSRCs are rewritten to it. */
   readonly ssrc: number;
   readonly #socket: UdpPort;
+  readonly #forward: UdpPort;
   readonly #ports: PortAllocator;
   /** The payload type the SBC sends (rewritten to the call's on the way to mediasoup). */
   readonly #payloadType: number;
@@ -124,6 +130,7 @@ export class LegIngest {
     const { leg, codec, payloadType } = options;
     this.leg = leg;
     this.#socket = socket;
+    this.#forward = options.forward ?? socket;
     this.#ports = options.ports;
     this.endpoint = { ip: options.announcedIp, port: socket.port };
     this.ssrc = options.again?.ssrc ?? ((Math.random() * 0xffffffff) >>> 0 || 1);
@@ -316,7 +323,7 @@ export class LegIngest {
       msg[1] = (msg[1]! & 0x80) | this.#outPayloadType;
     this.#lastOutSeq = outSeq;
     this.#lastOutTs = outTs;
-    if (target && this.#forwarding && !this.#socket.send(msg, target) && !this.#sendFailed) {
+    if (target && this.#forwarding && !this.#forward.send(msg, target) && !this.#sendFailed) {
       this.#sendFailed = true;
       this.#log.warn({ target: `${target.ip}:${target.port}` }, 'leg packets not sent to the tap');
     }

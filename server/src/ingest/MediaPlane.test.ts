@@ -1,8 +1,10 @@
+import { createSocket, type Socket } from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { consumeLegs, eventually, legCounters, recordingOf, streamTone } from '../test/harness.ts';
 import { useTestServer } from '../test/fixtures.ts';
+import type { CallTap } from '../media/CallTap.ts';
 
 // NOTE: the media threads as EARSHOT_MEDIA_PRIORITY=idle runs them (the default is nice 10).
 const t = useTestServer({ EARSHOT_MEDIA_PRIORITY: 'idle' });
@@ -153,6 +155,50 @@ describe('media threads', () => {
       // The tone before the death, a gap of about a second, and the tone again after it.
       expect(audible(0, 1)).toBeGreaterThan(0.8);
       expect(audible(2.3, channel.length / 8000)).toBeGreaterThan(0.4);
+    }
+  });
+
+  it("whose replacement cannot forward from the dead thread's port have their calls tapped again, and listening goes on", async () => {
+    const { callId, legs } = await t.server.createCall('PCMU');
+    const tone = { codec: 'PCMU' as const, frequency: 400, amplitude: 0.3, maxSeconds: 8 };
+    const streams = [
+      streamTone(t.sender, legs.agent.port, tone),
+      streamTone(t.sender, legs.customer.port, { ...tone, ssrc: 0x5678 }),
+    ];
+    const blockers: Socket[] = [];
+    try {
+      await consumeLegs(t.server, callId);
+      const old = t.server.earshot.calls.live(callId)!.tap!;
+      const forwardedBy = async (tap: typeof old) =>
+        (await tap.legs.get('agent')!.producer.getStats())[0]?.packetCount ?? 0;
+      await eventually(async () => ((await forwardedBy(old)) > 10 ? true : undefined), 3000);
+      const ports = t.server.earshot.media.forwardPorts;
+      let retapped: CallTap | undefined;
+      t.server.earshot.calls.on('retapped', (id, tap) => {
+        if (id === callId) retapped = tap;
+      });
+      await t.server.earshot.media.kill();
+      // Someone else takes the ports the dead threads forwarded from, before their replacements.
+      for (const port of ports) {
+        const blocker = createSocket('udp4');
+        await new Promise<void>((resolve) => blocker.bind(port, '0.0.0.0', resolve));
+        blockers.push(blocker);
+      }
+      const tap = await eventually(() => retapped, 8000, 'the call tapped again');
+      expect(tap).not.toBe(old);
+      expect(old.closed).toBe(true);
+      expect(t.server.earshot.media.forwardPorts.some((p) => ports.includes(p))).toBe(false);
+      // A listener joins again (the console is told to): the new tap hears the legs.
+      await consumeLegs(t.server, callId);
+      await eventually(
+        async () => ((await forwardedBy(tap)) >= 20 ? true : undefined),
+        3000,
+        'the leg forwarded to the new tap',
+      );
+    } finally {
+      for (const s of streams) s.stop();
+      await Promise.all(streams.map((s) => s.done));
+      for (const b of blockers) b.close();
     }
   });
 });

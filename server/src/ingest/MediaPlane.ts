@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import type { Codec, Endpoint, LegName } from '@earshot/shared';
@@ -51,8 +52,9 @@ class MediaThread {
   strays = 0;
   quarantined = 0;
   #worker: Worker;
-  readonly #config: ThreadConfig;
+  #config: ThreadConfig;
   readonly #log: Logger;
+  readonly #forwardMoved: (callIds: string[]) => void;
   readonly #pending = new Map<
     number,
     { resolve: (v: unknown) => void; reject: (e: Error) => void }
@@ -62,10 +64,11 @@ class MediaThread {
   #alive = true;
   #warnedAt = 0;
 
-  constructor(config: ThreadConfig, log: Logger) {
+  constructor(config: ThreadConfig, log: Logger, forwardMoved: (callIds: string[]) => void) {
     this.index = config.index;
     this.#config = config;
     this.#log = log.child({ mediaThread: config.index });
+    this.#forwardMoved = forwardMoved;
     this.#worker = this.#spawn();
   }
 
@@ -80,9 +83,14 @@ class MediaThread {
     return worker;
   }
 
-  /** Resolves once the thread runs (its first answer). */
-  ready(): Promise<unknown> {
-    return this.request({ op: 'sample' });
+  /**
+   * Resolves once the thread runs (its first answer), with the port it forwards from, which
+   * a replacement then binds again.
+   */
+  async ready(): Promise<number> {
+    const { forwardPort } = await this.request<Sample>({ op: 'sample' });
+    this.#config = { ...this.#config, forwardPort };
+    return forwardPort;
   }
 
   /**
@@ -164,10 +172,9 @@ class MediaThread {
    * their recordings in the same logs. A leg that cannot be opened again is lost.
    */
   async #reopen(legs: RemoteLeg[], recordings: RemoteRecording[]): Promise<void> {
-    const ready = await this.ready().then(
-      () => true,
-      () => false,
-    );
+    const before = this.#config.forwardPort;
+    const forwardPort = await this.ready().catch(() => undefined);
+    const ready = forwardPort !== undefined;
     await Promise.all(
       legs.map(async (leg) => {
         if (leg.closed) return;
@@ -191,6 +198,14 @@ class MediaThread {
       }),
     );
     for (const recording of recordings) await recording.resume();
+    if (ready && forwardPort !== before) {
+      const callIds = [...new Set(legs.filter((l) => !l.closed).map((l) => l.callId))];
+      this.#log.warn(
+        { before, forwardPort, calls: callIds.length },
+        "the replacement could not forward from the dead thread's port: its calls are tapped again",
+      );
+      if (callIds.length) this.#forwardMoved(callIds);
+    }
   }
 
   /** Ends the thread abruptly, as a crash in it would (for tests). */
@@ -200,6 +215,11 @@ class MediaThread {
 
   get load(): number {
     return this.legs.size;
+  }
+
+  /** The port the thread forwards from (0 until it first answered). */
+  get forwardPort(): number {
+    return this.#config.forwardPort;
   }
 
   async close(): Promise<void> {
@@ -510,12 +530,14 @@ export interface MediaPlaneOptions {
  * a thread, the least loaded; every thread draws its ports from the whole ingest range. `sample()` brings every leg's counters and level reading over in one message per
  * thread.
  */
-export class MediaPlane {
-  readonly #threads: MediaThread[];
-
-  private constructor(threads: MediaThread[]) {
-    this.#threads = threads;
-  }
+export class MediaPlane extends EventEmitter<{
+  /**
+   * A dead thread's replacement forwards its calls' packets from another port than the one
+   * their taps learnt: they must be tapped again.
+   */
+  'forward-moved': [callIds: string[]];
+}> {
+  #threads: MediaThread[] = [];
 
   static async start(options: MediaPlaneOptions): Promise<MediaPlane> {
     const count = Math.max(1, options.threads);
@@ -525,6 +547,7 @@ export class MediaPlane {
     // file, DNS and crypto work at nice 10 under SCHED_IDLE. One call from here makes it now.
     await stat('/');
     options.logger.info({ reader, threads: count }, 'media threads starting');
+    const plane = new MediaPlane();
     const threads = Array.from(
       { length: count },
       (_, index) =>
@@ -537,11 +560,13 @@ export class MediaPlane {
             quarantineMs: options.quarantineMs,
             reader,
             priority: options.priority ?? 'low',
+            forwardPort: 0,
           },
           options.logger,
+          (callIds) => plane.emit('forward-moved', callIds),
         ),
     );
-    const plane = new MediaPlane(threads);
+    plane.#threads = threads;
     try {
       await Promise.all(threads.map((t) => t.ready()));
     } catch (error) {
@@ -625,6 +650,11 @@ export class MediaPlane {
   }
 
   /** Datagrams that came to ports in quarantine, as of the last sample. */
+  /** The ports the threads forward their legs' packets to mediasoup from. */
+  get forwardPorts(): number[] {
+    return this.#threads.map((t) => t.forwardPort);
+  }
+
   get strays(): number {
     return this.#threads.reduce((n, t) => n + t.strays, 0);
   }

@@ -224,6 +224,61 @@ describe('udpmux', () => {
     expect(first.readAt - first.arrivedAt).toBeGreaterThanOrEqual(300);
   });
 
+  it('what a batch sends on is sent once it is handled: rewritten, whole, in order; a refused one is counted', async () => {
+    const b = udpBinder('udpmux');
+    binders.push(b);
+    const [inbound, forward] = [await bound(b), await bound(b)];
+    const to = await peer();
+    const got: Buffer[] = [];
+    to.on('message', (msg) => got.push(msg));
+    const target = udpTarget('127.0.0.1', to.address().port);
+    // Broadcast without SO_BROADCAST: the kernel refuses it (EACCES).
+    const refused = udpTarget('255.255.255.255', 9);
+    let sentFromBatch = 0;
+    inbound.receive((msg) => {
+      msg[0] = 0xaa;
+      if (msg.readUInt32BE(4) === 7) expect(forward.send(msg, refused)).toBe(true);
+      expect(forward.send(msg, target)).toBe(true);
+      sentFromBatch++;
+    });
+    const from = await peer();
+    for (let n = 0; n < 40; n++) {
+      const payload = Buffer.alloc(172, n);
+      payload.writeUInt32BE(n, 4);
+      from.send(payload, inbound.port, '127.0.0.1');
+    }
+    await until(() => got.length === 40);
+    expect(sentFromBatch).toBe(40);
+    expect(got.map((m) => m.readUInt32BE(4))).toEqual(Array.from({ length: 40 }, (_, n) => n));
+    expect(got.every((m, n) => m.length === 172 && m[0] === 0xaa && m[171] === n)).toBe(true);
+    expect(b.unsent()).toBe(1);
+    // Outside a batch, a send leaves at once.
+    expect(forward.send(Buffer.alloc(12, 1), target)).toBe(true);
+    await until(() => got.length === 41);
+  });
+
+  it('a port closed while its batch is handled sends nothing it queued', async () => {
+    const b = udpBinder('udpmux');
+    binders.push(b);
+    const [inbound, forward] = [await bound(b), await bound(b)];
+    const to = await peer();
+    let got = 0;
+    to.on('message', () => (got += 1));
+    const target = udpTarget('127.0.0.1', to.address().port);
+    let handled = 0;
+    inbound.receive((msg) => {
+      forward.send(msg, target);
+      if (++handled === 3) forward.close();
+    });
+    const from = await peer();
+    for (let n = 0; n < 3; n++) from.send(Buffer.alloc(172, n), inbound.port, '127.0.0.1');
+    await until(() => handled === 3);
+    await pause(100);
+    // The ones queued before the close went with their batch, or none did: never after it.
+    expect(got).toBeLessThan(3);
+    expect(b.unsent()).toBe(0);
+  });
+
   it('a datagram longer than a slot reaches its port as nothing, and the next one whole', async () => {
     const b = udpBinder('udpmux');
     binders.push(b);

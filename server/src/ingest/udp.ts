@@ -29,7 +29,12 @@ export interface UdpPort {
   readonly port: number;
   /** Every datagram from now on goes to `handler`; none: they are read and thrown away. */
   receive(handler: DatagramHandler | undefined): void;
-  /** Sends without waiting; false when the kernel would not take the datagram now. */
+  /**
+   * Sends without waiting; false when the kernel would not take the datagram now. With
+   * udpmux, a datagram of the batch being handled (rewritten in place or not) is sent once
+   * the batch is handled, with all the others sent meanwhile, in one system call: true then
+   * means queued, and what the kernel refuses is counted in the binder's `unsent()`.
+   */
   send(bytes: Uint8Array, to: UdpTarget): boolean;
   close(): void;
 }
@@ -40,6 +45,8 @@ export interface UdpBinder {
   readonly kind: 'dgram' | 'udpmux';
   /** A port bound exclusively on `ip`, or nothing where it is taken. */
   bind(ip: string, port: number, receiveBufferBytes: number): Promise<UdpPort | undefined>;
+  /** Datagrams sent after their batch that the kernel did not take (udpmux; dgram: 0). */
+  unsent(): number;
   /** Closes every port it bound. */
   close(): void;
 }
@@ -108,6 +115,7 @@ function dgramBinder(): UdpBinder {
           resolve(bound);
         });
       }),
+    unsent: () => 0,
     close: () => {
       for (const bound of [...open]) bound.close();
     },
@@ -121,6 +129,8 @@ interface NativeMux {
   bind(ip: string, port: number, receiveBufferBytes: number): number;
   port(id: number): number;
   send(id: number, bytes: Uint8Array, ipv4: number, port: number): number;
+  queue(id: number, offset: number, length: number, ipv4: number, port: number): boolean;
+  unsent(): number;
   close(id: number): void;
   destroy(): void;
 }
@@ -169,7 +179,17 @@ function muxBinder(native: NativeModule, watch: BatchWatcher | undefined): UdpBi
   };
   const empty = Buffer.alloc(0);
   let closed = false;
+  let unsentAtClose = 0;
+  let inBatch = false;
   const mux: NativeMux = new native.Mux((count) => {
+    inBatch = true;
+    try {
+      onBatch(count);
+    } finally {
+      inBatch = false;
+    }
+  });
+  const onBatch = (count: number) => {
     const { meta, data, times } = mux;
     let oldest = Infinity;
     for (let i = 0; i < count; i++) {
@@ -186,7 +206,7 @@ function muxBinder(native: NativeModule, watch: BatchWatcher | undefined): UdpBi
       const now = Date.now();
       watch(now - oldest, now);
     }
-  });
+  };
   const noop: DatagramHandler = () => undefined;
   return {
     kind: 'udpmux',
@@ -206,7 +226,12 @@ function muxBinder(native: NativeModule, watch: BatchWatcher | undefined): UdpBi
         receive: (handler) => {
           if (open) handlers[id] = handler ?? noop;
         },
-        send: (bytes, to) => open && mux.send(id, bytes, to.ipv4, to.port) >= 0,
+        send: (bytes, to) =>
+          open &&
+          ((inBatch &&
+            bytes.buffer === mux.data.buffer &&
+            mux.queue(id, bytes.byteOffset, bytes.byteLength, to.ipv4, to.port)) ||
+            mux.send(id, bytes, to.ipv4, to.port) >= 0),
         close: () => {
           if (!open) return;
           open = false;
@@ -215,10 +240,12 @@ function muxBinder(native: NativeModule, watch: BatchWatcher | undefined): UdpBi
         },
       };
     },
+    unsent: () => (closed ? unsentAtClose : mux.unsent()),
     close: () => {
       if (closed) return;
       closed = true;
       handlers.length = 0;
+      unsentAtClose = mux.unsent();
       mux.destroy();
     },
   };

@@ -43,14 +43,46 @@ const priority = new MediaPriority(
 );
 // NOTE: every thread draws from the whole range; a port another thread holds (live or in
 // quarantine) fails to bind here and another is drawn, so the kernel keeps them apart.
+// Only a thread under SCHED_IDLE watches how long its batches waited (nice 10: nothing to do).
+const udp = udpBinder(
+  config.reader,
+  priority.idle ? (waitedMs, now) => priority.observe(waitedMs, now) : undefined,
+);
 const ports = new PortAllocator(config.ip, config.minPort, config.maxPort, {
   quarantineMs: config.quarantineMs,
-  // Only a thread under SCHED_IDLE watches how long its batches waited (nice 10: nothing to do).
-  udp: udpBinder(
-    config.reader,
-    priority.idle ? (waitedMs, now) => priority.observe(waitedMs, now) : undefined,
-  ),
+  udp,
 });
+// NOTE: every leg of the thread sends its packets on to mediasoup from this one port, so
+// that what a batch forwards leaves in one system call and wakes each worker once, not once
+// a packet. mediasoup's PlainTransports learn it from the first packet (comedia) and take
+// no other: a replacement thread binds the port the dead one had (see ThreadConfig), and
+// the main thread has the calls tapped again where it cannot. What mediasoup sends back to
+// it (RTCP reports) is read and dropped.
+const FORWARD_BUFFER_BYTES = 1 << 16;
+const forward = await (async () => {
+  const again =
+    config.forwardPort > 0
+      ? await udp.bind(config.ip, config.forwardPort, FORWARD_BUFFER_BYTES)
+      : undefined;
+  const bound = again ?? (await udp.bind(config.ip, 0, FORWARD_BUFFER_BYTES));
+  if (!bound) throw new Error(`cannot bind a port on ${config.ip} to forward media from`);
+  return bound;
+})();
+let unsentSeen = 0;
+let unsentWarnedAt = -Infinity;
+/** Says, at most once a minute, that packets to mediasoup were refused by the kernel. */
+function checkUnsent(): void {
+  const unsent = udp.unsent();
+  if (unsent === unsentSeen) return;
+  const now = Date.now();
+  if (now - unsentWarnedAt < 60_000) return;
+  threadLog({ thread: config.index }).warn(
+    { unsent: unsent - unsentSeen },
+    'media packets not sent on to mediasoup (the kernel refused them)',
+  );
+  unsentSeen = unsent;
+  unsentWarnedAt = now;
+}
 const legs = new Map<number, LegIngest>();
 const recordings = new Map<number, CallRecording>();
 let nextId = 1;
@@ -102,6 +134,7 @@ function snapshotFields(
 }
 
 function sample(): Sample {
+  checkUnsent();
   const legIds = [...legs.keys()];
   const legFigures = new Float64Array(legIds.length * LEG_FIELDS.length);
   legIds.forEach((id, i) => snapshotFields(legs.get(id)!, legFigures, i * LEG_FIELDS.length));
@@ -124,6 +157,7 @@ function sample(): Sample {
     recErrors,
     strays: ports.strays,
     quarantined: ports.quarantined,
+    forwardPort: forward.port,
   };
 }
 
@@ -152,6 +186,7 @@ async function handle(request: Request): Promise<unknown> {
             await LegIngest.open({
               ...spec,
               ports,
+              forward,
               logger: threadLog({ callId: request.callId }),
             }),
           );

@@ -27,10 +27,15 @@ export interface ThreadConfig {
   quarantineMs: number;
   reader: UdpBinder['kind'];
   priority: MediaPriorityChoice;
+  /**
+   * The port the thread forwards its legs' packets to mediasoup from (0: any): a thread
+   * that replaces a dead one takes the port the dead one had, which mediasoup learnt.
+   */
+  forwardPort: number;
 }
 
 /** One leg to open, as the call's signalling describes it (the thread adds its ports and log). */
-export type LegSpec = Omit<LegIngestOptions, 'ports' | 'logger'>;
+export type LegSpec = Omit<LegIngestOptions, 'ports' | 'logger' | 'forward'>;
 
 /** Requests answered with a `Reply` of the same id. */
 export type Request =
@@ -106,6 +111,8 @@ export interface Sample {
   recErrors: (string | null)[];
   strays: number;
   quarantined: number;
+  /** The port the thread forwards from (see `ThreadConfig.forwardPort`). */
+  forwardPort: number;
 }
 
 export interface StoppedRecording {
