@@ -17,7 +17,7 @@ import { launchBrowser } from '@earshot/tests/browser';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import type { JoinTimes } from './load/listeners-page.ts';
-import { childPids, cpuSeconds, descendantPids, runLoad } from './proc.ts';
+import { childPids, cpuSeconds, descendantPids, runLoad, udpDrops } from './proc.ts';
 import { announceCalls, declareBenchOrg, percentile, startBenchServer } from './server.ts';
 
 const { values } = parseArgs({
@@ -165,6 +165,8 @@ try {
       workers: cpuSeconds(workerPids()),
       workersKernel: cpuSeconds(workerPids(), 'system'),
       browser: cpuSeconds(browserPids()),
+      browserDrops: udpDrops(browserPids()),
+      serverDrops: udpDrops(serverPids()),
       packets: await received(),
     };
     const t0 = Date.now();
@@ -174,6 +176,8 @@ try {
       workers: cpuSeconds(workerPids()),
       workersKernel: cpuSeconds(workerPids(), 'system'),
       browser: cpuSeconds(browserPids()),
+      browserDrops: udpDrops(browserPids()),
+      serverDrops: udpDrops(serverPids()),
       packets: await received(),
     };
     const elapsed = (Date.now() - t0) / 1000;
@@ -184,6 +188,9 @@ try {
       workers: (after.workers - before.workers) / elapsed,
       workersKernel: (after.workersKernel - before.workersKernel) / elapsed,
       browser: (after.browser - before.browser) / elapsed,
+      // NOTE: a socket closed within the window takes its count along: never below none.
+      browserDrops: Math.max(0, after.browserDrops - before.browserDrops),
+      serverDrops: Math.max(0, after.serverDrops - before.serverDrops),
       deltas,
     };
   };
@@ -203,6 +210,8 @@ try {
   };
   /** Each step's load: the server's CPU (share of a core) and the packets/s it forwarded. */
   const held: { consoles: number; server: number; forwarded: number }[] = [];
+  /** Steps whose consumers fell short where the receivers' sockets overflowed, not the server's. */
+  const receiversGaveOut: number[] = [];
   for (const target of steps) {
     const ramp: JoinTimes[] = [];
     const joins: JoinTimes[] = [];
@@ -245,17 +254,21 @@ try {
     if (consumers === 2 * target && live === consumers)
       held.push({ consoles: target, server: w.server, forwarded: perSecond });
     rows.push(
-      `| ${target} | ${consumers} | ${live} | ${at(joins, 'heard', 50)} | ${at(joins, 'heard', 95)} | ${at(joins, 'offered', 95)} / ${at(joins, 'connected', 95)} / ${at(joins, 'consumed', 95)} | ${at(ramp, 'heard', 95)} | ${perSecond.toFixed(0)} | ${(w.server * 100).toFixed(0)} (${((w.server - w.workers) * 100).toFixed(0)} + ${(w.workers * 100).toFixed(0)}) | ${(w.workersKernel * 100).toFixed(0)} | ${usPerForwarded.toFixed(1)} | ${(w.browser * 100).toFixed(0)} |`,
+      `| ${target} | ${consumers} | ${live} | ${at(joins, 'heard', 50)} | ${at(joins, 'heard', 95)} | ${at(joins, 'offered', 95)} / ${at(joins, 'connected', 95)} / ${at(joins, 'consumed', 95)} | ${at(ramp, 'heard', 95)} | ${perSecond.toFixed(0)} | ${(w.server * 100).toFixed(0)} (${((w.server - w.workers) * 100).toFixed(0)} + ${(w.workers * 100).toFixed(0)}) | ${(w.workersKernel * 100).toFixed(0)} | ${usPerForwarded.toFixed(1)} | ${(w.browser * 100).toFixed(0)} | ${w.browserDrops} / ${w.serverDrops} |`,
     );
-    console.error(`  ${target} consoles: ${live}/${consumers} consumers live`);
+    console.error(
+      `  ${target} consoles: ${live}/${consumers} consumers live; datagrams dropped at the receivers' sockets ${w.browserDrops}, at the server's ${w.serverDrops}`,
+    );
+    if (live < consumers && w.browserDrops > 0 && w.serverDrops === 0)
+      receiversGaveOut.push(target);
   }
   console.log(
     `\nListening at scale (${calls} live PCMU calls streaming; consoles in ${pageCount} Chromium pages under SCHED_IDLE, each its own Socket.IO connection and WebRTC transport; ${PROBE_JOINS} joins timed one at a time from a Chromium of their own; server on core ${SERVER_CPU}, sender and Chromium on core ${LOAD_CPU}; ${hold} s windows)\n`,
   );
   console.log(
-    '| consoles | consumers | consumers receiving ≥ 90 % | a console joining: first audio p50 ms | first audio p95 ms | p95 ms to offer / connected / consumed | the listening consoles joining 8 at a time (idle Chromium): first audio p95 ms | forwarded packets/s | server CPU % (Node + mediasoup) | of which mediasoup in the kernel % | server µs per forwarded packet (above no listeners) | Chromium CPU % |',
+    '| consoles | consumers | consumers receiving ≥ 90 % | a console joining: first audio p50 ms | first audio p95 ms | p95 ms to offer / connected / consumed | the listening consoles joining 8 at a time (idle Chromium): first audio p95 ms | forwarded packets/s | server CPU % (Node + mediasoup) | of which mediasoup in the kernel % | server µs per forwarded packet (above no listeners) | Chromium CPU % | datagrams dropped, full buffers: at the receivers / the server |',
   );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) console.log(row);
   if (failures) console.log(`\n${failures} join(s) failed.`);
   // NOTE: a projection, said as one: a straight line through the steps' server CPU
@@ -264,6 +277,10 @@ try {
   if (held.length < steps.length)
     console.log(
       `\nNot held (a join failed or a consumer received less than 90 %): ${steps.filter((n) => !held.some((h) => h.consoles === n)).join(', ')} consoles; left out of the line below.`,
+    );
+  if (receiversGaveOut.length)
+    console.log(
+      `At ${receiversGaveOut.join(', ')} consoles the missing packets were dropped at the receivers' sockets (Chromium on core ${LOAD_CPU} not reading in time), none at the server's: the load core gave out there, not the server.`,
     );
   if (held.length >= 2) {
     const { slope, intercept } = fitLine(held.map((h) => [h.forwarded, h.server]));

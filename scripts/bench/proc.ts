@@ -1,6 +1,6 @@
 // What /proc says of the processes a benchmark measures, and the load generators it runs.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** A process's descendants (children, theirs, and so on). */
@@ -75,4 +75,43 @@ export function runLoad<T>(
       else resolve(JSON.parse(last) as T);
     });
   });
+}
+
+/**
+ * Datagrams the kernel dropped at the UDP sockets processes hold now (their receive buffers
+ * full: the process did not read in time), summed from the `drops` column of
+ * /proc/net/udp and udp6. Sockets closed since are no longer counted.
+ */
+export function udpDrops(pids: number[]): number {
+  const inodes = new Set<string>();
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // the process is gone
+    }
+    for (const fd of fds) {
+      try {
+        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (link.startsWith('socket:[')) inodes.add(link.slice(8, -1));
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  let drops = 0;
+  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+    let lines: string[];
+    try {
+      lines = readFileSync(table, 'utf8').trim().split('\n').slice(1);
+    } catch {
+      continue;
+    }
+    for (const line of lines) {
+      const fields = line.trim().split(/\s+/);
+      if (inodes.has(fields[9]!)) drops += Number(fields[12]);
+    }
+  }
+  return drops;
 }
