@@ -41,13 +41,13 @@ const priority = new MediaPriority(
   config.reader === 'udpmux' ? nativeSchedIdle() : undefined,
   threadLog({ thread: config.index }),
 );
-// NOTE: every thread draws from the whole range; a port another thread holds (live or in
-// quarantine) fails to bind here and another is drawn, so the kernel keeps them apart.
 // Only a thread under SCHED_IDLE watches how long its batches waited (nice 10: nothing to do).
 const udp = udpBinder(
   config.reader,
   priority.idle ? (waitedMs, now) => priority.observe(waitedMs, now) : undefined,
 );
+// NOTE: every thread draws from the whole range; a port another thread holds (live or in
+// quarantine) fails to bind here and another is drawn, so the kernel keeps them apart.
 const ports = new PortAllocator(config.ip, config.minPort, config.maxPort, {
   quarantineMs: config.quarantineMs,
   udp,
