@@ -527,8 +527,8 @@ export interface MediaPlaneOptions {
 /**
  * The media threads: every leg's RTP is received, checked, counted, metered, recorded and
  * forwarded to mediasoup in one of them, never on the main thread. A call's two legs share
- * a thread, the least loaded; every thread draws its ports from the whole ingest range. `sample()` brings every leg's counters and level reading over in one message per
- * thread.
+ * a thread, the least loaded; every thread draws its ports from the whole ingest range.
+ * `sample()` brings every leg's counters and level reading over in one message per thread.
  */
 export class MediaPlane extends EventEmitter<{
   /**
