@@ -649,12 +649,12 @@ export class MediaPlane extends EventEmitter<{
     await Promise.all(this.#threads.map((t) => t.kill()));
   }
 
-  /** Datagrams that came to ports in quarantine, as of the last sample. */
   /** The ports the threads forward their legs' packets to mediasoup from. */
   get forwardPorts(): number[] {
     return this.#threads.map((t) => t.forwardPort);
   }
 
+  /** Datagrams that came to ports in quarantine, as of the last sample. */
   get strays(): number {
     return this.#threads.reduce((n, t) => n + t.strays, 0);
   }
