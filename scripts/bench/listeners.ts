@@ -158,28 +158,22 @@ try {
       }
     });
 
-  /** CPU seconds of the server, and of Chromium, over `seconds`, with packet counts. */
+  /** CPU seconds and UDP drops so far of the server and of Chromium, and packets received. */
+  const reading = async () => ({
+    server: cpuSeconds(serverPids()),
+    workers: cpuSeconds(workerPids()),
+    workersKernel: cpuSeconds(workerPids(), 'system'),
+    browser: cpuSeconds(browserPids()),
+    browserDrops: udpDrops(browserPids()),
+    serverDrops: udpDrops(serverPids()),
+    packets: await received(),
+  });
+  /** The same over `seconds`: shares of a core, drops, and each consumer's packets. */
   const window = async (seconds: number) => {
-    const before = {
-      server: cpuSeconds(serverPids()),
-      workers: cpuSeconds(workerPids()),
-      workersKernel: cpuSeconds(workerPids(), 'system'),
-      browser: cpuSeconds(browserPids()),
-      browserDrops: udpDrops(browserPids()),
-      serverDrops: udpDrops(serverPids()),
-      packets: await received(),
-    };
+    const before = await reading();
     const t0 = Date.now();
     await pause(seconds * 1000);
-    const after = {
-      server: cpuSeconds(serverPids()),
-      workers: cpuSeconds(workerPids()),
-      workersKernel: cpuSeconds(workerPids(), 'system'),
-      browser: cpuSeconds(browserPids()),
-      browserDrops: udpDrops(browserPids()),
-      serverDrops: udpDrops(serverPids()),
-      packets: await received(),
-    };
+    const after = await reading();
     const elapsed = (Date.now() - t0) / 1000;
     const deltas = after.packets.map((n, i) => n - (before.packets[i] ?? 0));
     return {

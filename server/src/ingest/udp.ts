@@ -180,16 +180,7 @@ function muxBinder(native: NativeModule, watch: BatchWatcher | undefined): UdpBi
   const empty = Buffer.alloc(0);
   let closed = false;
   let unsentAtClose = 0;
-  let inBatch = false;
   const mux: NativeMux = new native.Mux((count) => {
-    inBatch = true;
-    try {
-      onBatch(count);
-    } finally {
-      inBatch = false;
-    }
-  });
-  const onBatch = (count: number) => {
     const { meta, data, times } = mux;
     let oldest = Infinity;
     for (let i = 0; i < count; i++) {
@@ -206,7 +197,7 @@ function muxBinder(native: NativeModule, watch: BatchWatcher | undefined): UdpBi
       const now = Date.now();
       watch(now - oldest, now);
     }
-  };
+  });
   const noop: DatagramHandler = () => undefined;
   return {
     kind: 'udpmux',
@@ -226,10 +217,10 @@ function muxBinder(native: NativeModule, watch: BatchWatcher | undefined): UdpBi
         receive: (handler) => {
           if (open) handlers[id] = handler ?? noop;
         },
+        // NOTE: the mux queues only while a batch is handled (false otherwise): then sent now.
         send: (bytes, to) =>
           open &&
-          ((inBatch &&
-            bytes.buffer === mux.data.buffer &&
+          ((bytes.buffer === mux.data.buffer &&
             mux.queue(id, bytes.byteOffset, bytes.byteLength, to.ipv4, to.port)) ||
             mux.send(id, bytes, to.ipv4, to.port) >= 0),
         close: () => {
